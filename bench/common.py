@@ -1,0 +1,71 @@
+"""Set up a benchmark: PostgreSQL + Redis settings, a migrated database, a worker."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/switchyard_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
+
+
+def setup_django() -> dict[str, str]:
+    """Point Django at the bench database and broker, create and migrate it."""
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    sys.path.insert(0, str(ROOT))
+    import psycopg
+
+    name = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    admin_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    return dict(os.environ)
+
+
+def start_worker(*, concurrency: int = 2, queues: str = "default", name: str = "bench") -> Any:
+    """Start a Celery worker that also knows the bench tasks; wait until it is ready."""
+    log = ROOT / "var" / f"{name}-worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--include", "bench.tasks", "-Q", queues, "--concurrency", str(concurrency),
+            "--loglevel", "INFO", "-n", f"{name}-{os.getpid()}@%h", "--without-gossip",
+            "--without-mingle", "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    return process
+
+
+def stop(process: Any) -> None:
+    """Stop a child process and wait for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,89 @@
+"""Compare an N-step no-op Switchyard workflow with a raw Celery chain of N no-op tasks.
+
+Both run on the same broker (Redis) and the same worker process in one run of this
+script; prints ms/step for each and their ratio. Usage: python bench/linear.py [N] [R]
+"""
+
+import statistics
+import sys
+import time
+import uuid
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from common import setup_django, start_worker, stop  # noqa: E402
+
+
+def main() -> None:
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    setup_django()
+    from celery import chain
+
+    import bench.tasks as bench_tasks
+    from designer import services as designer
+    from designer.models import Workflow
+    from runs.models import Run
+    from runs.services import run_start
+
+    slug = f"bench-linear-{steps}"
+    workflow = Workflow.objects.filter(slug=slug).first()
+    if workflow is None:
+        nodes = [{"id": "start", "type": "start"}]
+        edges = []
+        previous = "start"
+        for i in range(steps):
+            nodes.append({"id": f"s{i}", "type": "task", "action": "builtin.noop"})
+            edges.append({"id": f"e{i}", "source": previous, "target": f"s{i}"})
+            previous = f"s{i}"
+        nodes.append({"id": "done", "type": "end"})
+        edges.append({"id": "e_end", "source": previous, "target": "done"})
+        graph = {"format": 1, "defaults": {"retry": {"max_attempts": 1}},
+                 "nodes": nodes, "edges": edges}
+        workflow = designer.workflow_create(slug=slug, name=slug)
+        version, _ = designer.version_create(workflow=workflow, graph=graph)
+        designer.version_publish(version=version)
+        workflow.refresh_from_db()
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    worker = start_worker(concurrency=2)
+    try:
+        def run_workflow() -> float:
+            began = time.perf_counter()
+            run, _ = run_start(workflow=workflow, input={}, actor="system:bench")
+            while True:
+                state = Run.objects.filter(pk=run.pk).values_list("state", flat=True)[0]
+                if state in ("succeeded", "failed"):
+                    break
+                time.sleep(0.002)
+            assert state == "succeeded", state
+            return time.perf_counter() - began
+
+        def run_chain() -> float:
+            key = f"bench:done:{uuid.uuid4()}"
+            began = time.perf_counter()
+            links = [bench_tasks.noop.si() for _ in range(steps)]
+            chain(*links, bench_tasks.mark.si(key)).apply_async(queue="default")
+            while not client.exists(key):
+                time.sleep(0.002)
+            return time.perf_counter() - began
+
+        run_workflow(), run_chain()  # warm up both paths
+        flows, chains = [], []
+        for _ in range(repeats):
+            flows.append(run_workflow())
+            chains.append(run_chain())
+    finally:
+        stop(worker)
+    flow_ms = statistics.median(flows) * 1000 / steps
+    chain_ms = statistics.median(chains) * 1000 / (steps + 1)
+    print(f"linear N={steps} repeats={repeats} (median)")
+    print(f"switchyard workflow: {flow_ms:.2f} ms/step")
+    print(f"raw celery chain:    {chain_ms:.2f} ms/step")
+    print(f"ratio:               {flow_ms / chain_ms:.2f}")
+
+
+if __name__ == "__main__":
+    main()

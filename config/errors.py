@@ -1,0 +1,86 @@
+"""Map every API error to 400/404/409/413 with `{"errors": [...]}`."""
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from designer.models import ImmutableVersionError
+from designer.services import GraphInvalid, VersionConflict
+from runs.services import RunError
+
+
+def error_response(
+    http_status: int, errors: list[dict[str, Any]], **extra: Any
+) -> Response:
+    """Return the standard error body."""
+    return Response({"errors": errors, **extra}, status=http_status)
+
+
+def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
+    # DRF details nest as {field: [ErrorDetail, ...]} or lists of them.
+    if isinstance(detail, dict):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            name = key if field is None else f"{field}.{key}"
+            out.extend(_flatten(value, None if key == "non_field_errors" else name))
+        return out
+    if isinstance(detail, list):
+        return [item for value in detail for item in _flatten(value, field)]
+    error: dict[str, Any] = {
+        "code": getattr(detail, "code", "invalid"),
+        "message": str(detail),
+    }
+    if field:
+        error["field"] = field
+    return [error]
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Translate domain and framework exceptions into the error format."""
+    if isinstance(exc, GraphInvalid):
+        return error_response(
+            status.HTTP_400_BAD_REQUEST,
+            [i.to_dict() for i in exc.result.errors],
+            warnings=[i.to_dict() for i in exc.result.warnings],
+        )
+    if isinstance(exc, VersionConflict | RunError):
+        code = status.HTTP_409_CONFLICT
+        if isinstance(exc, RunError) and exc.code in {"bad_version"}:
+            code = status.HTTP_400_BAD_REQUEST
+        return error_response(code, [{"code": exc.code, "message": exc.message}])
+    if isinstance(exc, ImmutableVersionError):
+        return error_response(
+            status.HTTP_409_CONFLICT, [{"code": "version_immutable", "message": str(exc)}]
+        )
+    if isinstance(exc, TransitionNotAllowed):
+        return error_response(
+            status.HTTP_409_CONFLICT,
+            [{"code": "transition_not_allowed", "message": str(exc)}],
+        )
+    if isinstance(exc, ConcurrentTransition):
+        return error_response(
+            status.HTTP_409_CONFLICT,
+            [{"code": "concurrent_transition", "message": "changed by someone else"}],
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            [{"code": "too_large", "message": "request body is too large"}],
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        errors = _flatten(detail)
+        if isinstance(exc, exceptions.ParseError):
+            errors = [{"code": "parse_error", "message": str(detail)}]
+        response.data = {"errors": errors}
+    return response

@@ -1,0 +1,1 @@
+"""Settings modules: base, local (embedded default), test, production."""

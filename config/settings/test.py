@@ -1,0 +1,27 @@
+"""Settings for the test suite: real PostgreSQL and Redis, fast password hashing."""
+
+import os
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import (
+    VAR_DIR,
+    broker_config,
+    channel_layer_config,
+    database_config,
+)
+
+TEST_DATABASE_URL = os.environ.get(
+    "SWITCHYARD_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchyard"
+)
+TEST_REDIS_URL = os.environ.get("SWITCHYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+DATABASES = {"default": database_config(TEST_DATABASE_URL, VAR_DIR)}
+DATABASES["default"]["TEST"] = {"NAME": "test_switchyard"}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+SWITCHYARD_REDIS_URL = TEST_REDIS_URL
+CHANNEL_LAYERS = channel_layer_config(TEST_REDIS_URL)
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_config(
+    TEST_REDIS_URL, VAR_DIR
+)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEBUG = False

@@ -1,0 +1,49 @@
+"""URL routes: pages, the v1 API, OpenAPI schema and the admin."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from designer import apis as designer_apis
+from designer import views as designer_views
+from runs import apis as runs_apis
+from runs import views as runs_views
+
+api_v1 = [
+    path("workflows/", designer_apis.WorkflowListCreateApi.as_view()),
+    path("workflows/<slug:slug>/", designer_apis.WorkflowDetailApi.as_view()),
+    path(
+        "workflows/<slug:slug>/versions/", designer_apis.VersionListCreateApi.as_view()
+    ),
+    path(
+        "workflows/<slug:slug>/versions/<int:number>/",
+        designer_apis.VersionDetailApi.as_view(),
+    ),
+    path(
+        "workflows/<slug:slug>/versions/<int:number>/publish/",
+        designer_apis.VersionPublishApi.as_view(),
+    ),
+    path(
+        "workflows/<slug:slug>/versions/<int:number>/diff/",
+        designer_apis.VersionDiffApi.as_view(),
+    ),
+    path("workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()),
+    path("workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()),
+    path("workflows/<slug:slug>/runs/", runs_apis.WorkflowRunsApi.as_view()),
+    path("runs/", runs_apis.RunListApi.as_view()),
+    path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
+    path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
+    path("actions/", designer_apis.ActionListApi.as_view()),
+]
+
+urlpatterns = [
+    path("", designer_views.workflow_list_page, name="workflows"),
+    path("board/", runs_views.board_page, name="board"),
+    path("runs/<int:run_id>/", runs_views.run_page, name="run"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+]

@@ -1,0 +1,254 @@
+"""HTTP API for workflows, versions, validation, diff and actions."""
+
+from typing import Any
+
+from django.db import IntegrityError
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import error_response
+from designer import selectors, services
+from designer.models import Workflow, WorkflowVersion
+from engine.actions import registered_actions
+from engine.graph import diff_graphs
+
+
+class WorkflowOutput(serializers.ModelSerializer):
+    live_version = serializers.SerializerMethodField()
+    last_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "live_version",
+            "last_run",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_live_version(self, obj: Workflow) -> int | None:
+        return obj.live_version.number if obj.live_version else None
+
+    def get_last_run(self, obj: Workflow) -> dict[str, Any] | None:
+        run_id = getattr(obj, "last_run_id", None)
+        if run_id is None:
+            return None
+        return {
+            "id": run_id,
+            "state": obj.last_run_state,
+            "version": obj.last_run_version,
+            "created_at": obj.last_run_created_at,
+            "finished_at": obj.last_run_finished_at,
+        }
+
+
+class WorkflowInput(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class WorkflowPatchInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class VersionOutput(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkflowVersion
+        fields = [
+            "id",
+            "number",
+            "status",
+            "checksum",
+            "note",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "published_at",
+            "is_live",
+        ]
+
+    def get_is_live(self, obj: WorkflowVersion) -> bool:
+        return obj.workflow.live_version_id == obj.pk
+
+
+class VersionDetailOutput(VersionOutput):
+    class Meta(VersionOutput.Meta):
+        fields = [*VersionOutput.Meta.fields, "graph"]
+
+
+class VersionInput(serializers.Serializer):
+    graph = serializers.JSONField()
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+
+
+class GraphInput(serializers.Serializer):
+    graph = serializers.JSONField()
+
+
+class RollbackInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500, required=False, default="")
+
+
+class WorkflowListCreateApi(APIView):
+    def get(self, request: Request) -> Response:
+        qs = selectors.workflow_list(search=request.query_params.get("search", "")[:100])
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(WorkflowOutput(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        data = WorkflowInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            workflow = services.workflow_create(
+                **data.validated_data, created_by=request.user
+            )
+        except IntegrityError:
+            return error_response(
+                status.HTTP_409_CONFLICT,
+                [
+                    {
+                        "code": "slug_taken",
+                        "message": f"a workflow '{data.validated_data['slug']}' exists",
+                        "field": "slug",
+                    }
+                ],
+            )
+        return Response(WorkflowOutput(workflow).data, status=status.HTTP_201_CREATED)
+
+
+class WorkflowDetailApi(APIView):
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(WorkflowOutput(selectors.workflow_get(slug=slug)).data)
+
+    def patch(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        data = WorkflowPatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        for field, value in data.validated_data.items():
+            setattr(workflow, field, value)
+        workflow.save()
+        return Response(WorkflowOutput(workflow).data)
+
+
+class VersionListCreateApi(APIView):
+    def get(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        versions = selectors.version_list(workflow=workflow)
+        for version in versions:
+            version.workflow = workflow
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(VersionOutput(page, many=True).data)
+
+    def post(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        data = VersionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        version, result = services.version_create(
+            workflow=workflow,
+            graph=data.validated_data["graph"],
+            note=data.validated_data["note"],
+            created_by=request.user,
+        )
+        body = VersionDetailOutput(version).data
+        body["warnings"] = [w.to_dict() for w in result.warnings]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class VersionDetailApi(APIView):
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        version = selectors.version_get(workflow=workflow, number=number)
+        return Response(VersionDetailOutput(version).data)
+
+    def put(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        version = selectors.version_get(workflow=workflow, number=number)
+        data = VersionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not version.is_editable:
+            raise services.VersionConflict(
+                "version_immutable",
+                f"version {version.number} is {version.status}; create a new draft",
+            )
+        version, result = services.version_update(
+            version=version,
+            graph=data.validated_data["graph"],
+            note=data.validated_data["note"],
+            actor=request.user,
+        )
+        body = VersionDetailOutput(version).data
+        body["warnings"] = [w.to_dict() for w in result.warnings]
+        return Response(body)
+
+
+class VersionPublishApi(APIView):
+    def post(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        version = selectors.version_get(workflow=workflow, number=number)
+        version = services.version_publish(version=version, actor=request.user)
+        return Response(VersionDetailOutput(version).data)
+
+
+class WorkflowRollbackApi(APIView):
+    def post(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        data = RollbackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow = services.workflow_rollback(
+            workflow=workflow,
+            number=data.validated_data["version"],
+            actor=request.user,
+            reason=data.validated_data["reason"],
+        )
+        return Response(WorkflowOutput(workflow).data)
+
+
+class VersionDiffApi(APIView):
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        version = selectors.version_get(workflow=workflow, number=number)
+        against = request.query_params.get("against", "")
+        if not against.isdigit():
+            return error_response(
+                status.HTTP_400_BAD_REQUEST,
+                [{"code": "against_required", "message": "pass ?against=<number>"}],
+            )
+        other = selectors.version_get(workflow=workflow, number=int(against))
+        return Response(
+            {
+                "from": other.number,
+                "to": version.number,
+                **diff_graphs(other.graph, version.graph),
+            }
+        )
+
+
+class WorkflowValidateApi(APIView):
+    def post(self, request: Request, slug: str) -> Response:
+        selectors.workflow_get(slug=slug)
+        data = GraphInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.graph_validate(graph=data.validated_data["graph"])
+        return Response(result.to_dict())
+
+
+class ActionListApi(APIView):
+    def get(self, request: Request) -> Response:
+        actions = sorted(registered_actions().values(), key=lambda a: a.name)
+        return Response({"results": [a.to_dict() for a in actions]})

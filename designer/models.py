@@ -1,0 +1,124 @@
+"""Workflows and their immutable published versions."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class ImmutableVersionError(Exception):
+    """Raised when code tries to change a published workflow version."""
+
+
+class Workflow(models.Model):
+    """A named workflow; its behaviour lives in versions."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    owner_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    live_version = models.ForeignKey(
+        "WorkflowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
+    """One graph of a workflow: an editable draft, or an immutable published version."""
+
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="versions"
+    )
+    # Assigned at creation so drafts are addressable too; publishing keeps it.
+    number = models.PositiveIntegerField()
+    graph = models.JSONField()
+    checksum = models.CharField(max_length=64)
+    status = FSMField(
+        max_length=16,
+        choices=VersionStatus.choices,
+        default=VersionStatus.DRAFT,
+        protected=True,
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workflow", "-number", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "number"], name="version_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}:v{self.number}"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> "WorkflowVersion":
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A published row may only change its status (archive); the database trigger
+        # enforces the same rule for writes that bypass this method.
+        stored = getattr(self, "_stored_status", None)
+        if stored in (VersionStatus.PUBLISHED, VersionStatus.ARCHIVED):
+            fields = kwargs.get("update_fields")
+            allowed = {"status", "updated_at"}
+            if fields is None or not set(fields) <= allowed:
+                raise ImmutableVersionError(
+                    f"version {self.number} is {stored} and cannot be changed"
+                )
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    @transition(field=status, source=VersionStatus.DRAFT, target=VersionStatus.PUBLISHED)
+    def publish(self, *, at: Any) -> None:
+        self.published_at = at
+
+    @transition(
+        field=status, source=VersionStatus.PUBLISHED, target=VersionStatus.ARCHIVED
+    )
+    def archive(self) -> None:
+        pass

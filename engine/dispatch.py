@@ -1,0 +1,27 @@
+"""Publish attempt messages to Celery by task name (ids only, never payloads)."""
+
+from config.celery import app
+
+RUN_ATTEMPT_TASK = "engine.run_attempt"
+
+
+def publish_attempt(
+    attempt_id: int,
+    *,
+    queue: str,
+    priority: int,
+    timeout_s: float,
+    countdown: float | None = None,
+) -> None:
+    """Send one message asking a worker on `queue` to run the attempt."""
+    app.send_task(
+        RUN_ATTEMPT_TASK,
+        args=[attempt_id],
+        queue=queue,
+        priority=priority,
+        countdown=countdown,
+        # The soft limit raises inside the action; the hard one kills a stuck child
+        # so the sweeper can recover the attempt.
+        soft_time_limit=timeout_s,
+        time_limit=timeout_s + 30,
+    )

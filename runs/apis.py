@@ -1,0 +1,100 @@
+"""HTTP API for starting, listing and inspecting runs and their events."""
+
+import json
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from designer import selectors as designer_selectors
+from runs import selectors, services
+from runs.events import actor_of
+from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
+
+MAX_INPUT_BYTES = 256 * 1024
+
+
+class RunStartInput(serializers.Serializer):
+    input = serializers.JSONField(required=False, default=dict)
+    version = serializers.IntegerField(required=False, min_value=1)
+    idempotency_key = serializers.CharField(required=False, max_length=200)
+
+    def validate_input(self, value: Any) -> Any:
+        if len(json.dumps(value)) > MAX_INPUT_BYTES:
+            raise serializers.ValidationError(
+                f"input is larger than {MAX_INPUT_BYTES} bytes", code="too_large"
+            )
+        return value
+
+
+class WorkflowRunsApi(APIView):
+    def get(self, request: Request, slug: str) -> Response:
+        workflow = designer_selectors.workflow_get(slug=slug)
+        qs = selectors.run_list(
+            workflow=workflow.slug, state=request.query_params.get("state", "")
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(RunSummaryOutput(page, many=True).data)
+
+    def post(self, request: Request, slug: str) -> Response:
+        workflow = designer_selectors.workflow_get(slug=slug)
+        data = RunStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = None
+        if "version" in data.validated_data:
+            version = designer_selectors.version_get(
+                workflow=workflow, number=data.validated_data["version"]
+            )
+        run, created = services.run_start(
+            workflow=workflow,
+            version=version,
+            input=data.validated_data["input"],
+            idempotency_key=data.validated_data.get("idempotency_key"),
+            actor=actor_of(request.user),
+            created_by=request.user,
+        )
+        run = selectors.run_get(run_id=run.pk)
+        return Response(
+            RunSummaryOutput(run).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class RunListApi(APIView):
+    def get(self, request: Request) -> Response:
+        version = request.query_params.get("version", "")
+        last_event = selectors.last_event_id()
+        qs = selectors.run_list(
+            workflow=request.query_params.get("workflow", ""),
+            state=request.query_params.get("state", ""),
+            version=int(version) if version.isdigit() else None,
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        response = paginator.get_paginated_response(
+            RunSummaryOutput(page, many=True).data
+        )
+        response.data["last_event_id"] = last_event
+        return response
+
+
+class RunDetailApi(APIView):
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(RunDetailOutput(selectors.run_get(run_id=run_id)).data)
+
+
+class RunEventsApi(APIView):
+    def get(self, request: Request, run_id: int) -> Response:
+        selectors.run_get(run_id=run_id)
+        after = request.query_params.get("after", "0")
+        limit = request.query_params.get("limit", "500")
+        events = selectors.event_list(
+            run_id=run_id,
+            after=int(after) if after.isdigit() else 0,
+            limit=min(int(limit), 1000) if limit.isdigit() else 500,
+        )
+        return Response({"results": [event_dict(e) for e in events]})

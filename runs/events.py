@@ -1,0 +1,116 @@
+"""Collect Event rows during a transaction and write them in commit order."""
+
+from typing import Any
+
+from django.db import connection
+
+from runs.models import Attempt, Event, Run, StepRun
+
+# Any constant works; it only has to be the same in every process.
+_EVENT_ORDER_LOCK = 0x5357_5944
+
+
+class EventLog:
+    """Buffer the events of one transaction and insert them together at the end.
+
+    On PostgreSQL the insert takes a transaction-level advisory lock first, so event ids
+    are assigned in commit order: a reader that sees event N has seen every event below
+    N that will ever commit. The live relay relies on that to tail the table without
+    gaps. SQLite serialises writers already.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def add(
+        self,
+        kind: str,
+        *,
+        run: Run | None = None,
+        step: StepRun | None = None,
+        attempt: Attempt | None = None,
+        from_state: str = "",
+        to_state: str = "",
+        actor: str = "system",
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        workflow_id: int | None = None,
+        version_id: int | None = None,
+    ) -> Event:
+        """Queue an event row for this transaction."""
+        event = Event(
+            kind=kind,
+            run=run,
+            step=step,
+            attempt=attempt,
+            node_id=step.node_id if step is not None else "",
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            reason=reason[:500],
+            data=data or {},
+            workflow_id=workflow_id if workflow_id is not None else _workflow_id(run),
+            version_id=version_id if version_id is not None else _version_id(run),
+        )
+        self.events.append(event)
+        return event
+
+    def flush(self) -> list[Event]:
+        """Insert the queued events; call last inside the transaction."""
+        if not self.events:
+            return []
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_EVENT_ORDER_LOCK])
+        created = Event.objects.bulk_create(self.events)
+        self.events = []
+        return created
+
+
+def actor_of(user: Any) -> str:
+    """Return the actor string recorded on events for a user (or the system)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "system"
+    return f"user:{user.username}"
+
+
+def _workflow_id(run: Run | None) -> int | None:
+    return run.workflow_id if run is not None else None
+
+
+def _version_id(run: Run | None) -> int | None:
+    return run.version_id if run is not None else None
+
+
+def transition(
+    log: EventLog,
+    obj: Run | StepRun | Attempt,
+    name: str,
+    *,
+    kind: str | None = None,
+    actor: str = "system",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Run the FSM transition `name` on obj, save it, and record its Event."""
+    from_state = obj.state
+    getattr(obj, name)(**kwargs)
+    obj.save()
+    if isinstance(obj, Run):
+        run, step, attempt, prefix = obj, None, None, "run"
+    elif isinstance(obj, StepRun):
+        run, step, attempt, prefix = obj.run, obj, None, "step"
+    else:
+        run, step, attempt, prefix = obj.run, obj.step, obj, "attempt"
+    log.add(
+        kind or f"{prefix}_{obj.state}",
+        run=run,
+        step=step,
+        attempt=attempt,
+        from_state=from_state,
+        to_state=obj.state,
+        actor=actor,
+        reason=reason,
+        data=data,
+    )

@@ -1,0 +1,111 @@
+"""Run the embedded default: web server, one Celery worker with beat, demo data."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from designer.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Start Switchyard on this machine with no external services (like airflow standalone)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--no-demo", action="store_true", help="skip demo workflows")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        var_dir = Path(settings.VAR_DIR)
+        var_dir.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        password = self.ensure_admin(var_dir)
+        if not options["no_demo"]:
+            for workflow in demo_load():
+                self.stdout.write(f"loaded demo workflow {workflow.slug}")
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+        queues = ",".join(settings.SWITCHYARD_QUEUES)
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+                "-Q", queues, "--concurrency", str(options["concurrency"]),
+                "--loglevel", "WARNING", "-n", "standalone@%h",
+                "-s", str(var_dir / "celerybeat-schedule"),
+            ],
+            env=env,
+        )
+        web = subprocess.Popen(
+            [
+                sys.executable, "-m", "daphne", "-b", options["host"],
+                "-p", str(options["port"]), "config.asgi:application",
+            ],
+            env=env,
+        )
+        children = [web, worker]
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"Switchyard is running at {url}"))
+        if password:
+            self.stdout.write(f"Log in as admin with password: {password}")
+        self.stdout.write("Press Ctrl-C to stop.")
+        sys.stdout.flush()
+        self.supervise(children)
+
+    def ensure_admin(self, var_dir: Path) -> str | None:
+        """Create the admin user once; return the password while it is the generated one."""
+        user_model = get_user_model()
+        password_file = var_dir / "admin_password"
+        user = user_model.objects.filter(username="admin").first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user_model.objects.create_superuser("admin", "admin@localhost", password)
+            password_file.write_text(password)
+            password_file.chmod(0o600)
+            return password
+        if password_file.exists():
+            password = password_file.read_text().strip()
+            if user.check_password(password):
+                return password
+        self.stdout.write("admin user exists; its password was changed from the one generated")
+        return None
+
+    def supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    self.stderr.write(f"process {child.args[2:5]} exited ({child.returncode})")
+                    stopping, exit_code = True, 1
+            time.sleep(0.2)
+        self.stdout.write("stopping…")
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.stdout.write("stopped")
+        if exit_code:
+            sys.exit(exit_code)

@@ -1,0 +1,390 @@
+"""Runs, step runs, attempts and the event log, with their state machines."""
+
+from django.conf import settings
+from django.db import models
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    COMPENSATING = "compensating"
+    COMPENSATED = "compensated"
+    COMPENSATION_FAILED = "compensation_failed"
+
+
+RUN_FINISHED = (
+    RunState.SUCCEEDED,
+    RunState.FAILED,
+    RunState.CANCELLED,
+    RunState.COMPENSATED,
+    RunState.COMPENSATION_FAILED,
+)
+RUN_ACTIVE = (RunState.PENDING, RunState.RUNNING, RunState.PAUSED, RunState.COMPENSATING)
+
+
+class Run(ConcurrentTransitionMixin, models.Model):
+    """One execution of a pinned workflow version."""
+
+    workflow = models.ForeignKey(
+        "designer.Workflow", on_delete=models.PROTECT, related_name="runs"
+    )
+    version = models.ForeignKey(
+        "designer.WorkflowVersion", on_delete=models.PROTECT, related_name="runs"
+    )
+    state = FSMField(
+        max_length=24, choices=RunState.choices, default=RunState.PENDING, protected=True
+    )
+    input = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    # {"type": "StepFailed", "message": "...", "node_id": "charge"}
+    error = models.JSONField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "workflow"], name="run_state_workflow"),
+            models.Index(fields=["workflow", "-created_at"], name="run_workflow_created"),
+            models.Index(fields=["version", "state"], name="run_version_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="run_idempotency_key_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in RUN_FINISHED
+
+    @transition(field=state, source=RunState.PENDING, target=RunState.RUNNING)
+    def start(self, *, at: object) -> None:
+        self.started_at = at
+
+    @transition(field=state, source=RunState.RUNNING, target=RunState.SUCCEEDED)
+    def succeed(self, *, output: object, at: object) -> None:
+        self.output = output
+        self.finished_at = at
+
+    @transition(field=state, source=RunState.RUNNING, target=RunState.FAILED)
+    def fail(self, *, error: dict, at: object) -> None:
+        self.error = error
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=[RunState.PENDING, RunState.RUNNING, RunState.PAUSED],
+        target=RunState.CANCELLED,
+    )
+    def cancel(self, *, at: object) -> None:
+        self.finished_at = at
+
+    @transition(field=state, source=RunState.RUNNING, target=RunState.PAUSED)
+    def pause(self) -> None:
+        pass
+
+    @transition(field=state, source=RunState.PAUSED, target=RunState.RUNNING)
+    def resume(self) -> None:
+        pass
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRY_WAIT = "retry_wait"
+    SKIPPED = "skipped"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+STEP_FINISHED = (
+    StepState.SUCCEEDED,
+    StepState.FAILED,
+    StepState.SKIPPED,
+    StepState.CANCELLED,
+)
+
+
+class StepRun(ConcurrentTransitionMixin, models.Model):
+    """One visit of a run to one node of the graph."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    node_id = models.CharField(max_length=64)
+    # Visit number of this node within the run; part of the idempotency key.
+    seq = models.PositiveIntegerField(default=1)
+    node_type = models.CharField(max_length=16)
+    state = FSMField(
+        max_length=16,
+        choices=StepState.choices,
+        default=StepState.PENDING,
+        protected=True,
+    )
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    # Edge ids this step took when it finished: [edge_id, ...]
+    taken_edges = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "node_id", "seq"], name="step_node_seq_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.node_id}#{self.seq} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.run_id}:{self.node_id}:{self.seq}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in STEP_FINISHED
+
+    @transition(
+        field=state,
+        source=[StepState.PENDING, StepState.RETRY_WAIT],
+        target=StepState.QUEUED,
+    )
+    def enqueue(self) -> None:
+        pass
+
+    @transition(field=state, source=StepState.QUEUED, target=StepState.RUNNING)
+    def start(self, *, at: object) -> None:
+        if self.started_at is None:
+            self.started_at = at
+
+    @transition(
+        field=state,
+        source=[StepState.PENDING, StepState.RUNNING, StepState.WAITING],
+        target=StepState.SUCCEEDED,
+    )
+    def succeed(self, *, output: object, taken_edges: list[str], at: object) -> None:
+        self.output = output
+        self.taken_edges = taken_edges
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=[StepState.RUNNING, StepState.QUEUED, StepState.WAITING],
+        target=StepState.FAILED,
+    )
+    def fail(self, *, error: dict, at: object) -> None:
+        self.error = error
+        self.finished_at = at
+
+    @transition(field=state, source=StepState.FAILED, target=StepState.RETRY_WAIT)
+    def schedule_retry(self) -> None:
+        self.finished_at = None
+
+    @transition(field=state, source=StepState.FAILED, target=StepState.FAILED)
+    def route_failure(self, *, taken_edges: list[str]) -> None:
+        self.taken_edges = taken_edges
+
+    @transition(field=state, source=StepState.PENDING, target=StepState.SKIPPED)
+    def skip(self, *, at: object) -> None:
+        self.finished_at = at
+
+    @transition(field=state, source=StepState.PENDING, target=StepState.WAITING)
+    def wait(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[
+            StepState.PENDING,
+            StepState.QUEUED,
+            StepState.RUNNING,
+            StepState.RETRY_WAIT,
+            StepState.WAITING,
+        ],
+        target=StepState.CANCELLED,
+    )
+    def cancel(self, *, at: object) -> None:
+        self.finished_at = at
+
+
+class AttemptState(models.TextChoices):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ATTEMPT_FINISHED = (AttemptState.SUCCEEDED, AttemptState.FAILED, AttemptState.CANCELLED)
+
+
+class Attempt(ConcurrentTransitionMixin, models.Model):
+    """One try of a task step on a worker."""
+
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="attempts")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    state = FSMField(
+        max_length=16,
+        choices=AttemptState.choices,
+        default=AttemptState.QUEUED,
+        protected=True,
+    )
+    queue = models.CharField(max_length=64, default="default")
+    priority = models.PositiveSmallIntegerField(default=5)
+    # When the attempt became eligible to run: enqueue time, or the retry's due time.
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, default="")
+    # {"type": "StepFailed", "message": "...", "retryable": true}
+    error = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="attempt_state_due"),
+            models.Index(fields=["run", "number"], name="attempt_run"),
+            models.Index(fields=["started_at"], name="attempt_started"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "number"], name="attempt_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.step_id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in ATTEMPT_FINISHED
+
+    @property
+    def is_retry(self) -> bool:
+        return self.number > 1
+
+    @transition(field=state, source=AttemptState.SCHEDULED, target=AttemptState.QUEUED)
+    def enqueue(self, *, at: object) -> None:
+        self.enqueued_at = at
+
+    @transition(field=state, source=AttemptState.QUEUED, target=AttemptState.RUNNING)
+    def start(self, *, at: object, worker: str, deadline: object) -> None:
+        self.started_at = at
+        self.heartbeat_at = at
+        self.worker = worker
+        self.deadline_at = deadline
+
+    @transition(field=state, source=AttemptState.RUNNING, target=AttemptState.SUCCEEDED)
+    def succeed(self, *, at: object) -> None:
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=[AttemptState.RUNNING, AttemptState.QUEUED],
+        target=AttemptState.FAILED,
+    )
+    def fail(self, *, error: dict, at: object) -> None:
+        self.error = error
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=[AttemptState.SCHEDULED, AttemptState.QUEUED, AttemptState.RUNNING],
+        target=AttemptState.CANCELLED,
+    )
+    def cancel(self, *, at: object) -> None:
+        self.finished_at = at
+
+
+class Event(models.Model):
+    """An append-only record of one state change; the source of truth for live views."""
+
+    workflow = models.ForeignKey(
+        "designer.Workflow",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    version = models.ForeignKey(
+        "designer.WorkflowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    step = models.ForeignKey(
+        StepRun, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    attempt = models.ForeignKey(
+        Attempt, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    node_id = models.CharField(max_length=64, blank=True, default="")
+    kind = models.CharField(max_length=48)
+    from_state = models.CharField(max_length=24, blank=True, default="")
+    to_state = models.CharField(max_length=24, blank=True, default="")
+    # "user:<id>", "worker:<hostname>", "system:<component>"
+    actor = models.CharField(max_length=200, blank=True, default="")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run", "id"], name="event_run_id"),
+            models.Index(fields=["workflow", "id"], name="event_workflow_id"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind}"
+
+
+class LedgerEntry(models.Model):
+    """An effect recorded once per idempotency key (exactly-once effects demo)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL, related_name="+")
+    node_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return self.key

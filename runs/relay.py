@@ -1,0 +1,158 @@
+"""Tail the Event table and fan new events out to Channels groups.
+
+Event ids are assigned in commit order (see `runs.events.EventLog`), so tailing
+`id > last` never skips an event. One relay runs per web process with the in-memory
+channel layer (embedded default); with Redis, the web processes elect one leader
+through a Redis lease so each event is sent once, and the leader's position is kept in
+Redis so a new leader resumes where the old one stopped.
+
+Each message carries `prev_id`, the id of the previous event sent to that group, so a
+consumer that finds a hole (a message dropped by a full channel) refills it from the
+database.
+"""
+
+import asyncio
+import logging
+import secrets
+from collections import OrderedDict
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from runs.selectors import event_list, last_event_id
+from runs.serializers import event_dict
+
+logger = logging.getLogger("switchyard.relay")
+
+BATCH = 500
+LEASE_MS = 5000
+_LEASE_KEY = "switchyard:relay:lease"
+_POSITION_KEY = "switchyard:relay:position"
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def _read_events(after: int) -> list[dict[str, Any]]:
+    return [event_dict(e) for e in event_list(after=after, limit=BATCH)]
+
+
+def groups_for(event: dict[str, Any]) -> list[str]:
+    """Return the Channels groups an event belongs to."""
+    groups = ["board"]
+    if event["workflow"]:
+        groups.append(f"workflow_{event['workflow']}")
+    if event["run_id"]:
+        groups.append(f"run_{event['run_id']}")
+    return groups
+
+
+class EventRelay:
+    """Send every committed event to its groups, once, in id order."""
+
+    def __init__(self, *, redis_url: str | None, interval_s: float) -> None:
+        self.redis_url = redis_url
+        self.interval_s = interval_s
+        self.position: int | None = None
+        # {group: id of the last event sent to it}; bounded, oldest groups dropped.
+        self.last_sent: OrderedDict[str, int] = OrderedDict()
+        self._redis: Any = None
+        self._token = secrets.token_hex(8)
+        self._leader = False
+
+    async def run_forever(self) -> None:
+        """Relay until cancelled; survive database and Redis hiccups."""
+        layer = get_channel_layer()
+        while True:
+            try:
+                if not await self._hold_lease():
+                    await asyncio.sleep(1.0)
+                    continue
+                sent = await self.relay_once(layer)
+                if sent < BATCH:
+                    await asyncio.sleep(self.interval_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("event relay failed; retrying")
+                self.position = None
+                await asyncio.sleep(1.0)
+
+    async def relay_once(self, layer: Any) -> int:
+        """Send the next batch of events; return how many were sent."""
+        if self.position is None:
+            self.position = await self._load_position()
+        events = await database_sync_to_async(_read_events)(self.position)
+        for payload in events:
+            for group in groups_for(payload):
+                message = {
+                    "type": "event.message",
+                    "event": payload,
+                    "prev_id": self.last_sent.get(group),
+                }
+                await layer.group_send(group, message)
+                self.last_sent[group] = payload["id"]
+                self.last_sent.move_to_end(group)
+            self.position = payload["id"]
+        while len(self.last_sent) > 10_000:
+            self.last_sent.popitem(last=False)
+        if events:
+            await self._save_position()
+        return len(events)
+
+    async def _redis_client(self) -> Any:
+        if self._redis is None:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(self.redis_url)
+        return self._redis
+
+    async def _hold_lease(self) -> bool:
+        if not self.redis_url:
+            return True
+        client = await self._redis_client()
+        if self._leader:
+            renewed = await client.eval(_RENEW, 1, _LEASE_KEY, self._token, LEASE_MS)
+            if renewed:
+                return True
+            self._leader = False
+            self.position = None
+        acquired = await client.set(_LEASE_KEY, self._token, nx=True, px=LEASE_MS)
+        if acquired:
+            self._leader = True
+            self.position = None
+            self.last_sent.clear()
+        return bool(acquired)
+
+    async def _load_position(self) -> int:
+        if self.redis_url:
+            client = await self._redis_client()
+            stored = await client.get(_POSITION_KEY)
+            if stored is not None:
+                return int(stored)
+        return await database_sync_to_async(last_event_id)()
+
+    async def _save_position(self) -> None:
+        if self.redis_url:
+            client = await self._redis_client()
+            await client.set(_POSITION_KEY, self.position, ex=86400)
+
+
+_relay_task: asyncio.Task[None] | None = None
+
+
+def ensure_relay_running() -> None:
+    """Start this process's relay on the running event loop if it is not running."""
+    global _relay_task
+    if _relay_task is not None and not _relay_task.done():
+        return
+    relay = EventRelay(
+        redis_url=settings.SWITCHYARD_REDIS_URL,
+        interval_s=settings.SWITCHYARD_RELAY_INTERVAL_S,
+    )
+    _relay_task = asyncio.get_running_loop().create_task(relay.run_forever())

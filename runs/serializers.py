@@ -1,0 +1,101 @@
+"""Serialize runs, steps, attempts and events for the API and the live streams."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from runs.models import Attempt, Event, Run, StepRun
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """Return the small dict sent to live clients and the events API."""
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "run_id": event.run_id,
+        "step_id": event.step_id,
+        "attempt_id": event.attempt_id,
+        "workflow": event.workflow.slug if event.workflow_id else None,
+        "version": event.version.number if event.version_id else None,
+        "node_id": event.node_id,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "actor": event.actor,
+        "reason": event.reason,
+        "data": event.data,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+class RunSummaryOutput(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.slug")
+    workflow_name = serializers.CharField(source="workflow.name")
+    version = serializers.IntegerField(source="version.number")
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "workflow",
+            "workflow_name",
+            "version",
+            "state",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+
+
+class AttemptOutput(serializers.ModelSerializer):
+    queue_delay_s = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "id",
+            "number",
+            "state",
+            "queue",
+            "priority",
+            "error",
+            "due_at",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "worker",
+            "queue_delay_s",
+        ]
+
+    def get_queue_delay_s(self, obj: Attempt) -> float | None:
+        if obj.started_at is None:
+            return None
+        return max(0.0, (obj.started_at - obj.due_at).total_seconds())
+
+
+class StepOutput(serializers.ModelSerializer):
+    attempts = AttemptOutput(many=True, read_only=True)
+
+    class Meta:
+        model = StepRun
+        fields = [
+            "id",
+            "node_id",
+            "seq",
+            "node_type",
+            "state",
+            "output",
+            "error",
+            "taken_edges",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "attempts",
+        ]
+
+
+class RunDetailOutput(RunSummaryOutput):
+    steps = StepOutput(many=True, read_only=True)
+
+    class Meta(RunSummaryOutput.Meta):
+        fields = [*RunSummaryOutput.Meta.fields, "input", "output", "steps"]

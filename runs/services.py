@@ -1,0 +1,620 @@
+"""Services that change runs: every state change is an FSM transition with an Event."""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from designer.models import VersionStatus, Workflow, WorkflowVersion
+from engine.actions import ActionContext
+from engine.dispatch import publish_attempt
+from engine.expressions import ExpressionError, param_expressions
+from engine.graph import CompiledGraph
+from runs.events import EventLog, actor_of, transition
+from runs.models import (
+    Attempt,
+    AttemptState,
+    Run,
+    RunState,
+    StepRun,
+    StepState,
+)
+
+logger = logging.getLogger("switchyard.runs")
+
+DEFAULT_MAX_CONCURRENT_RUNS = 50
+# Retries due sooner than this are published with a short countdown; later ones wait in
+# the database (`scheduled`) until the scheduler publishes them at `due_at`.
+SHORT_RETRY_S = 2.0
+
+_GRAPH_CACHE: dict[int, CompiledGraph] = {}
+
+
+class RunError(Exception):
+    """A run request that cannot be carried out (bad version, no live version)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def compiled_graph(version: WorkflowVersion) -> CompiledGraph:
+    """Return the compiled graph of a published version, compiled once per process."""
+    graph = _GRAPH_CACHE.get(version.pk)
+    if graph is None:
+        if len(_GRAPH_CACHE) > 512:
+            _GRAPH_CACHE.clear()
+        graph = CompiledGraph(version.graph)
+        _GRAPH_CACHE[version.pk] = graph
+    return graph
+
+
+# ---------------------------------------------------------------------------- start
+
+
+def run_start(
+    *,
+    workflow: Workflow,
+    input: Any,
+    actor: str,
+    version: WorkflowVersion | None = None,
+    idempotency_key: str | None = None,
+    created_by: Any = None,
+) -> tuple[Run, bool]:
+    """Create a run of a published version; admit it now if the workflow has room.
+
+    Return the run and whether it was created (False: an earlier run with the same
+    idempotency key).
+    """
+    if version is None:
+        version = workflow.live_version
+        if version is None:
+            raise RunError("no_live_version", f"{workflow.slug} has no published version")
+    if version.workflow_id != workflow.pk:
+        raise RunError("bad_version", "the version belongs to another workflow")
+    if version.status == VersionStatus.DRAFT:
+        raise RunError("version_not_published", "only published versions can run")
+    graph = compiled_graph(version)
+    try:
+        with transaction.atomic():
+            # Serialises admission per workflow: the running count cannot race.
+            Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
+            if idempotency_key:
+                existing = Run.objects.filter(
+                    workflow=workflow, idempotency_key=idempotency_key
+                ).first()
+                if existing is not None:
+                    return existing, False
+            log = EventLog()
+            run = Run.objects.create(
+                workflow=workflow,
+                version=version,
+                input=input,
+                idempotency_key=idempotency_key or None,
+                created_by=created_by if getattr(created_by, "pk", None) else None,
+            )
+            log.add(
+                "run_created",
+                run=run,
+                to_state=RunState.PENDING,
+                actor=actor,
+                data={"version": version.number},
+            )
+            if _has_room(workflow, version, exclude=run.pk):
+                _admit(run, graph, log, actor=actor)
+            log.flush()
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        existing = Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
+        return existing, False
+    return run, True
+
+
+def _max_concurrent(version: WorkflowVersion) -> int:
+    value = version.graph.get("max_concurrent_runs", DEFAULT_MAX_CONCURRENT_RUNS)
+    return int(value)
+
+
+def _has_room(workflow: Workflow, version: WorkflowVersion, *, exclude: int) -> bool:
+    limit = _max_concurrent(version)
+    active = (
+        Run.objects.filter(
+            workflow=workflow,
+            state__in=[RunState.RUNNING, RunState.PAUSED, RunState.COMPENSATING],
+        )
+        .exclude(pk=exclude)
+        .count()
+    )
+    return active < limit
+
+
+def _admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None:
+    now = timezone.now()
+    transition(log, run, "start", actor=actor, at=now)
+    advance = Advance(run, graph, log, now=now, actor=actor, steps=[])
+    advance.activate(graph.start_id)
+
+
+def _admit_next(workflow_id: int, log: EventLog) -> None:
+    """Start the oldest pending run of the workflow if it has room (FIFO)."""
+    Workflow.objects.select_for_update().filter(pk=workflow_id).first()
+    candidate = (
+        Run.objects.filter(workflow_id=workflow_id, state=RunState.PENDING)
+        .select_related("version", "workflow")
+        .order_by("id")
+        .first()
+    )
+    if candidate is None:
+        return
+    if not _has_room(candidate.workflow, candidate.version, exclude=candidate.pk):
+        return
+    _admit(candidate, compiled_graph(candidate.version), log, actor="system:admission")
+
+
+# -------------------------------------------------------------------- graph advance
+
+
+class Advance:
+    """Move one run through its graph inside the caller's transaction.
+
+    Edge states are derived from step rows: an edge is taken when its source step
+    listed it in `taken_edges`, dead when its source finished without taking it.
+    A node whose incoming edges are all dead is skipped, and so are its successors
+    (dead-path elimination), so branches not taken show up as `skipped`.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        graph: CompiledGraph,
+        log: EventLog,
+        *,
+        now: datetime,
+        actor: str,
+        steps: Iterable[StepRun] | None = None,
+    ) -> None:
+        self.run = run
+        self.graph = graph
+        self.log = log
+        self.now = now
+        self.actor = actor
+        if steps is None:
+            steps = run.steps.all()
+        # {node_id: [step, ...]} in visit order
+        self.steps: dict[str, list[StepRun]] = defaultdict(list)
+        self.taken: set[str] = set()
+        for step in steps:
+            step.run = run
+            self._remember(step)
+
+    def _remember(self, step: StepRun) -> None:
+        self.steps[step.node_id].append(step)
+        self.taken.update(step.taken_edges or [])
+
+    def latest(self, node_id: str) -> StepRun | None:
+        visits = self.steps.get(node_id)
+        return visits[-1] if visits else None
+
+    def context(self, *, outcome: Any = None, attempt: int | None = None) -> dict:
+        """Return the expression context: input, step outputs, outcome, run, attempt."""
+        outputs = {
+            node_id: {"output": visits[-1].output}
+            for node_id, visits in self.steps.items()
+            if visits[-1].state == StepState.SUCCEEDED
+        }
+        return {
+            "input": self.run.input,
+            "steps": outputs,
+            "outcome": outcome,
+            "run": {"id": self.run.pk},
+            "attempt": attempt,
+        }
+
+    def _edge_state(self, edge: dict) -> str:
+        if edge["id"] in self.taken:
+            return "taken"
+        source = self.latest(edge["source"])
+        if source is not None and source.is_finished:
+            return "dead"
+        return "open"
+
+    def _new_step(self, node_id: str) -> StepRun:
+        node = self.graph.node(node_id)
+        step = StepRun(
+            run=self.run,
+            node_id=node_id,
+            seq=len(self.steps.get(node_id, [])) + 1,
+            node_type=node["type"],
+        )
+        return step
+
+    def reconsider(self, node_id: str) -> None:
+        """Activate or skip a node after the state of an incoming edge changed."""
+        if self.run.state != RunState.RUNNING:
+            return
+        if self.latest(node_id) is not None:
+            return
+        node = self.graph.node(node_id)
+        states = [self._edge_state(e) for e in self.graph.incoming(node_id)]
+        if node["type"] == "join" and node.get("mode", "all") == "all":
+            if "open" in states:
+                return
+            if "taken" in states:
+                self.activate(node_id)
+            else:
+                self.skip(node_id)
+            return
+        if "taken" in states:
+            self.activate(node_id)
+        elif all(s == "dead" for s in states):
+            self.skip(node_id)
+
+    def skip(self, node_id: str) -> None:
+        step = self._new_step(node_id)
+        transition(
+            self.log, step, "skip", actor=self.actor, reason="branch not taken", at=self.now
+        )
+        self._remember(step)
+        self.follow(step, [])
+
+    def activate(self, node_id: str) -> None:
+        """Enter a node: control nodes pass at once, tasks get a queued attempt."""
+        node = self.graph.node(node_id)
+        kind = node["type"]
+        step = self._new_step(node_id)
+        if kind == "task":
+            transition(self.log, step, "enqueue", actor=self.actor)
+            self._remember(step)
+            self._create_attempt(step, number=1, due_at=self.now)
+            return
+        if kind == "end":
+            transition(
+                self.log,
+                step,
+                "succeed",
+                actor=self.actor,
+                output=None,
+                taken_edges=[],
+                at=self.now,
+            )
+            self._remember(step)
+            self.finish(node)
+            return
+        if kind in ("wait", "handoff"):
+            raise RunError("unsupported_node", f"{kind} nodes are not supported yet")
+        # start, choice, parallel, join: decide the edges now.
+        taken = self.graph.route(node_id, succeeded=True, context=self.context())
+        transition(
+            self.log,
+            step,
+            "succeed",
+            actor=self.actor,
+            output=None,
+            taken_edges=taken,
+            at=self.now,
+            data={"taken_edges": taken} if kind == "choice" else None,
+        )
+        self._remember(step)
+        self.follow(step, taken)
+
+    def follow(self, step: StepRun, taken: list[str]) -> None:
+        """Propagate a finished step along its outgoing edges, in document order."""
+        for edge in self.graph.outgoing(step.node_id):
+            self.reconsider(edge["target"])
+
+    def _create_attempt(self, step: StepRun, *, number: int, due_at: datetime) -> None:
+        graph = self.graph
+        policy = graph.retry_policy(step.node_id)
+        delay = max(0.0, (due_at - self.now).total_seconds())
+        scheduled = delay > SHORT_RETRY_S
+        attempt = Attempt(
+            step=step,
+            run=self.run,
+            number=number,
+            queue=graph.queue(step.node_id),
+            priority=graph.priority(step.node_id),
+            due_at=due_at,
+            state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
+        )
+        if scheduled:
+            attempt.save()
+            self.log.add(
+                "attempt_scheduled",
+                run=self.run,
+                step=step,
+                attempt=attempt,
+                to_state=AttemptState.SCHEDULED,
+                actor=self.actor,
+                data={"number": number, "due_at": due_at.isoformat()},
+            )
+            return
+        attempt.enqueued_at = self.now
+        attempt.save()
+        if step.state == StepState.RETRY_WAIT:
+            transition(self.log, step, "enqueue", actor=self.actor)
+        self.log.add(
+            "attempt_queued",
+            run=self.run,
+            step=step,
+            attempt=attempt,
+            to_state=AttemptState.QUEUED,
+            actor=self.actor,
+            data={"number": number, "queue": attempt.queue},
+        )
+        _publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
+
+    def finish(self, end_node: dict) -> None:
+        """Finish the run at an end node, cancelling whatever else is still active."""
+        self.cancel_active(reason=f"run reached end {end_node['id']}")
+        if end_node.get("status", "succeeded") == "failed":
+            error = {
+                "type": "EndFailed",
+                "message": f"reached failing end {end_node['id']}",
+                "node_id": end_node["id"],
+            }
+            transition(self.log, self.run, "fail", actor=self.actor, error=error, at=self.now)
+        else:
+            transition(
+                self.log,
+                self.run,
+                "succeed",
+                actor=self.actor,
+                output=self.run_output(),
+                at=self.now,
+            )
+        _admit_next(self.run.workflow_id, self.log)
+
+    def fail_run(self, error: dict) -> None:
+        self.cancel_active(reason="run failed")
+        transition(self.log, self.run, "fail", actor=self.actor, error=error, at=self.now)
+        _admit_next(self.run.workflow_id, self.log)
+
+    def run_output(self) -> dict[str, Any]:
+        """Return the outputs of the run's succeeded task steps by node id."""
+        return {
+            node_id: visits[-1].output
+            for node_id, visits in self.steps.items()
+            if visits[-1].node_type == "task" and visits[-1].state == StepState.SUCCEEDED
+        }
+
+    def cancel_active(self, *, reason: str) -> None:
+        active_steps = [
+            visits[-1]
+            for visits in self.steps.values()
+            if not visits[-1].is_finished
+        ]
+        if not active_steps:
+            return
+        attempts = Attempt.objects.filter(
+            step__in=active_steps,
+            state__in=[AttemptState.SCHEDULED, AttemptState.QUEUED, AttemptState.RUNNING],
+        ).select_related("step")
+        by_step = {s.pk: s for s in active_steps}
+        for attempt in attempts:
+            attempt.run = self.run
+            attempt.step = by_step[attempt.step_id]
+            transition(self.log, attempt, "cancel", actor=self.actor, reason=reason, at=self.now)
+        for step in active_steps:
+            transition(self.log, step, "cancel", actor=self.actor, reason=reason, at=self.now)
+
+
+def _publish_on_commit(attempt: Attempt, timeout_s: float, countdown: float | None) -> None:
+    transaction.on_commit(
+        partial(
+            publish_attempt,
+            attempt.pk,
+            queue=attempt.queue,
+            priority=attempt.priority,
+            timeout_s=timeout_s,
+            countdown=countdown,
+        )
+    )
+
+
+# ----------------------------------------------------------------- attempt lifecycle
+
+
+@dataclass(frozen=True)
+class AttemptWork:
+    """What a worker needs to call the action of a started attempt."""
+
+    attempt_id: int
+    run_id: int
+    action: str
+    params: Any
+    context: ActionContext
+
+
+def attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
+    """Move a queued attempt to running; None when it must not run (duplicate etc.)."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_related("step", "run", "run__version")
+            .filter(pk=attempt_id)
+            .first()
+        )
+        if attempt is None or attempt.state != AttemptState.QUEUED:
+            return None
+        run = attempt.run
+        if run.state != RunState.RUNNING:
+            # Paused runs keep their attempts queued; resume publishes them again.
+            return None
+        step = attempt.step
+        step.run = run
+        graph = compiled_graph(run.version)
+        policy = graph.retry_policy(step.node_id)
+        log = EventLog()
+        transition(
+            log,
+            attempt,
+            "start",
+            actor=f"worker:{worker}",
+            at=now,
+            worker=worker[:200],
+            deadline=now + timedelta(seconds=policy.timeout_s),
+            data={"number": attempt.number},
+        )
+        if step.state == StepState.QUEUED:
+            transition(log, step, "start", actor=f"worker:{worker}", at=now)
+        node = graph.node(step.node_id)
+        params: Any = node.get("params", {})
+        error: dict | None = None
+        if param_expressions(params):
+            try:
+                advance = Advance(run, graph, log, now=now, actor="system")
+                params = graph.params(
+                    step.node_id, advance.context(attempt=attempt.number)
+                )
+            except ExpressionError as exc:
+                error = {"type": "ExpressionError", "message": str(exc)}
+        log.flush()
+    if error is not None:
+        attempt_finish(attempt_id=attempt_id, output=None, error={**error, "retryable": False})
+        return None
+    return AttemptWork(
+        attempt_id=attempt.pk,
+        run_id=run.pk,
+        action=node["action"],
+        params=params,
+        context=ActionContext(
+            run_id=run.pk,
+            node_id=step.node_id,
+            attempt=attempt.number,
+            idempotency_key=step.idempotency_key,
+            input=run.input,
+            timeout_s=policy.timeout_s,
+        ),
+    )
+
+
+def attempt_finish(
+    *,
+    attempt_id: int,
+    output: Any,
+    error: dict | None,
+    actor: str = "system",
+) -> bool:
+    """Record an attempt's result and advance the run in one transaction.
+
+    Return False when the attempt was already finished (a duplicate delivery or a
+    result that arrives after the sweeper gave up on it): nothing changes then.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run_id = Attempt.objects.filter(pk=attempt_id).values_list("run_id", flat=True).first()
+        if run_id is None:
+            return False
+        run = Run.objects.select_for_update().select_related("version").get(pk=run_id)
+        attempt = Attempt.objects.select_related("step").get(pk=attempt_id)
+        if attempt.state != AttemptState.RUNNING:
+            return False
+        step = attempt.step
+        step.run = run
+        attempt.run = run
+        graph = compiled_graph(run.version)
+        log = EventLog()
+        advance = Advance(run, graph, log, now=now, actor=actor)
+        # Use the Advance's copy of the step so its view stays consistent.
+        step = next(s for s in advance.steps[step.node_id] if s.pk == step.pk)
+        attempt.step = step
+        if error is None:
+            _attempt_succeeded(advance, attempt, step, output)
+        else:
+            _attempt_failed(advance, attempt, step, error)
+        log.flush()
+    return True
+
+
+def _attempt_succeeded(
+    advance: Advance, attempt: Attempt, step: StepRun, output: Any
+) -> None:
+    log, now, actor = advance.log, advance.now, advance.actor
+    transition(log, attempt, "succeed", actor=actor, at=now)
+    if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
+        return
+    taken = advance.graph.route(step.node_id, succeeded=True, context=advance.context())
+    transition(
+        log, step, "succeed", actor=actor, output=output, taken_edges=taken, at=now
+    )
+    advance.taken.update(taken)
+    if advance.run.state == RunState.RUNNING:
+        advance.follow(step, taken)
+
+
+def _attempt_failed(advance: Advance, attempt: Attempt, step: StepRun, error: dict) -> None:
+    log, now, actor = advance.log, advance.now, advance.actor
+    transition(log, attempt, "fail", actor=actor, error=error, at=now, reason=error.get("message", ""))
+    if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
+        return
+    graph = advance.graph
+    policy = graph.retry_policy(step.node_id)
+    retryable = error.get("retryable", True) and policy.should_retry(
+        attempt.number, error.get("type", "Error")
+    )
+    if retryable:
+        delay = policy.delay(attempt.number)
+        transition(log, step, "fail", actor=actor, error=error, taken_edges=[], at=now)
+        transition(
+            log,
+            step,
+            "schedule_retry",
+            actor=actor,
+            reason=f"retry {attempt.number + 1} of {policy.max_attempts} in {delay:.2f}s",
+            data={"delay_s": delay, "next_attempt": attempt.number + 1},
+        )
+        advance._create_attempt(
+            step, number=attempt.number + 1, due_at=now + timedelta(seconds=delay)
+        )
+        return
+    failure_edges = [e["id"] for e in graph.failure_outgoing(step.node_id)]
+    transition(
+        log,
+        step,
+        "fail",
+        actor=actor,
+        error=error,
+        taken_edges=failure_edges,
+        at=now,
+    )
+    advance.taken.update(failure_edges)
+    if failure_edges:
+        if advance.run.state == RunState.RUNNING:
+            advance.follow(step, failure_edges)
+        return
+    advance.fail_run({**error, "node_id": step.node_id})
+
+
+def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Publish scheduled attempts whose due time has come; return how many."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        due = list(
+            Attempt.objects.select_for_update(skip_locked=True)
+            .filter(state=AttemptState.SCHEDULED, due_at__lte=now)
+            .select_related("step", "run", "run__version")
+            .order_by("due_at")[:limit]
+        )
+        log = EventLog()
+        for attempt in due:
+            step = attempt.step
+            step.run = attempt.run
+            graph = compiled_graph(attempt.run.version)
+            transition(log, attempt, "enqueue", actor="system:scheduler", at=now)
+            if step.state == StepState.RETRY_WAIT:
+                transition(log, step, "enqueue", actor="system:scheduler")
+            _publish_on_commit(
+                attempt, graph.retry_policy(step.node_id).timeout_s, countdown=None
+            )
+            count += 1
+        log.flush()
+    return count

@@ -1,0 +1,138 @@
+"""Shared fixtures: users, API clients, a real Celery worker and a real ASGI server."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.support import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user("alice", password="alice-password-1")
+
+
+@pytest.fixture
+def api(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def workflow_factory(user: Any) -> Any:
+    """Create a workflow with a published version of the given graph."""
+    from designer import services
+
+    def make(graph: dict[str, Any], slug: str = "wf", publish: bool = True) -> Any:
+        workflow = services.workflow_create(slug=slug, name=slug.title())
+        version, _ = services.version_create(workflow=workflow, graph=graph, created_by=user)
+        if publish:
+            version = services.version_publish(version=version)
+            workflow.refresh_from_db()
+        return workflow
+
+    return make
+
+
+def _test_db_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "SWITCHYARD_TEST_DATABASE_URL": url,
+        "SWITCHYARD_TEST_REDIS_URL": settings.TEST_REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def clean_redis() -> None:
+    """Empty the test Redis database once: stale queues and relay positions go."""
+    redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: Any, django_db_blocker: Any, clean_redis: None, tmp_path_factory: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a real Celery worker (with beat) against the test database and Redis."""
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+            "-Q", "default,payments", "--concurrency", "2", "--loglevel", "INFO",
+            "-n", f"test-{os.getpid()}@%h",
+            "-s", str(log.parent / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=_test_db_env(),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"worker exited:\n{log.read_text()[-4000:]}")
+        return "ready." in log.read_text()
+
+    wait_for(ready, timeout=60, what="celery worker ready")
+    process.log_path = log  # type: ignore[attr-defined]
+    yield process
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def asgi_server(
+    django_db_setup: Any, django_db_blocker: Any, clean_redis: None, tmp_path_factory: Any
+) -> Iterator[str]:
+    """Run daphne serving the app against the test database; yield its base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("daphne") / "daphne.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "config.asgi:application"],
+        cwd=ROOT,
+        env=_test_db_env(),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    import socket
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"daphne exited:\n{log.read_text()[-4000:]}")
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, timeout=60, what="daphne listening")
+    yield f"http://127.0.0.1:{port}"
+    _stop(process)
+
+
+@pytest.fixture
+def live_db(transactional_db: Any, celery_worker_process: Any) -> Any:
+    """Committed database plus a running worker, for tests across processes."""
+    return celery_worker_process

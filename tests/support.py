@@ -1,0 +1,78 @@
+"""Helpers shared by tests: bounded waiting, free ports, graph builders."""
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(
+    predicate: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll until predicate returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def linear_graph(steps: int, *, action: str = "builtin.noop", **task: Any) -> dict[str, Any]:
+    """Return a start → N tasks → end graph."""
+    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start"}]
+    edges: list[dict[str, Any]] = []
+    previous = "start"
+    for i in range(1, steps + 1):
+        node_id = f"s{i}"
+        nodes.append({"id": node_id, "type": "task", "action": action, **task})
+        edges.append({"id": f"e{i}", "source": previous, "target": node_id})
+        previous = node_id
+    nodes.append({"id": "done", "type": "end"})
+    edges.append({"id": "e_end", "source": previous, "target": "done"})
+    return {
+        "format": 1,
+        "defaults": {"retry": {"max_attempts": 1}},
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def choice_graph() -> dict[str, Any]:
+    """Return a graph whose choice sends big amounts to `big`, others to `small`."""
+    return {
+        "format": 1,
+        "defaults": {"retry": {"max_attempts": 1}},
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "pick", "type": "choice"},
+            {"id": "big", "type": "task", "action": "builtin.echo"},
+            {"id": "small", "type": "task", "action": "builtin.echo"},
+            {"id": "after_small", "type": "task", "action": "builtin.noop"},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "pick"},
+            {
+                "id": "to_big",
+                "source": "pick",
+                "target": "big",
+                "when": "input.amount > 1000",
+            },
+            {"id": "to_small", "source": "pick", "target": "small", "default": True},
+            {"id": "e4", "source": "small", "target": "after_small"},
+            {"id": "e5", "source": "big", "target": "done"},
+            {"id": "e6", "source": "after_small", "target": "done"},
+        ],
+    }
