@@ -197,17 +197,14 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         source=[StepState.RUNNING, StepState.QUEUED, StepState.WAITING],
         target=StepState.FAILED,
     )
-    def fail(self, *, error: dict, at: object) -> None:
+    def fail(self, *, error: dict, taken_edges: list[str], at: object) -> None:
         self.error = error
+        self.taken_edges = taken_edges
         self.finished_at = at
 
     @transition(field=state, source=StepState.FAILED, target=StepState.RETRY_WAIT)
     def schedule_retry(self) -> None:
         self.finished_at = None
-
-    @transition(field=state, source=StepState.FAILED, target=StepState.FAILED)
-    def route_failure(self, *, taken_edges: list[str]) -> None:
-        self.taken_edges = taken_edges
 
     @transition(field=state, source=StepState.PENDING, target=StepState.SKIPPED)
     def skip(self, *, at: object) -> None:

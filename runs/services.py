@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.actions import ActionContext
@@ -33,7 +34,8 @@ DEFAULT_MAX_CONCURRENT_RUNS = 50
 # the database (`scheduled`) until the scheduler publishes them at `due_at`.
 SHORT_RETRY_S = 2.0
 
-_GRAPH_CACHE: dict[int, CompiledGraph] = {}
+# {(version id, checksum): compiled graph}; published versions never change.
+_GRAPH_CACHE: dict[tuple[int, str], CompiledGraph] = {}
 
 
 class RunError(Exception):
@@ -47,12 +49,13 @@ class RunError(Exception):
 
 def compiled_graph(version: WorkflowVersion) -> CompiledGraph:
     """Return the compiled graph of a published version, compiled once per process."""
-    graph = _GRAPH_CACHE.get(version.pk)
+    key = (version.pk, version.checksum)
+    graph = _GRAPH_CACHE.get(key)
     if graph is None:
         if len(_GRAPH_CACHE) > 512:
             _GRAPH_CACHE.clear()
         graph = CompiledGraph(version.graph)
-        _GRAPH_CACHE[version.pk] = graph
+        _GRAPH_CACHE[key] = graph
     return graph
 
 
@@ -435,6 +438,14 @@ class AttemptWork:
 
 def attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     """Move a queued attempt to running; None when it must not run (duplicate etc.)."""
+    try:
+        return _attempt_start(attempt_id=attempt_id, worker=worker)
+    except ConcurrentTransition:
+        # Someone else (a duplicate delivery, a cancel) moved it first.
+        return None
+
+
+def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     now = timezone.now()
     with transaction.atomic():
         attempt = (
@@ -508,12 +519,29 @@ def attempt_finish(
     Return False when the attempt was already finished (a duplicate delivery or a
     result that arrives after the sweeper gave up on it): nothing changes then.
     """
+    try:
+        return _attempt_finish(
+            attempt_id=attempt_id, output=output, error=error, actor=actor
+        )
+    except ConcurrentTransition:
+        return False
+
+
+def _attempt_finish(
+    *, attempt_id: int, output: Any, error: dict | None, actor: str
+) -> bool:
     now = timezone.now()
     with transaction.atomic():
         run_id = Attempt.objects.filter(pk=attempt_id).values_list("run_id", flat=True).first()
         if run_id is None:
             return False
-        run = Run.objects.select_for_update().select_related("version").get(pk=run_id)
+        # Lock the run row only (not its version): concurrent branches of one run
+        # advance one at a time, other runs are not held up.
+        run = (
+            Run.objects.select_for_update(of=("self",))
+            .select_related("version")
+            .get(pk=run_id)
+        )
         attempt = Attempt.objects.select_related("step").get(pk=attempt_id)
         if attempt.state != AttemptState.RUNNING:
             return False

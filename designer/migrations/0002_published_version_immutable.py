@@ -42,7 +42,7 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS designer_version_immutable;"
 def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_CREATE)
+        schema_editor.execute(PG_CREATE, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_CREATE)
 
@@ -50,7 +50,7 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
 def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_DROP)
+        schema_editor.execute(PG_DROP, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_DROP)
 

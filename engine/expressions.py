@@ -1,0 +1,476 @@
+"""Compile and evaluate sandboxed CEL expressions for edge conditions and params."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import math
+import operator
+import re
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import celpy
+import lark
+from celpy import celtypes
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError, base_functions
+
+# The names an expression may read; the engine supplies them on every evaluation.
+CONTEXT_NAMES: frozenset[str] = frozenset(
+    {"input", "steps", "outcome", "run", "attempt"}
+)
+MAX_SOURCE_LENGTH = 2000
+# cel-python evaluates by recursion, about five Python frames per parse-tree level,
+# under the 2,500-frame limit it sets; 300 levels leave room for the caller's stack,
+# so a deep expression is refused at compile time, not a RecursionError at run time.
+MAX_TREE_DEPTH = 300
+EXPRESSION_PREFIX = "="
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+# Macros that bind a variable: list.map(x, ...), list.reduce(r, i, init, ...).
+_MACROS = frozenset({"map", "filter", "all", "exists", "exists_one", "reduce", "min"})
+_MACRO_FUNCTIONS = frozenset({"has", "dyn"})
+# Type names are values in CEL (`type(x) == int`); `google` roots protobuf wrappers.
+_BUILTIN_NAMES = frozenset(
+    {"bool", "bytes", "double", "int", "uint", "string", "list", "map", "null_type"}
+    | {"type", "duration", "timestamp", "google"}
+)
+_KNOWN_FUNCTIONS = (
+    frozenset(name for name in base_functions if name.isidentifier())
+    | _MACRO_FUNCTIONS
+    | _MACROS
+)
+
+
+class ExpressionError(Exception):
+    """Report an expression that cannot be compiled or evaluated."""
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+
+class Expression:
+    """Hold one compiled CEL program; evaluate it against many contexts."""
+
+    __slots__ = ("_program", "source")
+
+    def __init__(self, source: str, program: celpy.Runner) -> None:
+        self.source = source
+        self._program = program
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        """Evaluate against a plain-JSON context and return a plain-JSON value."""
+        try:
+            activation = {name: _to_cel(value) for name, value in context.items()}
+            result = self._program.evaluate(activation)
+            return _to_json(result)
+        except ExpressionError as exc:
+            raise ExpressionError(exc.message, self.source) from exc
+        except CELEvalError as exc:
+            raise ExpressionError(_eval_message(exc), self.source) from exc
+        except Exception as exc:  # the sandbox boundary: nothing else escapes
+            message = f"cannot evaluate: {type(exc).__name__}: {exc}"
+            raise ExpressionError(_shorten(message), self.source) from exc
+
+    def evaluate_condition(self, context: Mapping[str, Any]) -> bool:
+        """Evaluate as a condition, which must be exactly true or false."""
+        value = self.evaluate(context)
+        try:
+            return is_truthy_condition(value)
+        except ExpressionError as exc:
+            raise ExpressionError(exc.message, self.source) from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Expression:
+    """Parse and check a CEL source once; return the cached compiled expression."""
+    if not isinstance(source, str):
+        raise ExpressionError("expression must be a string", str(source))
+    if not source.strip():
+        raise ExpressionError("expression is empty", source)
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ExpressionError(
+            f"expression is longer than {MAX_SOURCE_LENGTH} characters", source
+        )
+    environment = _environment()
+    try:
+        with _COMPILE_LOCK:
+            tree = environment.compile(source)
+    except CELParseError as exc:
+        raise ExpressionError(_syntax_message(source, exc), source) from exc
+    except Exception as exc:  # lark raises its own errors on odd input
+        message = f"syntax error: {type(exc).__name__}: {exc}"
+        raise ExpressionError(_shorten(message), source) from exc
+    if _depth(tree) > MAX_TREE_DEPTH:
+        raise ExpressionError("expression is nested too deeply", source)
+    _check_names(tree, source)
+    try:
+        with _COMPILE_LOCK:
+            program = environment.program(tree, functions=_FUNCTIONS)
+    except Exception as exc:
+        message = f"cannot compile: {type(exc).__name__}: {exc}"
+        raise ExpressionError(_shorten(message), source) from exc
+    return Expression(source, program)
+
+
+def is_truthy_condition(value: Any) -> bool:
+    """Return a condition's value, refusing anything but true or false."""
+    if isinstance(value, bool):
+        return value
+    raise ExpressionError("condition must be true or false")
+
+
+def is_expression(value: Any) -> bool:
+    """Return whether a param value is an expression ("=..." but not "==...")."""
+    return (
+        isinstance(value, str)
+        and value.startswith(EXPRESSION_PREFIX)
+        and not value.startswith(EXPRESSION_PREFIX * 2)
+    )
+
+
+def evaluate_params(
+    params: Any,
+    context: Mapping[str, Any],
+    *,
+    expressions: Mapping[str, Expression] | None = None,
+) -> Any:
+    """Return params with every "=" string replaced by its evaluated expression.
+
+    "==x" stands for the literal string "=x". Pass `expressions` (source to compiled
+    expression) to evaluate without touching the compile cache.
+    """
+    if isinstance(params, Mapping):
+        return {
+            key: evaluate_params(value, context, expressions=expressions)
+            for key, value in params.items()
+        }
+    if isinstance(params, list | tuple):
+        return [
+            evaluate_params(value, context, expressions=expressions) for value in params
+        ]
+    if isinstance(params, str) and params.startswith(EXPRESSION_PREFIX):
+        if params.startswith(EXPRESSION_PREFIX * 2):
+            return params[1:]
+        source = params[1:]
+        expression = expressions.get(source) if expressions is not None else None
+        if expression is None:
+            expression = compile_expression(source)
+        return expression.evaluate(context)
+    return params
+
+
+def param_expressions(params: Any) -> list[tuple[str, str]]:
+    """Return (path, source) for every "=" expression in params, in document order.
+
+    Paths look like "json.order" or "headers[0].value".
+    """
+    return list(_walk_expressions(params, ""))
+
+
+def _walk_expressions(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _walk_expressions(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _walk_expressions(item, f"{path}[{index}]")
+    elif is_expression(value):
+        yield path, value[1:]
+
+
+# -- compiling ---------------------------------------------------------------------
+
+_COMPILE_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> celpy.Environment:
+    # celpy.Environment() sets the interpreter's recursion limit to 2,500; never let
+    # it lower a limit someone else raised.
+    limit = sys.getrecursionlimit()
+    environment = celpy.Environment()
+    sys.setrecursionlimit(max(limit, sys.getrecursionlimit()))
+    return environment
+
+
+def _syntax_message(source: str, exc: CELParseError) -> str:
+    lines = source.splitlines() or [""]
+    line = exc.line or 1
+    column = exc.column or 1
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    near = text[column - 1 : column + 19]
+    where = f"near {near!r}" if near.strip() else "at the end"
+    return f"syntax error at line {line}, column {column} {where}"
+
+
+def _depth(tree: lark.Tree) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, lark.Tree):
+            stack.extend((child, depth + 1) for child in node.children)
+    return deepest
+
+
+def _bare_identifier(tree: Any) -> str | None:
+    """Return the name when an expression is just an identifier, like `x`."""
+    while isinstance(tree, lark.Tree):
+        if tree.data == "ident":
+            token = tree.children[0]
+            return str(token) if isinstance(token, lark.Token) else None
+        if len(tree.children) != 1:
+            return None
+        tree = tree.children[0]
+    return None
+
+
+def _check_names(tree: lark.Tree, source: str) -> None:
+    """Refuse names and functions that can never resolve, at compile time."""
+    bound: set[str] = set()
+    for node in tree.iter_subtrees():
+        if node.data != "member_dot_arg" or len(node.children) < 3:
+            continue
+        if str(node.children[1]) not in _MACROS:
+            continue
+        arguments = node.children[2]
+        if isinstance(arguments, lark.Tree):
+            count = 2 if str(node.children[1]) == "reduce" else 1
+            for argument in arguments.children[:count]:
+                name = _bare_identifier(argument)
+                if name is not None:
+                    bound.add(name)
+    allowed = CONTEXT_NAMES | bound | _BUILTIN_NAMES
+    for node in tree.iter_subtrees_topdown():
+        if node.data in ("ident", "dot_ident"):
+            name = str(node.children[0])
+            if name not in allowed:
+                names = ", ".join(sorted(CONTEXT_NAMES))
+                raise ExpressionError(
+                    f"unknown name {name!r}; expressions can read {names}", source
+                )
+        elif node.data in ("ident_arg", "dot_ident_arg"):
+            name = str(node.children[0])
+            if name not in _KNOWN_FUNCTIONS:
+                raise ExpressionError(f"unknown function {name!r}", source)
+        elif node.data == "member_dot_arg":
+            name = str(node.children[1])
+            if name not in _KNOWN_FUNCTIONS:
+                raise ExpressionError(f"unknown method {name!r}", source)
+
+
+# -- numbers -----------------------------------------------------------------------
+# JSON does not tell 1000 from 1000.0, so input.amount may arrive as either; plain
+# CEL (and cel-python 0.5, asymmetrically) refuses `1000 < 1000.5`. Compare int,
+# uint and double by numeric value (as the current CEL spec does), promote mixed
+# int/double arithmetic to double, and make == between unrelated types false
+# instead of an error (so `attempt == 1` works while attempt is null).
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(
+        value, bool | celtypes.BoolType
+    )
+
+
+def _plain_number(value: Any) -> int | float:
+    return float(value) if isinstance(value, float) else int(value)
+
+
+def _comparison(compare: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    original = base_functions[_OPERATOR_NAMES[compare]]
+
+    def function(left: Any, right: Any) -> Any:
+        if isinstance(left, CELEvalError):
+            return left
+        if isinstance(right, CELEvalError):
+            return right
+        if _is_number(left) and _is_number(right) and type(left) is not type(right):
+            return celtypes.BoolType(compare(_plain_number(left), _plain_number(right)))
+        return original(left, right)
+
+    function.__name__ = original.__name__
+    return function
+
+
+def _equality(equal: bool) -> Callable[[Any, Any], Any]:
+    compare = _comparison(operator.eq if equal else operator.ne)
+
+    def function(left: Any, right: Any) -> Any:
+        try:
+            return compare(left, right)
+        except TypeError:
+            if _cel_kind(left) == _cel_kind(right):
+                raise
+            return celtypes.BoolType(not equal)
+
+    function.__name__ = compare.__name__
+    return function
+
+
+def _cel_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, celtypes.BoolType | bool):
+        return "bool"
+    if _is_number(value):
+        return "number"
+    return type(value).__name__
+
+
+def _arithmetic(name: str) -> Callable[[Any, Any], Any]:
+    original = base_functions[name]
+
+    def function(left: Any, right: Any) -> Any:
+        if (
+            _is_number(left)
+            and _is_number(right)
+            and (isinstance(left, float) or isinstance(right, float))
+            and type(left) is not type(right)
+        ):
+            return original(
+                celtypes.DoubleType(float(left)), celtypes.DoubleType(float(right))
+            )
+        return original(left, right)
+
+    function.__name__ = getattr(original, "__name__", name)
+    return function
+
+
+_OPERATOR_NAMES: dict[Callable[[Any, Any], Any], str] = {
+    operator.lt: "_<_",
+    operator.le: "_<=_",
+    operator.gt: "_>_",
+    operator.ge: "_>=_",
+    operator.eq: "_==_",
+    operator.ne: "_!=_",
+}
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "_<_": _comparison(operator.lt),
+    "_<=_": _comparison(operator.le),
+    "_>_": _comparison(operator.gt),
+    "_>=_": _comparison(operator.ge),
+    "_==_": _equality(True),
+    "_!=_": _equality(False),
+    **{name: _arithmetic(name) for name in ("_+_", "_-_", "_*_", "_/_")},
+}
+
+
+# -- values ------------------------------------------------------------------------
+
+
+def _to_cel(value: Any) -> Any:
+    """Convert a plain-JSON value to CEL like celpy.json_to_cel, plus UUIDs, dates."""
+    if value is None or isinstance(value, bool | str | float):
+        return celpy.json_to_cel(value)
+    if isinstance(value, int):
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return celtypes.IntType(value)
+        return celtypes.DoubleType(float(value))  # beyond int64: keep its magnitude
+    if isinstance(value, Mapping):
+        items = value.items()
+        return celtypes.MapType(
+            {celtypes.StringType(str(key)): _to_cel(item) for key, item in items}
+        )
+    if isinstance(value, list | tuple):
+        return celtypes.ListType([_to_cel(item) for item in value])
+    if isinstance(value, decimal.Decimal):
+        return celtypes.DoubleType(float(value))
+    if isinstance(value, datetime.datetime | datetime.timedelta):
+        return celpy.json_to_cel(value)
+    if isinstance(value, uuid.UUID | datetime.date):
+        return celtypes.StringType(str(value))  # as Django's JSON encoder writes them
+    raise ExpressionError(f"context value of type {type(value).__name__} is not JSON")
+
+
+def _to_json(value: Any) -> Any:
+    """Convert a CEL result to plain JSON values; refuse what JSON cannot hold."""
+    if isinstance(value, CELEvalError):
+        raise value
+    if value is None:
+        return None
+    if isinstance(value, celtypes.BoolType | bool):
+        return bool(value)
+    if isinstance(value, celtypes.TimestampType):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, celtypes.DurationType):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExpressionError(f"result {value} is not a finite number")
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, celtypes.BytesType | bytes):
+        raise ExpressionError("result is bytes, which JSON cannot hold")
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {_json_key(key): _to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(item) for item in value]
+    raise ExpressionError(f"result of type {type(value).__name__} is not JSON")
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, celtypes.BoolType | bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _eval_message(exc: CELEvalError) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    if text.startswith("undeclared reference to "):
+        text = text.split(" (in activation", 1)[0]
+    elif match := _OVERLOAD.match(text):
+        operation, left, right = match.groups()
+        symbol = _OPERATION_SYMBOLS.get(operation, operation)
+        text = f"no operator {symbol} for {_type_name(left)} and {_type_name(right)}"
+    return _shorten(f"cannot evaluate: {text}")
+
+
+# "found no matching overload for Token('RULE', 'relation_gt') applied to
+# '(<class 'celpy.celtypes.IntType'>, <class 'celpy.celtypes.StringType'>)'"
+_OVERLOAD = re.compile(
+    r"found no matching overload for Token\('RULE', '(\w+)'\) applied to "
+    r"'\(<class '([\w.]+)'>, <class '([\w.]+)'>\)'"
+)
+_OPERATION_SYMBOLS = {
+    "relation_lt": "<",
+    "relation_le": "<=",
+    "relation_gt": ">",
+    "relation_ge": ">=",
+    "relation_eq": "==",
+    "relation_ne": "!=",
+    "relation_in": "in",
+    "addition_add": "+",
+    "addition_sub": "-",
+    "multiplication_mul": "*",
+    "multiplication_div": "/",
+    "multiplication_mod": "%",
+}
+
+
+def _type_name(qualified: str) -> str:
+    name = qualified.rsplit(".", 1)[-1]
+    if name == "NoneType":
+        return "null"
+    return name.removesuffix("Type").lower()
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
