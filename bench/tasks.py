@@ -1,5 +1,7 @@
 """Plain Celery tasks the benchmarks compare Switchyard against."""
 
+import time
+
 import redis
 from celery import shared_task
 from django.conf import settings
@@ -13,4 +15,4 @@ def noop() -> None:
 @shared_task(name="bench.mark", ignore_result=True)
 def mark(key: str) -> None:
     """Record that a chain reached its end."""
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).set(key, "1", ex=600)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).set(key, time.time(), ex=600)

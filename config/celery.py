@@ -1,11 +1,27 @@
 """Celery application shared by workers, beat and the web processes."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("switchyard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["engine"])
+
+
+@task_prerun.connect
+def _drop_unusable_connections(**kwargs: Any) -> None:
+    """Close connections that broke or outlived CONN_MAX_AGE before each task.
+
+    Celery's Django fixup closes every connection around every task unless
+    CELERY_DB_REUSE_MAX is set (settings set it), which costs a new PostgreSQL
+    connection per step; this keeps healthy connections and still heals after a
+    database restart.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -10,7 +10,7 @@ def publish_attempt(
     *,
     queue: str,
     priority: int,
-    timeout_s: float,
+    timeout_s: float | None = None,
     countdown: float | None = None,
 ) -> None:
     """Send one message asking a worker on `queue` to run the attempt."""
@@ -20,8 +20,4 @@ def publish_attempt(
         queue=queue,
         priority=priority,
         countdown=countdown,
-        # The soft limit raises inside the action; the hard one kills a stuck child
-        # so the sweeper can recover the attempt.
-        soft_time_limit=timeout_s,
-        time_limit=timeout_s + 30,
     )

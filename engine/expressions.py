@@ -92,11 +92,20 @@ class Expression:
             raise ExpressionError(exc.message, self.source) from exc
 
 
-@functools.lru_cache(maxsize=4096)
 def compile_expression(source: str) -> Expression:
-    """Parse and check a CEL source once; return the cached compiled expression."""
+    """Parse and check a CEL source once; return the cached compiled expression.
+
+    Raise ExpressionError naming the problem: empty, too long, a syntax error, an
+    unknown name or function, or nested too deeply.
+    """
     if not isinstance(source, str):
-        raise ExpressionError("expression must be a string", str(source))
+        raise ExpressionError("expression must be a string", repr(source))
+    return _compile(source)
+
+
+# Compiling costs milliseconds and evaluating a fraction of one; keep programs.
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str) -> Expression:
     if not source.strip():
         raise ExpressionError("expression is empty", source)
     if len(source) > MAX_SOURCE_LENGTH:
@@ -390,8 +399,10 @@ def _to_cel(value: Any) -> Any:
         return celtypes.ListType([_to_cel(item) for item in value])
     if isinstance(value, decimal.Decimal):
         return celtypes.DoubleType(float(value))
-    if isinstance(value, datetime.datetime | datetime.timedelta):
-        return celpy.json_to_cel(value)
+    if isinstance(value, datetime.datetime):
+        return celtypes.TimestampType(value)
+    if isinstance(value, datetime.timedelta):
+        return celtypes.DurationType(value)
     if isinstance(value, uuid.UUID | datetime.date):
         return celtypes.StringType(str(value))  # as Django's JSON encoder writes them
     raise ExpressionError(f"context value of type {type(value).__name__} is not JSON")

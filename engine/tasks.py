@@ -1,11 +1,14 @@
-"""Celery tasks: run one attempt, publish due retries. Ids in, services do the work."""
+"""Celery tasks: run attempts, publish due retries. Ids in, services do the work."""
 
 import json
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
 from engine.actions import error_type_of, get_action
 from runs import services
@@ -13,6 +16,74 @@ from runs import services
 logger = logging.getLogger("switchyard.engine")
 
 MAX_OUTPUT_BYTES = 256 * 1024
+# How many attempts one message may run back to back through eager dispatch before the
+# worker goes back to the broker (keeps queues fair and task durations bounded).
+EAGER_LIMIT = 100
+
+
+class AttemptTimeout(Exception):
+    """Raised inside an action that ran past its attempt's `timeout_s`."""
+
+    error_type = "Timeout"
+
+
+@contextmanager
+def attempt_deadline(seconds: float) -> Iterator[None]:
+    """Raise AttemptTimeout in this thread after `seconds` (prefork/solo workers).
+
+    Per attempt, not per message: one message can run several attempts eagerly. In
+    pools where this is not the main thread, the sweeper's deadline still applies.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise AttemptTimeout(f"attempt exceeded {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def execute(work: services.AttemptWork) -> tuple[Any, dict[str, Any] | None]:
+    """Call the attempt's action; return (output, None) or (None, error)."""
+    try:
+        action = get_action(work.action)
+    except KeyError:
+        return None, {
+            "type": "UnknownAction",
+            "message": f"no action {work.action!r} is registered on this worker",
+            "retryable": False,
+        }
+    try:
+        with attempt_deadline(work.context.timeout_s):
+            output = action.func(work.params, work.context)
+    except Exception as exc:  # noqa: BLE001 - any action failure is the step's failure
+        return None, {
+            "type": error_type_of(exc),
+            "message": str(exc)[:2000] or type(exc).__name__,
+            "retryable": bool(getattr(exc, "retryable", True)),
+        }
+    try:
+        encoded = json.dumps(output)
+    except (TypeError, ValueError) as exc:
+        return None, {
+            "type": "BadOutput",
+            "message": f"output is not JSON: {exc}",
+            "retryable": False,
+        }
+    if len(encoded) > MAX_OUTPUT_BYTES:
+        return None, {
+            "type": "OutputTooLarge",
+            "message": f"output is {len(encoded)} bytes; the limit is {MAX_OUTPUT_BYTES}",
+            "retryable": False,
+        }
+    return output, None
 
 
 @shared_task(
@@ -24,61 +95,27 @@ MAX_OUTPUT_BYTES = 256 * 1024
     ignore_result=True,
 )
 def run_attempt(self: Any, attempt_id: int) -> None:
-    """Run one attempt of a task step: start it, call its action, record the result."""
+    """Run one attempt, then any next attempts of its run handed back eagerly."""
     worker = self.request.hostname or "worker"
+    queue = (self.request.delivery_info or {}).get("routing_key") or "default"
+    slot = services.EagerSlot(queue=queue, worker=worker)
     work = services.attempt_start(attempt_id=attempt_id, worker=worker)
-    if work is None:
-        return
-    output: Any = None
-    error: dict[str, Any] | None = None
-    try:
-        action = get_action(work.action)
-        output = action.func(work.params, work.context)
-        encoded = json.dumps(output)
-        if len(encoded) > MAX_OUTPUT_BYTES:
-            output, error = None, {
-                "type": "OutputTooLarge",
-                "message": f"output is {len(encoded)} bytes; the limit is "
-                f"{MAX_OUTPUT_BYTES}",
-                "retryable": False,
-            }
-    except SoftTimeLimitExceeded:
-        error = {
-            "type": "Timeout",
-            "message": f"attempt exceeded {work.context.timeout_s}s",
-            "retryable": True,
-        }
-    except KeyError:
-        error = {
-            "type": "UnknownAction",
-            "message": f"no action {work.action!r} is registered on this worker",
-            "retryable": False,
-        }
-    except (TypeError, ValueError) as exc:
-        if output is not None:
-            output, error = None, {
-                "type": "BadOutput",
-                "message": f"output is not JSON: {exc}",
-                "retryable": False,
-            }
+    budget = EAGER_LIMIT
+    while work is not None:
+        output, error = execute(work)
+        if budget > 0:
+            work = services.attempt_finish_and_continue(
+                attempt_id=work.attempt_id, output=output, error=error, slot=slot
+            )
+            budget -= 1
         else:
-            error = _error_of(exc)
-    except Exception as exc:  # noqa: BLE001 - any action failure is the step's failure
-        error = _error_of(exc)
-    services.attempt_finish(
-        attempt_id=attempt_id,
-        output=output if error is None else None,
-        error=error,
-        actor=f"worker:{worker}",
-    )
-
-
-def _error_of(exc: BaseException) -> dict[str, Any]:
-    return {
-        "type": error_type_of(exc),
-        "message": str(exc)[:2000] or type(exc).__name__,
-        "retryable": bool(getattr(exc, "retryable", True)),
-    }
+            services.attempt_finish(
+                attempt_id=work.attempt_id,
+                output=output,
+                error=error,
+                actor=f"worker:{worker}",
+            )
+            work = None
 
 
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)

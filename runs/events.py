@@ -95,8 +95,21 @@ def transition(
 ) -> None:
     """Run the FSM transition `name` on obj, save it, and record its Event."""
     from_state = obj.state
-    getattr(obj, name)(**kwargs)
-    obj.save()
+    if obj.pk is None:
+        getattr(obj, name)(**kwargs)
+        obj.save()
+    else:
+        # Save only what the transition changed: cheaper than rewriting every JSON
+        # column, and it never clobbers fields another writer owns.
+        fields = obj._meta.concrete_fields
+        before = {f.attname: obj.__dict__.get(f.attname) for f in fields}
+        getattr(obj, name)(**kwargs)
+        changed = [
+            f.attname
+            for f in fields
+            if not f.primary_key and obj.__dict__.get(f.attname) is not before[f.attname]
+        ]
+        obj.save(update_fields=changed)
     if isinstance(obj, Run):
         run, step, attempt, prefix = obj, None, None, "run"
     elif isinstance(obj, StepRun):

@@ -194,7 +194,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[StepState.RUNNING, StepState.QUEUED, StepState.WAITING],
+        source=[StepState.PENDING, StepState.RUNNING, StepState.QUEUED, StepState.WAITING],
         target=StepState.FAILED,
     )
     def fail(self, *, error: dict, taken_edges: list[str], at: object) -> None:

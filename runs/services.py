@@ -183,12 +183,17 @@ class Advance:
         now: datetime,
         actor: str,
         steps: Iterable[StepRun] | None = None,
+        eager: "EagerSlot | None" = None,
     ) -> None:
         self.run = run
         self.graph = graph
         self.log = log
         self.now = now
         self.actor = actor
+        # When set, the first attempt due now on the slot's queue is started here and
+        # handed back to the worker instead of being published.
+        self.eager = eager
+        self.eager_work: AttemptWork | None = None
         if steps is None:
             steps = run.steps.all()
         # {node_id: [step, ...]} in visit order
@@ -294,7 +299,17 @@ class Advance:
         if kind in ("wait", "handoff"):
             raise RunError("unsupported_node", f"{kind} nodes are not supported yet")
         # start, choice, parallel, join: decide the edges now.
-        taken = self.graph.route(node_id, succeeded=True, context=self.context())
+        try:
+            taken = self.graph.route(node_id, succeeded=True, context=self.context())
+        except ExpressionError as exc:
+            error = {"type": "ExpressionError", "message": str(exc), "node_id": node_id}
+            transition(
+                self.log, step, "fail", actor=self.actor, error=error, taken_edges=[],
+                at=self.now, reason=str(exc),
+            )
+            self._remember(step)
+            self.fail_run(error)
+            return
         transition(
             self.log,
             step,
@@ -352,7 +367,26 @@ class Advance:
             actor=self.actor,
             data={"number": number, "queue": attempt.queue},
         )
+        if delay == 0 and self._start_eagerly(step, attempt):
+            return
         _publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
+
+    def _start_eagerly(self, step: StepRun, attempt: Attempt) -> bool:
+        """Start the attempt on the finishing worker; False to publish it instead."""
+        slot = self.eager
+        if (
+            slot is None
+            or self.eager_work is not None
+            or attempt.queue != slot.queue
+            or self.run.state != RunState.RUNNING
+        ):
+            return False
+        try:
+            work = _start(self, step, attempt, worker=slot.worker)
+        except ExpressionError:
+            return False  # the normal start path records the failure
+        self.eager_work = work
+        return True
 
     def finish(self, end_node: dict) -> None:
         """Finish the run at an end node, cancelling whatever else is still active."""
@@ -447,6 +481,7 @@ def attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
 
 def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     now = timezone.now()
+    error: dict | None = None
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_related("step", "run", "run__version")
@@ -461,9 +496,35 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
             return None
         step = attempt.step
         step.run = run
-        graph = compiled_graph(run.version)
-        policy = graph.retry_policy(step.node_id)
         log = EventLog()
+        steps = None if _needs_context(run, step) else []
+        advance = Advance(
+            run, compiled_graph(run.version), log, now=now, actor="system", steps=steps
+        )
+        try:
+            work = _start(advance, step, attempt, worker=worker)
+        except ExpressionError as exc:
+            work = None
+            error = {"type": "ExpressionError", "message": str(exc), "retryable": False}
+        log.flush()
+    if error is not None:
+        _attempt_start_failed(attempt_id, worker, error)
+    return work
+
+
+def _needs_context(run: Run, step: StepRun) -> bool:
+    node = compiled_graph(run.version).node(step.node_id)
+    return bool(param_expressions(node.get("params", {})))
+
+
+def _attempt_start_failed(attempt_id: int, worker: str, error: dict) -> None:
+    """Start and fail an attempt whose params cannot be evaluated."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_related("step", "run").get(pk=attempt_id)
+        attempt.step.run = attempt.run
+        log = EventLog()
+        policy = compiled_graph(attempt.run.version).retry_policy(attempt.step.node_id)
         transition(
             log,
             attempt,
@@ -472,25 +533,35 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
             at=now,
             worker=worker[:200],
             deadline=now + timedelta(seconds=policy.timeout_s),
-            data={"number": attempt.number},
         )
-        if step.state == StepState.QUEUED:
-            transition(log, step, "start", actor=f"worker:{worker}", at=now)
-        node = graph.node(step.node_id)
-        params: Any = node.get("params", {})
-        error: dict | None = None
-        if param_expressions(params):
-            try:
-                advance = Advance(run, graph, log, now=now, actor="system")
-                params = graph.params(
-                    step.node_id, advance.context(attempt=attempt.number)
-                )
-            except ExpressionError as exc:
-                error = {"type": "ExpressionError", "message": str(exc)}
+        if attempt.step.state == StepState.QUEUED:
+            transition(log, attempt.step, "start", actor=f"worker:{worker}", at=now)
         log.flush()
-    if error is not None:
-        attempt_finish(attempt_id=attempt_id, output=None, error={**error, "retryable": False})
-        return None
+    attempt_finish(attempt_id=attempt_id, output=None, error=error)
+
+
+def _start(
+    advance: "Advance", step: StepRun, attempt: Attempt, *, worker: str
+) -> AttemptWork:
+    """Evaluate params, move attempt and step to running; raise ExpressionError."""
+    run, graph, now = advance.run, advance.graph, advance.now
+    node = graph.node(step.node_id)
+    params: Any = node.get("params", {})
+    if param_expressions(params):
+        params = graph.params(step.node_id, advance.context(attempt=attempt.number))
+    policy = graph.retry_policy(step.node_id)
+    transition(
+        advance.log,
+        attempt,
+        "start",
+        actor=f"worker:{worker}",
+        at=now,
+        worker=worker[:200],
+        deadline=now + timedelta(seconds=policy.timeout_s),
+        data={"number": attempt.number},
+    )
+    if step.state == StepState.QUEUED:
+        transition(advance.log, step, "start", actor=f"worker:{worker}", at=now)
     return AttemptWork(
         attempt_id=attempt.pk,
         run_id=run.pk,
@@ -520,37 +591,72 @@ def attempt_finish(
     result that arrives after the sweeper gave up on it): nothing changes then.
     """
     try:
-        return _attempt_finish(
-            attempt_id=attempt_id, output=output, error=error, actor=actor
+        finished, _ = _attempt_finish(
+            attempt_id=attempt_id, output=output, error=error, actor=actor, eager=None
         )
     except ConcurrentTransition:
         return False
+    return finished
+
+
+@dataclass(frozen=True)
+class EagerSlot:
+    """A worker's offer to run the next attempt itself: its queue and its name."""
+
+    queue: str
+    worker: str
+
+
+def attempt_finish_and_continue(
+    *, attempt_id: int, output: Any, error: dict | None, slot: EagerSlot
+) -> AttemptWork | None:
+    """Finish an attempt; if the run's next attempt is due now on the slot's queue,
+    start it in the same transaction and return it for this worker to run.
+
+    This is eager dispatch: a sequential run skips one broker round trip and one
+    transaction per step. Only one attempt is taken; the rest are published.
+    """
+    try:
+        _, work = _attempt_finish(
+            attempt_id=attempt_id,
+            output=output,
+            error=error,
+            actor=f"worker:{slot.worker}",
+            eager=slot,
+        )
+    except ConcurrentTransition:
+        return None
+    return work
 
 
 def _attempt_finish(
-    *, attempt_id: int, output: Any, error: dict | None, actor: str
-) -> bool:
+    *,
+    attempt_id: int,
+    output: Any,
+    error: dict | None,
+    actor: str,
+    eager: EagerSlot | None,
+) -> tuple[bool, AttemptWork | None]:
     now = timezone.now()
     with transaction.atomic():
-        run_id = Attempt.objects.filter(pk=attempt_id).values_list("run_id", flat=True).first()
-        if run_id is None:
-            return False
-        # Lock the run row only (not its version): concurrent branches of one run
-        # advance one at a time, other runs are not held up.
-        run = (
-            Run.objects.select_for_update(of=("self",))
-            .select_related("version")
-            .get(pk=run_id)
+        # One query: the attempt, its step, and its run locked (only the run row:
+        # concurrent branches of one run advance one at a time, other runs do not
+        # wait).
+        attempt = (
+            Attempt.objects.select_related("step", "run", "run__version")
+            .select_for_update(of=("run",))
+            .filter(pk=attempt_id)
+            .first()
         )
-        attempt = Attempt.objects.select_related("step").get(pk=attempt_id)
-        if attempt.state != AttemptState.RUNNING:
-            return False
+        if attempt is None or attempt.state != AttemptState.RUNNING:
+            return False, None
+        run = attempt.run
         step = attempt.step
         step.run = run
         attempt.run = run
         graph = compiled_graph(run.version)
         log = EventLog()
-        advance = Advance(run, graph, log, now=now, actor=actor)
+        advance = Advance(run, graph, log, now=now, actor=actor, eager=eager)
         # Use the Advance's copy of the step so its view stays consistent.
         step = next(s for s in advance.steps[step.node_id] if s.pk == step.pk)
         attempt.step = step
@@ -559,7 +665,7 @@ def _attempt_finish(
         else:
             _attempt_failed(advance, attempt, step, error)
         log.flush()
-    return True
+    return True, advance.eager_work
 
 
 def _attempt_succeeded(
@@ -569,7 +675,8 @@ def _attempt_succeeded(
     transition(log, attempt, "succeed", actor=actor, at=now)
     if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
         return
-    taken = advance.graph.route(step.node_id, succeeded=True, context=advance.context())
+    # A task's normal edges carry no conditions, so routing cannot fail here.
+    taken = advance.graph.route(step.node_id, succeeded=True, context={})
     transition(
         log, step, "succeed", actor=actor, output=output, taken_edges=taken, at=now
     )

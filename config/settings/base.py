@@ -192,6 +192,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep database connections across tasks; config.celery drops broken or old ones.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "enqueue-due-retries": {"task": "engine.enqueue_due", "schedule": 1.0},
 }

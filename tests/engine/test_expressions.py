@@ -3,6 +3,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.expressions import (
     MAX_SOURCE_LENGTH,
@@ -169,7 +171,8 @@ def test_compile_is_cached_by_source() -> None:
 def test_conditions_must_be_booleans() -> None:
     assert is_truthy_condition(True) is True
     assert is_truthy_condition(False) is False
-    for value in (1, 0, "true", None, [], {}):
+    values: list[Any] = [1, 0, "true", None, [], {}]
+    for value in values:
         with pytest.raises(ExpressionError, match="condition must be true or false"):
             is_truthy_condition(value)
 
@@ -226,3 +229,23 @@ def test_param_expressions_lists_paths_and_sources() -> None:
     ]
     assert param_expressions({}) == []
     assert param_expressions({"empty": "="}) == [("empty", "")]
+
+
+cel_text = st.text(
+    alphabet=st.sampled_from(list("inputsx.()[]{}<>=!&|+-*/%?:,'\" 0123456789eu_")),
+    max_size=40,
+) | st.sampled_from(
+    ["input.order.amount", "steps.charge.output", "outcome", "attempt", "run.id"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cel_text, min_size=1, max_size=4).map(" ".join))
+def test_compile_and_evaluate_raise_nothing_but_expression_errors(
+    source: str,
+) -> None:
+    try:
+        expression = compile_expression(source)
+        expression.evaluate(context())
+    except ExpressionError as exc:
+        assert exc.message

@@ -279,6 +279,22 @@ def test_expression_params_are_not_checked_against_the_action_schema() -> None:
     assert validate(graph).ok
 
 
+def test_an_expression_satisfies_any_branch_of_an_any_of() -> None:
+    actions = {
+        "custom.pick": {
+            "type": "object",
+            "properties": {"n": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+            "anyOf": [{"required": ["n"]}, {"required": ["m"]}],
+        }
+    }
+    graph = linear_graph()
+    graph["nodes"][1] = task("work", action="custom.pick", params={"n": "=input.n"})
+    assert validate_graph(graph, actions=actions).ok
+    graph["nodes"][1]["params"] = {"n": "text"}
+    result = validate_graph(graph, actions=actions)
+    assert [issue.code for issue in result.errors] == ["bad_params"]
+
+
 def test_escaped_params_are_checked_as_their_literal_value() -> None:
     graph = linear_graph()
     graph["nodes"][1] = task(
@@ -1000,7 +1016,7 @@ def test_diff_of_identical_graphs_is_empty_even_if_boxes_moved() -> None:
     old = example_graph()
     new = copy.deepcopy(old)
     new["layout"] = {}
-    empty = {"added": [], "removed": [], "changed": []}
+    empty: dict[str, list[Any]] = {"added": [], "removed": [], "changed": []}
     assert diff_graphs(old, new) == {"nodes": empty, "edges": empty, "settings": {}}
 
 
@@ -1037,7 +1053,7 @@ def test_validation_never_raises_on_arbitrary_json(graph: Any) -> None:
         assert all(isinstance(issue.message, str) for issue in result.errors)
 
 
-NODE_FIELDS = {
+NODE_FIELDS: dict[str, dict[str, Any]] = {
     "start": {},
     "end": {"status": "failed"},
     "task": {"action": "builtin.noop", "max_visits": 2},

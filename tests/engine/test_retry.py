@@ -1,6 +1,7 @@
 """Tests for the retry policy: merging, backoff caps, jitter and retry decisions."""
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -116,7 +117,7 @@ def test_round_trips_through_to_dict() -> None:
         {"backoff": float("nan")},
     ],
 )
-def test_refuses_impossible_settings(settings: dict) -> None:
+def test_refuses_impossible_settings(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**settings)
 
@@ -172,7 +173,7 @@ retry_settings = st.fixed_dictionaries(
 
 @given(retry_settings, retry_settings)
 def test_node_settings_win_over_defaults_field_by_field(
-    defaults: dict, node: dict
+    defaults: dict[str, Any], node: dict[str, Any]
 ) -> None:
     policy = RetryPolicy.from_graph({"retry": defaults}, {"retry": node}).to_dict()
     for name in RetryPolicy().to_dict():

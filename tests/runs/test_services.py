@@ -198,3 +198,15 @@ def test_param_expressions_are_evaluated_against_input(workflow_factory: Any) ->
     drive(run)
     run.refresh_from_db()
     assert run.output["s1"]["params"] == {"amount": 42}
+
+
+def test_choice_condition_that_cannot_evaluate_fails_the_run_cleanly(
+    workflow_factory: Any,
+) -> None:
+    workflow = workflow_factory(choice_graph())
+    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert run.error["type"] == "ExpressionError"
+    assert run.error["node_id"] == "pick"
+    assert run.steps.get(node_id="pick").state == StepState.FAILED

@@ -1,0 +1,50 @@
+/** Subscribe a component to a live event WebSocket (see api/eventStream.ts). */
+
+import { useEffect, useRef, useState } from 'react';
+import { EventStream, socketUrl, type StreamStatus } from '../api/eventStream';
+import type { RunEvent } from '../api/types';
+
+export interface UseEventStreamOptions {
+  /** WebSocket path on this host. */
+  path?: string;
+  /** Newest event id already known; read once, when the stream starts. */
+  after: number;
+  /** Open the socket only when true (e.g. after the initial list has loaded). */
+  enabled?: boolean;
+  onEvent: (event: RunEvent) => void;
+}
+
+/** Deliver events newer than `after`, in id order, once each; return the connection status. */
+export function useEventStream({
+  path = '/ws/board/',
+  after,
+  enabled = true,
+  onEvent,
+}: UseEventStreamOptions): StreamStatus {
+  const [status, setStatus] = useState<StreamStatus>(enabled ? 'connecting' : 'closed');
+  const onEventRef = useRef(onEvent);
+  const afterRef = useRef(after);
+  useEffect(() => {
+    onEventRef.current = onEvent;
+    afterRef.current = after;
+  });
+  // Survives re-subscription (StrictMode, path change) so no event is delivered twice.
+  const lastIdRef = useRef<number | null>(null);
+
+  useEffect(() => {
+    if (!enabled) return undefined;
+    const stream = new EventStream({
+      url: socketUrl(path, window.location),
+      after: Math.max(afterRef.current, lastIdRef.current ?? 0),
+      onEvent: (event) => {
+        lastIdRef.current = event.id;
+        onEventRef.current(event);
+      },
+      onStatus: setStatus,
+    });
+    stream.start();
+    return () => stream.stop();
+  }, [path, enabled]);
+
+  return enabled ? status : 'closed';
+}

@@ -1,0 +1,247 @@
+/** List workflows with search, start runs of live versions, and create workflows. */
+
+import { Fragment, useEffect, useState } from 'react';
+import { isAbortError } from '../api/client';
+import type { ApiErrorItem, Workflow } from '../api/types';
+import { listWorkflows } from '../api/workflows';
+import { useDebouncedValue } from '../hooks/useDebouncedValue';
+import { useNow } from '../hooks/useNow';
+import { ErrorList, errorItems } from '../ui/ErrorList';
+import { formatDateTime, formatRelative } from '../ui/format';
+import { StateBadge } from '../ui/StateBadge';
+import { NewWorkflowForm } from './NewWorkflowForm';
+import { StartRunPanel } from './StartRunPanel';
+
+interface ListState {
+  loading: boolean;
+  loaded: boolean;
+  workflows: Workflow[];
+  count: number;
+  errors: ApiErrorItem[];
+}
+
+const editUrl = (slug: string) => `/workflows/${encodeURIComponent(slug)}/edit/`;
+
+export function WorkflowsPage() {
+  const [search, setSearch] = useState('');
+  const query = useDebouncedValue(search.trim(), 250);
+  const [reloads, setReloads] = useState(0);
+  const [list, setList] = useState<ListState>({
+    loading: true,
+    loaded: false,
+    workflows: [],
+    count: 0,
+    errors: [],
+  });
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<Workflow | null>(null);
+  const [startOpen, setStartOpen] = useState<string | null>(null);
+  const now = useNow(15_000);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setList((prev) => ({ ...prev, loading: true }));
+    listWorkflows(query, controller.signal).then(
+      (page) =>
+        setList({ loading: false, loaded: true, workflows: page.results, count: page.count, errors: [] }),
+      (error: unknown) => {
+        if (isAbortError(error)) return;
+        setList((prev) => ({ ...prev, loading: false, errors: errorItems(error) }));
+      },
+    );
+    return () => controller.abort();
+  }, [query, reloads]);
+
+  const reload = () => setReloads((n) => n + 1);
+
+  return (
+    <div className="page-body">
+      <header className="page-header">
+        <h1>Workflows</h1>
+        <div className="toolbar">
+          <input
+            type="search"
+            className="search"
+            placeholder="Search by name or slug"
+            aria-label="Search workflows"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            data-testid="workflow-search"
+          />
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => {
+              setCreating(true);
+              setCreated(null);
+            }}
+            disabled={creating}
+            data-testid="new-workflow"
+          >
+            New workflow
+          </button>
+        </div>
+      </header>
+
+      {creating ? (
+        <NewWorkflowForm
+          onCancel={() => setCreating(false)}
+          onCreated={(workflow) => {
+            setCreating(false);
+            setCreated(workflow);
+            reload();
+          }}
+        />
+      ) : null}
+
+      {created ? (
+        <div className="notice" role="status" data-testid="new-workflow-created">
+          Created “{created.name}”. <a href={editUrl(created.slug)}>Open the editor</a> to draw its
+          graph and publish a version; then you can start runs here.
+        </div>
+      ) : null}
+
+      <ErrorList errors={list.errors} testId="workflow-list-errors" />
+
+      {!list.loaded ? (
+        list.errors.length === 0 ? <p className="muted">Loading workflows…</p> : null
+      ) : list.workflows.length === 0 ? (
+        <EmptyState query={query} onCreate={() => setCreating(true)} creating={creating} />
+      ) : (
+        <div className="card table-card">
+          <table className="table" aria-busy={list.loading}>
+            <thead>
+              <tr>
+                <th>Workflow</th>
+                <th>Slug</th>
+                <th>Live version</th>
+                <th>Last run</th>
+                <th className="actions-col" aria-label="Actions" />
+              </tr>
+            </thead>
+            <tbody>
+              {list.workflows.map((workflow) => (
+                <Fragment key={workflow.slug}>
+                  <WorkflowRow
+                    workflow={workflow}
+                    now={now}
+                    startOpen={startOpen === workflow.slug}
+                    onToggleStart={() =>
+                      setStartOpen((open) => (open === workflow.slug ? null : workflow.slug))
+                    }
+                  />
+                  {startOpen === workflow.slug && workflow.live_version !== null ? (
+                    <tr className="panel-row">
+                      <td colSpan={5}>
+                        <StartRunPanel
+                          slug={workflow.slug}
+                          liveVersion={workflow.live_version}
+                          onStarted={reload}
+                          onClose={() => setStartOpen(null)}
+                        />
+                      </td>
+                    </tr>
+                  ) : null}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+          {list.count > list.workflows.length ? (
+            <p className="table-footnote muted">
+              Showing {list.workflows.length} of {list.count}; search to narrow the list.
+            </p>
+          ) : null}
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface WorkflowRowProps {
+  workflow: Workflow;
+  now: number;
+  startOpen: boolean;
+  onToggleStart: () => void;
+}
+
+function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowProps) {
+  const { slug, last_run: lastRun } = workflow;
+  return (
+    <tr data-testid={`workflow-${slug}`}>
+      <td>
+        <a className="row-title" href={editUrl(slug)}>
+          {workflow.name}
+        </a>
+        {workflow.description ? <div className="muted small clamp">{workflow.description}</div> : null}
+      </td>
+      <td>
+        <code>{slug}</code>
+      </td>
+      <td>
+        {workflow.live_version !== null ? (
+          <span className="version">v{workflow.live_version}</span>
+        ) : (
+          <span className="muted">no published version</span>
+        )}
+      </td>
+      <td>
+        {lastRun ? (
+          <a className="last-run" href={`/runs/${lastRun.id}/`} title={formatDateTime(lastRun.created_at)}>
+            <StateBadge state={lastRun.state} />
+            <span className="muted small">{formatRelative(lastRun.created_at, now)}</span>
+          </a>
+        ) : (
+          <span className="muted">never run</span>
+        )}
+      </td>
+      <td className="actions-col">
+        {workflow.live_version !== null ? (
+          <button
+            type="button"
+            className={startOpen ? 'btn' : 'btn btn-secondary'}
+            onClick={onToggleStart}
+            aria-expanded={startOpen}
+            data-testid={`start-${slug}`}
+          >
+            {startOpen ? 'Hide' : 'Start run'}
+          </button>
+        ) : (
+          <a className="btn btn-link" href={editUrl(slug)} title="Publish a version to start runs">
+            Edit
+          </a>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+interface EmptyStateProps {
+  query: string;
+  creating: boolean;
+  onCreate: () => void;
+}
+
+function EmptyState({ query, creating, onCreate }: EmptyStateProps) {
+  if (query) {
+    return (
+      <div className="empty card" data-testid="workflows-empty">
+        <p>No workflows match “{query}”.</p>
+      </div>
+    );
+  }
+  return (
+    <div className="empty card" data-testid="workflows-empty">
+      <h2>No workflows yet</h2>
+      <p>
+        A workflow is a graph of steps — tasks, choices, handoffs to people — that you draw in the
+        editor. Create one, draw it, and publish a version; then start runs here and watch them live
+        on the <a href="/board/">Board</a>.
+      </p>
+      {!creating ? (
+        <button type="button" className="btn btn-primary" onClick={onCreate}>
+          Create your first workflow
+        </button>
+      ) : null}
+    </div>
+  );
+}
