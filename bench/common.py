@@ -23,7 +23,9 @@ def setup_django() -> dict[str, str]:
     name = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
     admin_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname=%s", [name]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     import django
@@ -38,16 +40,33 @@ def setup_django() -> dict[str, str]:
     return dict(os.environ)
 
 
-def start_worker(*, concurrency: int = 2, queues: str = "default", name: str = "bench") -> Any:
+def start_worker(
+    *, concurrency: int = 2, queues: str = "default", name: str = "bench"
+) -> Any:
     """Start a Celery worker that also knows the bench tasks; wait until it is ready."""
     log = ROOT / "var" / f"{name}-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--include", "bench.tasks", "-Q", queues, "--concurrency", str(concurrency),
-            "--loglevel", "INFO", "-n", f"{name}-{os.getpid()}@%h", "--without-gossip",
-            "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--include",
+            "bench.tasks",
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ],
         cwd=ROOT,
         env=dict(os.environ),

@@ -37,8 +37,12 @@ def main() -> None:
             previous = f"s{i}"
         nodes.append({"id": "done", "type": "end"})
         edges.append({"id": "e_end", "source": previous, "target": "done"})
-        graph = {"format": 1, "defaults": {"retry": {"max_attempts": 1}},
-                 "nodes": nodes, "edges": edges}
+        graph = {
+            "format": 1,
+            "defaults": {"retry": {"max_attempts": 1}},
+            "nodes": nodes,
+            "edges": edges,
+        }
         workflow = designer.workflow_create(slug=slug, name=slug)
         version, _ = designer.version_create(workflow=workflow, graph=graph)
         designer.version_publish(version=version)

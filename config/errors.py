@@ -55,7 +55,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return error_response(code, [{"code": exc.code, "message": exc.message}])
     if isinstance(exc, ImmutableVersionError):
         return error_response(
-            status.HTTP_409_CONFLICT, [{"code": "version_immutable", "message": str(exc)}]
+            status.HTTP_409_CONFLICT,
+            [{"code": "version_immutable", "message": str(exc)}],
         )
     if isinstance(exc, TransitionNotAllowed):
         return error_response(

@@ -28,8 +28,12 @@ api_v1 = [
         "workflows/<slug:slug>/versions/<int:number>/diff/",
         designer_apis.VersionDiffApi.as_view(),
     ),
-    path("workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()),
-    path("workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()),
+    path(
+        "workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()
+    ),
+    path(
+        "workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()
+    ),
     path("workflows/<slug:slug>/runs/", runs_apis.WorkflowRunsApi.as_view()),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),

@@ -105,7 +105,9 @@ class RollbackInput(serializers.Serializer):
 
 class WorkflowListCreateApi(APIView):
     def get(self, request: Request) -> Response:
-        qs = selectors.workflow_list(search=request.query_params.get("search", "")[:100])
+        qs = selectors.workflow_list(
+            search=request.query_params.get("search", "")[:100]
+        )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(WorkflowOutput(page, many=True).data)

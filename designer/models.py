@@ -89,12 +89,6 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.workflow_id}:v{self.number}"
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> "WorkflowVersion":
-        instance = super().from_db(db, field_names, values)
-        instance._stored_status = instance.__dict__.get("status")
-        return instance
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A published row may only change its status (archive); the database trigger
         # enforces the same rule for writes that bypass this method.
@@ -109,11 +103,19 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
         super().save(*args, **kwargs)
         self._stored_status = self.status
 
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> "WorkflowVersion":
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
     @property
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
-    @transition(field=status, source=VersionStatus.DRAFT, target=VersionStatus.PUBLISHED)
+    @transition(
+        field=status, source=VersionStatus.DRAFT, target=VersionStatus.PUBLISHED
+    )
     def publish(self, *, at: Any) -> None:
         self.published_at = at
 

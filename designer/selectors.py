@@ -24,9 +24,7 @@ def workflow_list(*, search: str = "") -> QuerySet[Workflow]:
 
 def workflow_get(*, slug: str) -> Workflow:
     """Return one workflow or raise Http404."""
-    return get_object_or_404(
-        Workflow.objects.select_related("live_version"), slug=slug
-    )
+    return get_object_or_404(Workflow.objects.select_related("live_version"), slug=slug)
 
 
 def version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:

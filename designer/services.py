@@ -23,7 +23,7 @@ class GraphInvalid(Exception):
 
 
 class VersionConflict(Exception):
-    """Raised when a request conflicts with a version's state (e.g. editing published)."""
+    """Raised when a request conflicts with a version's state (e.g. it is published)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -100,7 +100,7 @@ def version_update(
         if locked.status != VersionStatus.DRAFT:
             raise VersionConflict(
                 "version_immutable",
-                f"version {locked.number} is {locked.status}; create a new draft instead",
+                f"version {locked.number} is {locked.status}; create a new draft",
             )
         locked.graph = graph
         locked.checksum = graph_checksum(graph)

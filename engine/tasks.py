@@ -80,7 +80,7 @@ def execute(work: services.AttemptWork) -> tuple[Any, dict[str, Any] | None]:
     if len(encoded) > MAX_OUTPUT_BYTES:
         return None, {
             "type": "OutputTooLarge",
-            "message": f"output is {len(encoded)} bytes; the limit is {MAX_OUTPUT_BYTES}",
+            "message": f"output is {len(encoded)} bytes (limit {MAX_OUTPUT_BYTES})",
             "retryable": False,
         }
     return output, None

@@ -45,7 +45,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 {
                     "type": "error",
                     "errors": [
-                        {"code": "bad_after", "message": "send {\"after\": <event id>}"}
+                        {"code": "bad_after", "message": 'send {"after": <event id>}'}
                     ],
                 }
             )
@@ -106,6 +106,4 @@ class RunConsumer(EventStreamConsumer):
         return f"run_{self.run_id}"
 
     async def allowed(self) -> bool:
-        return await database_sync_to_async(
-            Run.objects.filter(pk=self.run_id).exists
-        )()
+        return await database_sync_to_async(Run.objects.filter(pk=self.run_id).exists)()

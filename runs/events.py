@@ -107,7 +107,8 @@ def transition(
         changed = [
             f.attname
             for f in fields
-            if not f.primary_key and obj.__dict__.get(f.attname) is not before[f.attname]
+            if not f.primary_key
+            and obj.__dict__.get(f.attname) is not before[f.attname]
         ]
         obj.save(update_fields=changed)
     if isinstance(obj, Run):

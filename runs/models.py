@@ -24,7 +24,12 @@ RUN_FINISHED = (
     RunState.COMPENSATED,
     RunState.COMPENSATION_FAILED,
 )
-RUN_ACTIVE = (RunState.PENDING, RunState.RUNNING, RunState.PAUSED, RunState.COMPENSATING)
+RUN_ACTIVE = (
+    RunState.PENDING,
+    RunState.RUNNING,
+    RunState.PAUSED,
+    RunState.COMPENSATING,
+)
 
 
 class Run(ConcurrentTransitionMixin, models.Model):
@@ -37,13 +42,19 @@ class Run(ConcurrentTransitionMixin, models.Model):
         "designer.WorkflowVersion", on_delete=models.PROTECT, related_name="runs"
     )
     state = FSMField(
-        max_length=24, choices=RunState.choices, default=RunState.PENDING, protected=True
+        max_length=24,
+        choices=RunState.choices,
+        default=RunState.PENDING,
+        protected=True,
     )
     input = models.JSONField(default=dict, blank=True)
     output = models.JSONField(null=True, blank=True)
     # {"type": "StepFailed", "message": "...", "node_id": "charge"}
     error = models.JSONField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL (not "") when absent, so the partial unique constraint ignores it.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -59,7 +70,9 @@ class Run(ConcurrentTransitionMixin, models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["state", "workflow"], name="run_state_workflow"),
-            models.Index(fields=["workflow", "-created_at"], name="run_workflow_created"),
+            models.Index(
+                fields=["workflow", "-created_at"], name="run_workflow_created"
+            ),
             models.Index(fields=["version", "state"], name="run_version_state"),
         ]
         constraints = [
@@ -194,7 +207,12 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[StepState.PENDING, StepState.RUNNING, StepState.QUEUED, StepState.WAITING],
+        source=[
+            StepState.PENDING,
+            StepState.RUNNING,
+            StepState.QUEUED,
+            StepState.WAITING,
+        ],
         target=StepState.FAILED,
     )
     def fail(self, *, error: dict, taken_edges: list[str], at: object) -> None:

@@ -33,7 +33,9 @@ def run_get(*, run_id: int) -> Run:
     )
 
 
-def event_list(*, run_id: int | None = None, after: int = 0, limit: int = 500) -> list[Event]:
+def event_list(
+    *, run_id: int | None = None, after: int = 0, limit: int = 500
+) -> list[Event]:
     """Return events after an id, oldest first, optionally for one run."""
     qs = Event.objects.select_related("workflow", "version").filter(id__gt=after)
     if run_id is not None:

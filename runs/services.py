@@ -17,7 +17,7 @@ from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
 from engine.graph import CompiledGraph
-from runs.events import EventLog, actor_of, transition
+from runs.events import EventLog, transition
 from runs.models import (
     Attempt,
     AttemptState,
@@ -79,7 +79,9 @@ def run_start(
     if version is None:
         version = workflow.live_version
         if version is None:
-            raise RunError("no_live_version", f"{workflow.slug} has no published version")
+            raise RunError(
+                "no_live_version", f"{workflow.slug} has no published version"
+            )
     if version.workflow_id != workflow.pk:
         raise RunError("bad_version", "the version belongs to another workflow")
     if version.status == VersionStatus.DRAFT:
@@ -268,7 +270,12 @@ class Advance:
     def skip(self, node_id: str) -> None:
         step = self._new_step(node_id)
         transition(
-            self.log, step, "skip", actor=self.actor, reason="branch not taken", at=self.now
+            self.log,
+            step,
+            "skip",
+            actor=self.actor,
+            reason="branch not taken",
+            at=self.now,
         )
         self._remember(step)
         self.follow(step, [])
@@ -304,8 +311,14 @@ class Advance:
         except ExpressionError as exc:
             error = {"type": "ExpressionError", "message": str(exc), "node_id": node_id}
             transition(
-                self.log, step, "fail", actor=self.actor, error=error, taken_edges=[],
-                at=self.now, reason=str(exc),
+                self.log,
+                step,
+                "fail",
+                actor=self.actor,
+                error=error,
+                taken_edges=[],
+                at=self.now,
+                reason=str(exc),
             )
             self._remember(step)
             self.fail_run(error)
@@ -397,7 +410,9 @@ class Advance:
                 "message": f"reached failing end {end_node['id']}",
                 "node_id": end_node["id"],
             }
-            transition(self.log, self.run, "fail", actor=self.actor, error=error, at=self.now)
+            transition(
+                self.log, self.run, "fail", actor=self.actor, error=error, at=self.now
+            )
         else:
             transition(
                 self.log,
@@ -411,7 +426,9 @@ class Advance:
 
     def fail_run(self, error: dict) -> None:
         self.cancel_active(reason="run failed")
-        transition(self.log, self.run, "fail", actor=self.actor, error=error, at=self.now)
+        transition(
+            self.log, self.run, "fail", actor=self.actor, error=error, at=self.now
+        )
         _admit_next(self.run.workflow_id, self.log)
 
     def run_output(self) -> dict[str, Any]:
@@ -419,31 +436,45 @@ class Advance:
         return {
             node_id: visits[-1].output
             for node_id, visits in self.steps.items()
-            if visits[-1].node_type == "task" and visits[-1].state == StepState.SUCCEEDED
+            if visits[-1].node_type == "task"
+            and visits[-1].state == StepState.SUCCEEDED
         }
 
     def cancel_active(self, *, reason: str) -> None:
         active_steps = [
-            visits[-1]
-            for visits in self.steps.values()
-            if not visits[-1].is_finished
+            visits[-1] for visits in self.steps.values() if not visits[-1].is_finished
         ]
         if not active_steps:
             return
         attempts = Attempt.objects.filter(
             step__in=active_steps,
-            state__in=[AttemptState.SCHEDULED, AttemptState.QUEUED, AttemptState.RUNNING],
+            state__in=[
+                AttemptState.SCHEDULED,
+                AttemptState.QUEUED,
+                AttemptState.RUNNING,
+            ],
         ).select_related("step")
         by_step = {s.pk: s for s in active_steps}
         for attempt in attempts:
             attempt.run = self.run
             attempt.step = by_step[attempt.step_id]
-            transition(self.log, attempt, "cancel", actor=self.actor, reason=reason, at=self.now)
+            transition(
+                self.log,
+                attempt,
+                "cancel",
+                actor=self.actor,
+                reason=reason,
+                at=self.now,
+            )
         for step in active_steps:
-            transition(self.log, step, "cancel", actor=self.actor, reason=reason, at=self.now)
+            transition(
+                self.log, step, "cancel", actor=self.actor, reason=reason, at=self.now
+            )
 
 
-def _publish_on_commit(attempt: Attempt, timeout_s: float, countdown: float | None) -> None:
+def _publish_on_commit(
+    attempt: Attempt, timeout_s: float, countdown: float | None
+) -> None:
     transaction.on_commit(
         partial(
             publish_attempt,
@@ -685,9 +716,19 @@ def _attempt_succeeded(
         advance.follow(step, taken)
 
 
-def _attempt_failed(advance: Advance, attempt: Attempt, step: StepRun, error: dict) -> None:
+def _attempt_failed(
+    advance: Advance, attempt: Attempt, step: StepRun, error: dict
+) -> None:
     log, now, actor = advance.log, advance.now, advance.actor
-    transition(log, attempt, "fail", actor=actor, error=error, at=now, reason=error.get("message", ""))
+    transition(
+        log,
+        attempt,
+        "fail",
+        actor=actor,
+        error=error,
+        at=now,
+        reason=error.get("message", ""),
+    )
     if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
         return
     graph = advance.graph
@@ -703,7 +744,7 @@ def _attempt_failed(advance: Advance, attempt: Attempt, step: StepRun, error: di
             step,
             "schedule_retry",
             actor=actor,
-            reason=f"retry {attempt.number + 1} of {policy.max_attempts} in {delay:.2f}s",
+            reason=f"retry {attempt.number + 1}/{policy.max_attempts} in {delay:.2f}s",
             data={"delay_s": delay, "next_attempt": attempt.number + 1},
         )
         advance._create_attempt(

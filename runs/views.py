@@ -19,5 +19,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """Render one run's page."""
-    run = get_object_or_404(Run.objects.select_related("workflow", "version"), pk=run_id)
+    run = get_object_or_404(
+        Run.objects.select_related("workflow", "version"), pk=run_id
+    )
     return render(request, "run.html", {"run": run})

@@ -37,7 +37,9 @@ def workflow_factory(user: Any) -> Any:
 
     def make(graph: dict[str, Any], slug: str = "wf", publish: bool = True) -> Any:
         workflow = services.workflow_create(slug=slug, name=slug.title())
-        version, _ = services.version_create(workflow=workflow, graph=graph, created_by=user)
+        version, _ = services.version_create(
+            workflow=workflow, graph=graph, created_by=user
+        )
         if publish:
             version = services.version_publish(version=version)
             workflow.refresh_from_db()
@@ -76,16 +78,32 @@ def clean_redis() -> None:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(
-    django_db_setup: Any, django_db_blocker: Any, clean_redis: None, tmp_path_factory: Any
+    django_db_setup: Any,
+    django_db_blocker: Any,
+    clean_redis: None,
+    tmp_path_factory: Any,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run a real Celery worker (with beat) against the test database and Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
-            "-Q", "default,payments", "--concurrency", "2", "--loglevel", "INFO",
-            "-n", f"test-{os.getpid()}@%h",
-            "-s", str(log.parent / "beat-schedule"),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "-Q",
+            "default,payments",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            "-s",
+            str(log.parent / "beat-schedule"),
         ],
         cwd=ROOT,
         env=_test_db_env(),
@@ -106,14 +124,25 @@ def celery_worker_process(
 
 @pytest.fixture(scope="session")
 def asgi_server(
-    django_db_setup: Any, django_db_blocker: Any, clean_redis: None, tmp_path_factory: Any
+    django_db_setup: Any,
+    django_db_blocker: Any,
+    clean_redis: None,
+    tmp_path_factory: Any,
 ) -> Iterator[str]:
     """Run daphne serving the app against the test database; yield its base URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "config.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
         cwd=ROOT,
         env=_test_db_env(),
         stdout=log.open("wb"),

@@ -9,7 +9,11 @@ T = TypeVar("T")
 
 
 def wait_for(
-    predicate: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.05, what: str = ""
+    predicate: Callable[[], T],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "",
 ) -> T:
     """Poll until predicate returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -18,7 +22,9 @@ def wait_for(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or predicate}"
+            )
         time.sleep(interval)
 
 
@@ -29,7 +35,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def linear_graph(steps: int, *, action: str = "builtin.noop", **task: Any) -> dict[str, Any]:
+def linear_graph(
+    steps: int, *, action: str = "builtin.noop", **task: Any
+) -> dict[str, Any]:
     """Return a start → N tasks → end graph."""
     nodes: list[dict[str, Any]] = [{"id": "start", "type": "start"}]
     edges: list[dict[str, Any]] = []

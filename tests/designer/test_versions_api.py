@@ -49,14 +49,18 @@ INVALID_GRAPHS = [
     (
         "unreachable",
         lambda g: (
-            g["nodes"].append({"id": "orphan", "type": "task", "action": "builtin.noop"}),
+            g["nodes"].append(
+                {"id": "orphan", "type": "task", "action": "builtin.noop"}
+            ),
             g["edges"].append({"id": "o1", "source": "orphan", "target": "done"}),
         ),
         {"node_id": "orphan"},
     ),
     (
         "dangling_edge",
-        lambda g: g["edges"].append({"id": "bad", "source": "big", "target": "nowhere"}),
+        lambda g: g["edges"].append(
+            {"id": "bad", "source": "big", "target": "nowhere"}
+        ),
         {"edge_id": "bad"},
     ),
     (
@@ -76,7 +80,9 @@ INVALID_GRAPHS = [
     ),
     (
         "duplicate_id",
-        lambda g: g["nodes"].append({"id": "big", "type": "task", "action": "builtin.noop"}),
+        lambda g: g["nodes"].append(
+            {"id": "big", "type": "task", "action": "builtin.noop"}
+        ),
         {"node_id": "big"},
     ),
     (
@@ -100,17 +106,23 @@ INVALID_GRAPHS = [
     ),
     (
         "cycle",
-        lambda g: g["edges"].append({"id": "back", "source": "after_small", "target": "small"}),
+        lambda g: g["edges"].append(
+            {"id": "back", "source": "after_small", "target": "small"}
+        ),
         {},
     ),
     (
         "task_edges",
-        lambda g: g["edges"].append({"id": "extra", "source": "big", "target": "small"}),
+        lambda g: g["edges"].append(
+            {"id": "extra", "source": "big", "target": "small"}
+        ),
         {"node_id": "big"},
     ),
     (
         "bad_params",
-        lambda g: _node(g, "big").update(action="builtin.sleep", params={"seconds": "x"}),
+        lambda g: _node(g, "big").update(
+            action="builtin.sleep", params={"seconds": "x"}
+        ),
         {"node_id": "big"},
     ),
     (
@@ -120,7 +132,9 @@ INVALID_GRAPHS = [
     ),
     (
         "end_outgoing",
-        lambda g: g["edges"].append({"id": "after_end", "source": "done", "target": "big"}),
+        lambda g: g["edges"].append(
+            {"id": "after_end", "source": "done", "target": "big"}
+        ),
         {"edge_id": "after_end"},
     ),
 ]
@@ -129,7 +143,9 @@ INVALID_GRAPHS = [
 def test_valid_graph_creates_a_draft(api: Any) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
     response = api.post(
-        "/api/v1/workflows/wf/versions/", {"graph": _valid(), "note": "first"}, format="json"
+        "/api/v1/workflows/wf/versions/",
+        {"graph": _valid(), "note": "first"},
+        format="json",
     )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -138,13 +154,17 @@ def test_valid_graph_creates_a_draft(api: Any) -> None:
     assert len(body["checksum"]) == 64
 
 
-@pytest.mark.parametrize(("code", "change", "ids"), INVALID_GRAPHS, ids=[c[0] for c in INVALID_GRAPHS])
+@pytest.mark.parametrize(
+    ("code", "change", "ids"), INVALID_GRAPHS, ids=[c[0] for c in INVALID_GRAPHS]
+)
 def test_invalid_graph_is_refused_with_its_code_and_nothing_is_stored(
     api: Any, code: str, change: Any, ids: dict[str, str]
 ) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
     graph = _mutate(change)
-    response = api.post("/api/v1/workflows/wf/versions/", {"graph": graph}, format="json")
+    response = api.post(
+        "/api/v1/workflows/wf/versions/", {"graph": graph}, format="json"
+    )
     assert response.status_code == 400, response.json()
     errors = response.json()["errors"]
     matching = [e for e in errors if e["code"] == code]
@@ -154,10 +174,14 @@ def test_invalid_graph_is_refused_with_its_code_and_nothing_is_stored(
     assert WorkflowVersion.objects.count() == 0
 
 
-def test_validate_endpoint_reports_errors_and_warnings_without_storing(api: Any) -> None:
+def test_validate_endpoint_reports_errors_and_warnings_without_storing(
+    api: Any,
+) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
     graph = _mutate(lambda g: _node(g, "big").update(action="builtin.nope"))
-    response = api.post("/api/v1/workflows/wf/validate/", {"graph": graph}, format="json")
+    response = api.post(
+        "/api/v1/workflows/wf/validate/", {"graph": graph}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert [e["code"] for e in body["errors"]] == ["unknown_action"]
@@ -194,7 +218,9 @@ def test_unknown_workflow_gets_404_in_error_format(api: Any) -> None:
 
 def test_duplicate_slug_gets_409(api: Any) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
-    response = api.post("/api/v1/workflows/", {"slug": "wf", "name": "Again"}, format="json")
+    response = api.post(
+        "/api/v1/workflows/", {"slug": "wf", "name": "Again"}, format="json"
+    )
     assert response.status_code == 409
 
 
@@ -254,7 +280,9 @@ def test_draft_can_be_edited_then_published_as_next_number(api: Any) -> None:
     )
     assert response.json()["number"] == 2
     changed = linear_graph(3)
-    response = api.put("/api/v1/workflows/wf/versions/2/", {"graph": changed}, format="json")
+    response = api.put(
+        "/api/v1/workflows/wf/versions/2/", {"graph": changed}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["graph"] == changed
     assert api.post("/api/v1/workflows/wf/versions/2/publish/").status_code == 200
@@ -263,7 +291,9 @@ def test_draft_can_be_edited_then_published_as_next_number(api: Any) -> None:
 
 def test_rollback_moves_live_version_back(api: Any) -> None:
     _published(api)
-    api.post("/api/v1/workflows/wf/versions/", {"graph": linear_graph(2)}, format="json")
+    api.post(
+        "/api/v1/workflows/wf/versions/", {"graph": linear_graph(2)}, format="json"
+    )
     api.post("/api/v1/workflows/wf/versions/2/publish/")
     response = api.post("/api/v1/workflows/wf/rollback/", {"version": 1}, format="json")
     assert response.status_code == 200
@@ -273,7 +303,9 @@ def test_rollback_moves_live_version_back(api: Any) -> None:
 
 def test_rollback_to_a_draft_gets_409(api: Any) -> None:
     _published(api)
-    api.post("/api/v1/workflows/wf/versions/", {"graph": linear_graph(2)}, format="json")
+    api.post(
+        "/api/v1/workflows/wf/versions/", {"graph": linear_graph(2)}, format="json"
+    )
     response = api.post("/api/v1/workflows/wf/rollback/", {"version": 2}, format="json")
     assert response.status_code == 409
 
@@ -297,5 +329,7 @@ def test_api_requires_authentication(client: Any) -> None:
 
 def test_actions_endpoint_lists_builtins_with_schemas(api: Any) -> None:
     names = {a["name"]: a for a in api.get("/api/v1/actions/").json()["results"]}
-    assert {"builtin.noop", "builtin.echo", "builtin.sleep", "builtin.fail"} <= set(names)
+    assert {"builtin.noop", "builtin.echo", "builtin.sleep", "builtin.fail"} <= set(
+        names
+    )
     assert names["builtin.sleep"]["params_schema"]["required"] == ["seconds"]

@@ -26,7 +26,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.fail(
+            "chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

@@ -35,7 +35,9 @@ def test_started_demo_run_turns_succeeded_on_the_board_without_reload(
     board.wait_for_selector(
         f"[data-testid=run-row-{run.pk}][data-state=succeeded]", timeout=60_000
     )
-    assert board.get_by_test_id(f"run-state-{run.pk}").inner_text().lower() == "succeeded"
+    assert (
+        board.get_by_test_id(f"run-state-{run.pk}").inner_text().lower() == "succeeded"
+    )
     assert navigations == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     board.screenshot(path=str(SHOTS / "board.png"), full_page=True)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 
 
 def _start(api: Any, slug: str, payload: dict[str, Any]) -> int:
-    response = api.post(f"/api/v1/workflows/{slug}/runs/", {"input": payload}, format="json")
+    response = api.post(
+        f"/api/v1/workflows/{slug}/runs/", {"input": payload}, format="json"
+    )
     assert response.status_code == 201, response.json()
     return int(response.json()["id"])
 
@@ -24,13 +26,23 @@ def _finished(run_id: int) -> Run | None:
     return run if run.is_finished else None
 
 
-def test_five_step_linear_workflow_succeeds(live_db: Any, api: Any, workflow_factory: Any) -> None:
-    workflow_factory(linear_graph(5, action="builtin.echo", params={"k": "v"}), slug="linear")
+def test_five_step_linear_workflow_succeeds(
+    live_db: Any, api: Any, workflow_factory: Any
+) -> None:
+    workflow_factory(
+        linear_graph(5, action="builtin.echo", params={"k": "v"}), slug="linear"
+    )
     run_id = _start(api, "linear", {"order": 1})
     run = wait_for(lambda: _finished(run_id), timeout=60, what="run to finish")
     assert run.state == RunState.SUCCEEDED
     assert [s.node_id for s in run.steps.order_by("id")] == [
-        "start", "s1", "s2", "s3", "s4", "s5", "done",
+        "start",
+        "s1",
+        "s2",
+        "s3",
+        "s4",
+        "s5",
+        "done",
     ]
     body = api.get(f"/api/v1/runs/{run_id}/").json()
     assert body["state"] == "succeeded"
@@ -51,9 +63,13 @@ def test_choice_takes_the_selected_branch_and_skips_the_rest(
     assert states["after_small"] == StepState.SKIPPED
 
 
-def test_failing_task_fails_the_run(live_db: Any, api: Any, workflow_factory: Any) -> None:
+def test_failing_task_fails_the_run(
+    live_db: Any, api: Any, workflow_factory: Any
+) -> None:
     workflow_factory(
-        linear_graph(2, action="builtin.fail", params={"error": "Boom", "message": "no"}),
+        linear_graph(
+            2, action="builtin.fail", params={"error": "Boom", "message": "no"}
+        ),
         slug="failing",
     )
     run_id = _start(api, "failing", {})

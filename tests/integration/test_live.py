@@ -22,7 +22,9 @@ def _ws(server: str, path: str, cookie: str | None) -> Any:
     headers = {"Origin": server}
     if cookie:
         headers["Cookie"] = f"sessionid={cookie}"
-    return connect(server.replace("http", "ws") + path, additional_headers=headers, open_timeout=10)
+    return connect(
+        server.replace("http", "ws") + path, additional_headers=headers, open_timeout=10
+    )
 
 
 def _collect_until(ws: Any, last_id: int, timeout: float = 30) -> list[dict[str, Any]]:
@@ -35,13 +37,22 @@ def _collect_until(ws: Any, last_id: int, timeout: float = 30) -> list[dict[str,
 
 
 def _run_to_end(api: Any, slug: str) -> int:
-    run_id = api.post(f"/api/v1/workflows/{slug}/runs/", {"input": {}}, format="json").json()["id"]
-    wait_for(lambda: Run.objects.get(pk=run_id).is_finished, timeout=60, what="run to finish")
+    run_id = api.post(
+        f"/api/v1/workflows/{slug}/runs/", {"input": {}}, format="json"
+    ).json()["id"]
+    wait_for(
+        lambda: Run.objects.get(pk=run_id).is_finished, timeout=60, what="run to finish"
+    )
     return int(run_id)
 
 
 def test_reconnecting_client_gets_exactly_the_missed_events_in_order(
-    live_db: Any, asgi_server: str, api: Any, client: Any, user: Any, workflow_factory: Any
+    live_db: Any,
+    asgi_server: str,
+    api: Any,
+    client: Any,
+    user: Any,
+    workflow_factory: Any,
 ) -> None:
     workflow_factory(linear_graph(3), slug="live")
     cookie = _session_cookie(client, user)
@@ -50,14 +61,18 @@ def test_reconnecting_client_gets_exactly_the_missed_events_in_order(
     with _ws(asgi_server, "/ws/board/", cookie) as ws:
         ws.send(json.dumps({"after": 0}))
         seen = _collect_until(ws, first_max)
-    assert [e["id"] for e in seen] == list(Event.objects.order_by("id").values_list("id", flat=True))
+    assert [e["id"] for e in seen] == list(
+        Event.objects.order_by("id").values_list("id", flat=True)
+    )
 
     # While disconnected, more happens.
     _run_to_end(api, "live")
     _run_to_end(api, "live")
     last_seen = seen[-1]["id"]
     expected = list(
-        Event.objects.filter(id__gt=last_seen).order_by("id").values_list("id", flat=True)
+        Event.objects.filter(id__gt=last_seen)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
     assert expected
     with _ws(asgi_server, "/ws/board/", cookie) as ws:
@@ -67,23 +82,36 @@ def test_reconnecting_client_gets_exactly_the_missed_events_in_order(
 
         # Then live events arrive on the same socket, once each.
         run_id = _run_to_end(api, "live")
-        final = Event.objects.filter(run_id=run_id).order_by("-id").values_list("id", flat=True)[0]
+        final = (
+            Event.objects.filter(run_id=run_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[0]
+        )
         live = _collect_until(ws, final)
     ids = [e["id"] for e in missed + live]
     assert ids == sorted(set(ids))
     assert [e["id"] for e in live] == list(
-        Event.objects.filter(id__gt=expected[-1]).order_by("id").values_list("id", flat=True)
+        Event.objects.filter(id__gt=expected[-1])
+        .order_by("id")
+        .values_list("id", flat=True)
     )
 
 
 def test_run_stream_only_carries_that_runs_events(
-    live_db: Any, asgi_server: str, api: Any, client: Any, user: Any, workflow_factory: Any
+    live_db: Any,
+    asgi_server: str,
+    api: Any,
+    client: Any,
+    user: Any,
+    workflow_factory: Any,
 ) -> None:
     workflow_factory(linear_graph(2), slug="live-run")
     cookie = _session_cookie(client, user)
     one = _run_to_end(api, "live-run")
     _run_to_end(api, "live-run")
-    last = Event.objects.filter(run_id=one).order_by("-id").values_list("id", flat=True)[0]
+    last = (
+        Event.objects.filter(run_id=one).order_by("-id").values_list("id", flat=True)[0]
+    )
     with _ws(asgi_server, f"/ws/runs/{one}/", cookie) as ws:
         ws.send(json.dumps({"after": 0}))
         events = _collect_until(ws, last)

@@ -33,7 +33,8 @@ def test_standalone_runs_a_demo_workflow_without_services(tmp_path: Path) -> Non
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL"} and not k.startswith("SWITCHYARD_TEST")
+        if k not in {"DATABASE_URL", "REDIS_URL"}
+        and not k.startswith("SWITCHYARD_TEST")
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",
@@ -59,7 +60,11 @@ def test_standalone_runs_a_demo_workflow_without_services(tmp_path: Path) -> Non
         assert (tmp_path / "var" / "switchyard.sqlite3").exists()
         token = subprocess.run(
             [sys.executable, "manage.py", "drf_create_token", "admin"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()[2]
         base = f"http://127.0.0.1:{port}"
 
@@ -71,12 +76,21 @@ def test_standalone_runs_a_demo_workflow_without_services(tmp_path: Path) -> Non
                 return False
 
         wait_for(up, timeout=60, what="web server")
-        slugs = [w["slug"] for w in _call(f"{base}/api/v1/workflows/", token)["results"]]
+        slugs = [
+            w["slug"] for w in _call(f"{base}/api/v1/workflows/", token)["results"]
+        ]
         assert {"order-fulfilment", "nightly-report"} <= set(slugs)
-        run = _call(f"{base}/api/v1/workflows/order-fulfilment/runs/", token, {"input": {"amount": 5}})
+        run = _call(
+            f"{base}/api/v1/workflows/order-fulfilment/runs/",
+            token,
+            {"input": {"amount": 5}},
+        )
         finished = wait_for(
-            lambda: (r := _call(f"{base}/api/v1/runs/{run['id']}/", token))["state"]
-            in {"succeeded", "failed"} and r,
+            lambda: (
+                (r := _call(f"{base}/api/v1/runs/{run['id']}/", token))["state"]
+                in {"succeeded", "failed"}
+                and r
+            ),
             timeout=120,
             what="demo run to finish",
         )

@@ -17,17 +17,27 @@ def drive(run: Run, *, worker: str = "test") -> None:
     """Act as a worker: run every queued attempt until none is left."""
     for _ in range(200):
         attempt = (
-            Attempt.objects.filter(run=run, state=AttemptState.QUEUED).order_by("id").first()
+            Attempt.objects.filter(run=run, state=AttemptState.QUEUED)
+            .order_by("id")
+            .first()
         )
         if attempt is None:
             return
         work = services.attempt_start(attempt_id=attempt.pk, worker=worker)
         assert work is not None
         try:
-            output, error = get_action(work.action).func(work.params, work.context), None
+            output, error = (
+                get_action(work.action).func(work.params, work.context),
+                None,
+            )
         except Exception as exc:  # noqa: BLE001
-            output, error = None, {"type": getattr(exc, "error_type", type(exc).__name__),
-                                   "message": str(exc)}
+            output, error = (
+                None,
+                {
+                    "type": getattr(exc, "error_type", type(exc).__name__),
+                    "message": str(exc),
+                },
+            )
         services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
     raise AssertionError("run did not settle")
 
@@ -37,7 +47,9 @@ def test_start_publishes_the_first_attempt_only_after_commit(
 ) -> None:
     workflow = workflow_factory(linear_graph(2))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run, created = services.run_start(workflow=workflow, input={}, actor="user:alice")
+        run, created = services.run_start(
+            workflow=workflow, input={}, actor="user:alice"
+        )
     assert created
     assert len(callbacks) == 1
     run.refresh_from_db()
@@ -70,9 +82,13 @@ def test_every_state_change_has_an_event_row(workflow_factory: Any) -> None:
     assert Event.objects.filter(run=run, kind="run_succeeded").count() == 1
 
 
-def test_choice_takes_selected_branch_and_skips_the_other(workflow_factory: Any) -> None:
+def test_choice_takes_selected_branch_and_skips_the_other(
+    workflow_factory: Any,
+) -> None:
     workflow = workflow_factory(choice_graph())
-    run, _ = services.run_start(workflow=workflow, input={"amount": 5000}, actor="system")
+    run, _ = services.run_start(
+        workflow=workflow, input={"amount": 5000}, actor="system"
+    )
     drive(run)
     run.refresh_from_db()
     states = {s.node_id: s.state for s in run.steps.all()}
@@ -107,7 +123,11 @@ def test_failing_task_fails_the_run_with_the_error(workflow_factory: Any) -> Non
 
 def test_flaky_task_is_retried_by_policy(workflow_factory: Any) -> None:
     graph = linear_graph(1, action="builtin.fail", params={"until_attempt": 3})
-    graph["defaults"]["retry"] = {"max_attempts": 3, "initial_interval_s": 0, "jitter": "none"}
+    graph["defaults"]["retry"] = {
+        "max_attempts": 3,
+        "initial_interval_s": 0,
+        "jitter": "none",
+    }
     workflow = workflow_factory(graph)
     run, _ = services.run_start(workflow=workflow, input={}, actor="system")
     drive(run)

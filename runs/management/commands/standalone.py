@@ -18,13 +18,15 @@ from designer.demo import demo_load
 
 
 class Command(BaseCommand):
-    help = "Start Switchyard on this machine with no external services (like airflow standalone)."
+    help = "Start Switchyard here with no external services (like airflow standalone)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=2)
-        parser.add_argument("--no-demo", action="store_true", help="skip demo workflows")
+        parser.add_argument(
+            "--no-demo", action="store_true", help="skip demo workflows"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         var_dir = Path(settings.VAR_DIR)
@@ -34,21 +36,43 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             for workflow in demo_load():
                 self.stdout.write(f"loaded demo workflow {workflow.slug}")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
+        }
         queues = ",".join(settings.SWITCHYARD_QUEUES)
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
-                "-Q", queues, "--concurrency", str(options["concurrency"]),
-                "--loglevel", "WARNING", "-n", "standalone@%h",
-                "-s", str(var_dir / "celerybeat-schedule"),
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-B",
+                "-Q",
+                queues,
+                "--concurrency",
+                str(options["concurrency"]),
+                "--loglevel",
+                "WARNING",
+                "-n",
+                "standalone@%h",
+                "-s",
+                str(var_dir / "celerybeat-schedule"),
             ],
             env=env,
         )
         web = subprocess.Popen(
             [
-                sys.executable, "-m", "daphne", "-b", options["host"],
-                "-p", str(options["port"]), "config.asgi:application",
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                options["host"],
+                "-p",
+                str(options["port"]),
+                "config.asgi:application",
             ],
             env=env,
         )
@@ -62,7 +86,7 @@ class Command(BaseCommand):
         self.supervise(children)
 
     def ensure_admin(self, var_dir: Path) -> str | None:
-        """Create the admin user once; return the password while it is the generated one."""
+        """Create the admin user once; return its password while still generated."""
         user_model = get_user_model()
         password_file = var_dir / "admin_password"
         user = user_model.objects.filter(username="admin").first()
@@ -76,7 +100,9 @@ class Command(BaseCommand):
             password = password_file.read_text().strip()
             if user.check_password(password):
                 return password
-        self.stdout.write("admin user exists; its password was changed from the one generated")
+        self.stdout.write(
+            "admin user exists; its password was changed from the one generated"
+        )
         return None
 
     def supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
@@ -92,7 +118,9 @@ class Command(BaseCommand):
         while not stopping:
             for child in children:
                 if child.poll() is not None:
-                    self.stderr.write(f"process {child.args[2:5]} exited ({child.returncode})")
+                    self.stderr.write(
+                        f"process {child.args[2:5]} exited ({child.returncode})"
+                    )
                     stopping, exit_code = True, 1
             time.sleep(0.2)
         self.stdout.write("stopping…")
