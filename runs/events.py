@@ -91,13 +91,20 @@ def transition(
     actor: str = "system",
     reason: str = "",
     data: dict[str, Any] | None = None,
+    save: bool = True,
     **kwargs: Any,
 ) -> None:
-    """Run the FSM transition `name` on obj, save it, and record its Event."""
+    """Run the FSM transition `name` on obj, save it, and record its Event.
+
+    With save=False on a row not inserted yet, the caller inserts it later in the
+    same transaction (one INSERT after several transitions); the Event rows pick up
+    its id when the log is flushed.
+    """
     from_state = obj.state
     if obj.pk is None:
         getattr(obj, name)(**kwargs)
-        obj.save()
+        if save:
+            obj.save()
     else:
         # Save only what the transition changed: cheaper than rewriting every JSON
         # column, and it never clobbers fields another writer owns.

@@ -3,7 +3,7 @@
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -34,8 +34,9 @@ DEFAULT_MAX_CONCURRENT_RUNS = 50
 # the database (`scheduled`) until the scheduler publishes them at `due_at`.
 SHORT_RETRY_S = 2.0
 
-# {(version id, checksum): compiled graph}; published versions never change.
-_GRAPH_CACHE: dict[tuple[int, str], CompiledGraph] = {}
+# {version id: compiled graph}. Only published versions run, and the database refuses
+# any change to a published version, so the id alone identifies the graph.
+_GRAPH_CACHE: dict[int, CompiledGraph] = {}
 
 
 class RunError(Exception):
@@ -49,13 +50,21 @@ class RunError(Exception):
 
 def compiled_graph(version: WorkflowVersion) -> CompiledGraph:
     """Return the compiled graph of a published version, compiled once per process."""
-    key = (version.pk, version.checksum)
-    graph = _GRAPH_CACHE.get(key)
+    return compiled_graph_for(version.pk, version=version)
+
+
+def compiled_graph_for(
+    version_id: int, *, version: WorkflowVersion | None = None
+) -> CompiledGraph:
+    """Return a published version's compiled graph, reading it only on a cache miss."""
+    graph = _GRAPH_CACHE.get(version_id)
     if graph is None:
+        if version is None:
+            version = WorkflowVersion.objects.only("graph").get(pk=version_id)
         if len(_GRAPH_CACHE) > 512:
             _GRAPH_CACHE.clear()
         graph = CompiledGraph(version.graph)
-        _GRAPH_CACHE[key] = graph
+        _GRAPH_CACHE[version_id] = graph
     return graph
 
 
@@ -196,22 +205,65 @@ class Advance:
         # handed back to the worker instead of being published.
         self.eager = eager
         self.eager_work: AttemptWork | None = None
-        if steps is None:
-            steps = run.steps.all()
-        # {node_id: [step, ...]} in visit order
-        self.steps: dict[str, list[StepRun]] = defaultdict(list)
-        self.taken: set[str] = set()
-        for step in steps:
+        # {node_id: [step, ...]} in visit order; read from the database on first need.
+        self._steps: dict[str, list[StepRun]] = defaultdict(list)
+        self._taken: set[str] = set()
+        self._loaded = steps is not None
+        for step in steps or []:
             step.run = run
             self._remember(step)
 
+    @property
+    def steps(self) -> dict[str, list[StepRun]]:
+        self._load()
+        return self._steps
+
+    @property
+    def taken(self) -> set[str]:
+        self._load()
+        return self._taken
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        known = {s.pk for visits in self._steps.values() for s in visits}
+        stored = [s for s in self.run.steps.order_by("id") if s.pk not in known]
+        mine = self._steps
+        self._steps = defaultdict(list)
+        for step in sorted(
+            stored + [s for visits in mine.values() for s in visits],
+            key=lambda s: (s.pk is None, s.pk or 0),
+        ):
+            step.run = self.run
+            self._steps[step.node_id].append(step)
+            self._taken.update(step.taken_edges or [])
+
+    def remember(self, step: StepRun) -> None:
+        """Track a step this transaction loaded or created."""
+        step.run = self.run
+        self._remember(step)
+
     def _remember(self, step: StepRun) -> None:
-        self.steps[step.node_id].append(step)
-        self.taken.update(step.taken_edges or [])
+        self._steps[step.node_id].append(step)
+        self._taken.update(step.taken_edges or [])
+
+    def took(self, edges: Iterable[str]) -> None:
+        """Record edges a step took in this transaction."""
+        self._taken.update(edges)
 
     def latest(self, node_id: str) -> StepRun | None:
         visits = self.steps.get(node_id)
         return visits[-1] if visits else None
+
+    def _single_token(self) -> bool:
+        """Say whether at most one path is ever active (no parallel, no cycle).
+
+        Then every node is visited at most once, so a node with one incoming edge
+        can be activated or skipped from that edge alone, without reading the other
+        steps of the run.
+        """
+        return _single_token_graph(self.graph)
 
     def context(self, *, outcome: Any = None, attempt: int | None = None) -> dict:
         """Return the expression context: input, step outputs, outcome, run, attempt."""
@@ -238,22 +290,27 @@ class Advance:
 
     def _new_step(self, node_id: str) -> StepRun:
         node = self.graph.node(node_id)
-        step = StepRun(
-            run=self.run,
-            node_id=node_id,
-            seq=len(self.steps.get(node_id, [])) + 1,
-            node_type=node["type"],
-        )
-        return step
+        if self._loaded or not self._single_token():
+            seq = len(self.steps.get(node_id, [])) + 1
+        else:
+            seq = 1  # a single-token graph visits each node once
+        return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
 
     def reconsider(self, node_id: str) -> None:
         """Activate or skip a node after the state of an incoming edge changed."""
         if self.run.state != RunState.RUNNING:
             return
+        incoming = self.graph.incoming(node_id)
+        if not self._loaded and len(incoming) == 1 and self._single_token():
+            if incoming[0]["id"] in self._taken:
+                self.activate(node_id)
+            else:
+                self.skip(node_id)
+            return
         if self.latest(node_id) is not None:
             return
         node = self.graph.node(node_id)
-        states = [self._edge_state(e) for e in self.graph.incoming(node_id)]
+        states = [self._edge_state(e) for e in incoming]
         if node["type"] == "join" and node.get("mode", "all") == "all":
             if "open" in states:
                 return
@@ -286,7 +343,8 @@ class Advance:
         kind = node["type"]
         step = self._new_step(node_id)
         if kind == "task":
-            transition(self.log, step, "enqueue", actor=self.actor)
+            # Inserted by _create_attempt, possibly already running (eager start).
+            transition(self.log, step, "enqueue", actor=self.actor, save=False)
             self._remember(step)
             self._create_attempt(step, number=1, due_at=self.now)
             return
@@ -356,6 +414,8 @@ class Advance:
             state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
         )
         if scheduled:
+            if step.pk is None:
+                step.save()
             attempt.save()
             self.log.add(
                 "attempt_scheduled",
@@ -368,7 +428,6 @@ class Advance:
             )
             return
         attempt.enqueued_at = self.now
-        attempt.save()
         if step.state == StepState.RETRY_WAIT:
             transition(self.log, step, "enqueue", actor=self.actor)
         self.log.add(
@@ -380,9 +439,15 @@ class Advance:
             actor=self.actor,
             data={"number": number, "queue": attempt.queue},
         )
-        if delay == 0 and self._start_eagerly(step, attempt):
-            return
-        _publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
+        eager = delay == 0 and self._start_eagerly(step, attempt)
+        # One INSERT each, in whatever state the transitions above left them.
+        if step.pk is None:
+            step.save()
+        attempt.save()
+        if eager and self.eager_work is not None:
+            self.eager_work = replace(self.eager_work, attempt_id=attempt.pk)
+        else:
+            _publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
 
     def _start_eagerly(self, step: StepRun, attempt: Attempt) -> bool:
         """Start the attempt on the finishing worker; False to publish it instead."""
@@ -472,6 +537,41 @@ class Advance:
             )
 
 
+# {id(graph): (graph, answer)}; the graph is kept so its id cannot be reused.
+_SINGLE_TOKEN: dict[int, tuple[CompiledGraph, bool]] = {}
+
+
+def _single_token_graph(graph: CompiledGraph) -> bool:
+    """Say whether a graph has no parallel node and no cycle (cached per graph)."""
+    key = id(graph)
+    cached = _SINGLE_TOKEN.get(key)
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    ok = not any(n["type"] == "parallel" for n in graph.nodes.values())
+    if ok:
+        # Depth-first search for a back edge.
+        colour: dict[str, int] = {}
+        stack: list[tuple[str, int]] = [(graph.start_id, 0)]
+        while stack and ok:
+            node_id, index = stack.pop()
+            if index == 0:
+                colour[node_id] = 1
+            edges = graph.outgoing(node_id)
+            if index < len(edges):
+                stack.append((node_id, index + 1))
+                target = edges[index]["target"]
+                if colour.get(target) == 1:
+                    ok = False
+                elif target not in colour:
+                    stack.append((target, 0))
+            else:
+                colour[node_id] = 2
+    if len(_SINGLE_TOKEN) > 1024:
+        _SINGLE_TOKEN.clear()
+    _SINGLE_TOKEN[key] = (graph, ok)
+    return ok
+
+
 def _publish_on_commit(
     attempt: Attempt, timeout_s: float, countdown: float | None
 ) -> None:
@@ -515,9 +615,7 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     error: dict | None = None
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_related("step", "run", "run__version")
-            .filter(pk=attempt_id)
-            .first()
+            Attempt.objects.select_related("step", "run").filter(pk=attempt_id).first()
         )
         if attempt is None or attempt.state != AttemptState.QUEUED:
             return None
@@ -530,7 +628,12 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
         log = EventLog()
         steps = None if _needs_context(run, step) else []
         advance = Advance(
-            run, compiled_graph(run.version), log, now=now, actor="system", steps=steps
+            run,
+            compiled_graph_for(run.version_id),
+            log,
+            now=now,
+            actor="system",
+            steps=steps,
         )
         try:
             work = _start(advance, step, attempt, worker=worker)
@@ -544,7 +647,7 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
 
 
 def _needs_context(run: Run, step: StepRun) -> bool:
-    node = compiled_graph(run.version).node(step.node_id)
+    node = compiled_graph_for(run.version_id).node(step.node_id)
     return bool(param_expressions(node.get("params", {})))
 
 
@@ -555,7 +658,8 @@ def _attempt_start_failed(attempt_id: int, worker: str, error: dict) -> None:
         attempt = Attempt.objects.select_related("step", "run").get(pk=attempt_id)
         attempt.step.run = attempt.run
         log = EventLog()
-        policy = compiled_graph(attempt.run.version).retry_policy(attempt.step.node_id)
+        graph = compiled_graph_for(attempt.run.version_id)
+        policy = graph.retry_policy(attempt.step.node_id)
         transition(
             log,
             attempt,
@@ -590,9 +694,17 @@ def _start(
         worker=worker[:200],
         deadline=now + timedelta(seconds=policy.timeout_s),
         data={"number": attempt.number},
+        save=attempt.pk is not None,
     )
     if step.state == StepState.QUEUED:
-        transition(advance.log, step, "start", actor=f"worker:{worker}", at=now)
+        transition(
+            advance.log,
+            step,
+            "start",
+            actor=f"worker:{worker}",
+            at=now,
+            save=step.pk is not None,
+        )
     return AttemptWork(
         attempt_id=attempt.pk,
         run_id=run.pk,
@@ -674,7 +786,7 @@ def _attempt_finish(
         # concurrent branches of one run advance one at a time, other runs do not
         # wait).
         attempt = (
-            Attempt.objects.select_related("step", "run", "run__version")
+            Attempt.objects.select_related("step", "run")
             .select_for_update(of=("run",))
             .filter(pk=attempt_id)
             .first()
@@ -685,12 +797,10 @@ def _attempt_finish(
         step = attempt.step
         step.run = run
         attempt.run = run
-        graph = compiled_graph(run.version)
+        graph = compiled_graph_for(run.version_id)
         log = EventLog()
         advance = Advance(run, graph, log, now=now, actor=actor, eager=eager)
-        # Use the Advance's copy of the step so its view stays consistent.
-        step = next(s for s in advance.steps[step.node_id] if s.pk == step.pk)
-        attempt.step = step
+        advance.remember(step)
         if error is None:
             _attempt_succeeded(advance, attempt, step, output)
         else:
@@ -711,7 +821,7 @@ def _attempt_succeeded(
     transition(
         log, step, "succeed", actor=actor, output=output, taken_edges=taken, at=now
     )
-    advance.taken.update(taken)
+    advance.took(taken)
     if advance.run.state == RunState.RUNNING:
         advance.follow(step, taken)
 
@@ -761,7 +871,7 @@ def _attempt_failed(
         taken_edges=failure_edges,
         at=now,
     )
-    advance.taken.update(failure_edges)
+    advance.took(failure_edges)
     if failure_edges:
         if advance.run.state == RunState.RUNNING:
             advance.follow(step, failure_edges)
@@ -777,14 +887,14 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
         due = list(
             Attempt.objects.select_for_update(skip_locked=True)
             .filter(state=AttemptState.SCHEDULED, due_at__lte=now)
-            .select_related("step", "run", "run__version")
+            .select_related("step", "run")
             .order_by("due_at")[:limit]
         )
         log = EventLog()
         for attempt in due:
             step = attempt.step
             step.run = attempt.run
-            graph = compiled_graph(attempt.run.version)
+            graph = compiled_graph_for(attempt.run.version_id)
             transition(log, attempt, "enqueue", actor="system:scheduler", at=now)
             if step.state == StepState.RETRY_WAIT:
                 transition(log, step, "enqueue", actor="system:scheduler")
