@@ -46,28 +46,17 @@ def start_worker(
     """Start a Celery worker that also knows the bench tasks; wait until it is ready."""
     log = ROOT / "var" / f"{name}-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    from config.processes import worker_command
+
+    argv = worker_command(
+        queues=queues.split(","),
+        concurrency=concurrency,
+        name=f"{name}-{os.getpid()}",
+        include=["bench.tasks"],
+        loglevel="INFO",
+    )
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--include",
-            "bench.tasks",
-            "-Q",
-            queues,
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"{name}-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        [*argv, "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=log.open("wb"),

@@ -2,8 +2,8 @@
 
 import os
 import signal
+import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from config.processes import web_command, worker_command
 from tests.support import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,25 +87,13 @@ def celery_worker_process(
     """Run a real Celery worker (with beat) against the test database and Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-B",
-            "-Q",
-            "default,payments",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"test-{os.getpid()}@%h",
-            "-s",
-            str(log.parent / "beat-schedule"),
-        ],
+        worker_command(
+            queues=["default", "payments"],
+            concurrency=2,
+            name=f"test-{os.getpid()}",
+            beat_schedule=log.parent / "beat-schedule",
+            loglevel="INFO",
+        ),
         cwd=ROOT,
         env=_test_db_env(),
         stdout=log.open("wb"),
@@ -133,22 +122,12 @@ def asgi_server(
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
+        web_command(host="127.0.0.1", port=port),
         cwd=ROOT,
         env=_test_db_env(),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    import socket
 
     def listening() -> bool:
         if process.poll() is not None:

@@ -333,3 +333,52 @@ def test_actions_endpoint_lists_builtins_with_schemas(api: Any) -> None:
         names
     )
     assert names["builtin.sleep"]["params_schema"]["required"] == ["seconds"]
+
+
+@pytest.mark.parametrize("kind", ["wait", "handoff"])
+def test_node_types_the_engine_cannot_run_yet_are_refused(api: Any, kind: str) -> None:
+    api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
+    graph = linear_graph(1)
+    node: dict[str, Any] = {"id": "later", "type": kind}
+    if kind == "wait":
+        node["seconds"] = 5
+    else:
+        node.update(to={"group": "ops"}, outcomes=["ok"], sla_s=60)
+    graph["nodes"].append(node)
+    graph["edges"] = [e for e in graph["edges"] if e["id"] != "e_end"]
+    graph["edges"] += [
+        {"id": "to_later", "source": "s1", "target": "later"},
+        {"id": "from_later", "source": "later", "target": "done", "default": True}
+        if kind == "handoff"
+        else {"id": "from_later", "source": "later", "target": "done"},
+    ]
+    response = api.post(
+        "/api/v1/workflows/wf/versions/", {"graph": graph}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    errors = response.json()["errors"]
+    assert [(e["code"], e.get("node_id")) for e in errors] == [
+        ("unsupported_node", "later")
+    ]
+
+
+def test_workflow_list_query_count_does_not_grow_with_workflows(
+    api: Any, workflow_factory: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(8):
+        workflow_factory(linear_graph(1), slug=f"wf-{i}")
+    with django_assert_max_num_queries(4):
+        response = api.get("/api/v1/workflows/")
+    assert response.json()["count"] == 8
+
+
+def test_run_list_query_count_does_not_grow_with_runs(
+    api: Any, workflow_factory: Any, django_assert_max_num_queries: Any
+) -> None:
+    workflow_factory(linear_graph(1), slug="many")
+    for _ in range(10):
+        api.post("/api/v1/workflows/many/runs/", {"input": {}}, format="json")
+    with django_assert_max_num_queries(4):
+        response = api.get("/api/v1/runs/")
+    assert response.json()["count"] == 10
+    assert response.json()["last_event_id"] > 0

@@ -138,3 +138,24 @@ def test_websocket_refuses_a_foreign_origin(
     with pytest.raises(InvalidStatus):
         with connect(url, additional_headers=headers, open_timeout=10) as ws:
             ws.recv(timeout=10)
+
+
+def test_websocket_accepts_an_api_token(
+    live_db: Any, asgi_server: str, user: Any, api: Any, workflow_factory: Any
+) -> None:
+    from rest_framework.authtoken.models import Token
+
+    workflow_factory(linear_graph(1), slug="token")
+    token = Token.objects.create(user=user)
+    run_id = _run_to_end(api, "token")
+    last = (
+        Event.objects.filter(run_id=run_id)
+        .order_by("-id")
+        .values_list("id", flat=True)[0]
+    )
+    url = asgi_server.replace("http", "ws") + f"/ws/runs/{run_id}/"
+    headers = {"Origin": asgi_server, "Authorization": f"Token {token.key}"}
+    with connect(url, additional_headers=headers, open_timeout=10) as ws:
+        ws.send(json.dumps({"after": 0}))
+        events = _collect_until(ws, last)
+    assert events[-1]["kind"] == "run_succeeded"

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.processes import web_command, worker_command
 from designer.demo import demo_load
 
 
@@ -40,41 +41,17 @@ class Command(BaseCommand):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
         }
-        queues = ",".join(settings.SWITCHYARD_QUEUES)
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "-Q",
-                queues,
-                "--concurrency",
-                str(options["concurrency"]),
-                "--loglevel",
-                "WARNING",
-                "-n",
-                "standalone@%h",
-                "-s",
-                str(var_dir / "celerybeat-schedule"),
-            ],
+            worker_command(
+                queues=settings.SWITCHYARD_QUEUES,
+                concurrency=options["concurrency"],
+                name="standalone",
+                beat_schedule=var_dir / "celerybeat-schedule",
+            ),
             env=env,
         )
         web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                options["host"],
-                "-p",
-                str(options["port"]),
-                "config.asgi:application",
-            ],
-            env=env,
+            web_command(host=options["host"], port=options["port"]), env=env
         )
         children = [web, worker]
         url = f"http://{options['host']}:{options['port']}/"
