@@ -6,7 +6,10 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_prerun
 
+from config import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+broker.register()
 
 app = Celery("switchyard")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -41,12 +41,14 @@ def broker_config(redis_url: str | None, var_dir: Path) -> tuple[str, dict[str, 
             "queue_order_strategy": "priority",
         }
     folder = var_dir / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    return "filesystem://", {
+    # config.broker: kombu's filesystem transport with atomic writes.
+    return "switchyardfs://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         # The 1 s default makes every step wait up to a second for the next poll.
         "polling_interval": 0.02,

@@ -97,6 +97,22 @@ def test_standalone_runs_a_demo_workflow_without_services(tmp_path: Path) -> Non
         assert finished["state"] == "succeeded", finished
         states = {s["node_id"]: s["state"] for s in finished["steps"]}
         assert states["review"] == "skipped"
+
+        # Many runs at once through the file broker: every message is read whole.
+        ids = [
+            _call(f"{base}/api/v1/workflows/{slug}/runs/", token, {"input": {}})["id"]
+            for slug in ["order-fulfilment", "nightly-report"] * 20
+        ]
+
+        def all_finished() -> list[str] | None:
+            states = [_call(f"{base}/api/v1/runs/{i}/", token)["state"] for i in ids]
+            done = all(s in {"succeeded", "failed"} for s in states)
+            return states if done else None
+
+        final = wait_for(all_finished, timeout=180, interval=0.5, what="40 runs")
+        assert final == ["succeeded"] * 40
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert "Unrecoverable error" not in log.read_text()
     finally:
         process.send_signal(signal.SIGINT)
         try:
