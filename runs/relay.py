@@ -62,6 +62,7 @@ class EventRelay:
         # {group: id of the last event sent to it}; bounded, oldest groups dropped.
         self.last_sent: OrderedDict[str, int] = OrderedDict()
         self._redis: Any = None
+        self._renew: Any = None
         self._token = secrets.token_hex(8)
         self._leader = False
 
@@ -110,6 +111,8 @@ class EventRelay:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.from_url(self.redis_url)
+            # Renews the lease only while this relay still holds it (EVALSHA).
+            self._renew = self._redis.register_script(_RENEW)
         return self._redis
 
     async def _hold_lease(self) -> bool:
@@ -117,7 +120,7 @@ class EventRelay:
             return True
         client = await self._redis_client()
         if self._leader:
-            renewed = await client.eval(_RENEW, 1, _LEASE_KEY, self._token, LEASE_MS)
+            renewed = await self._renew(keys=[_LEASE_KEY], args=[self._token, LEASE_MS])
             if renewed:
                 return True
             self._leader = False
