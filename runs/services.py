@@ -335,7 +335,7 @@ class Advance:
             at=self.now,
         )
         self._remember(step)
-        self.follow(step, [])
+        self.follow(step)
 
     def activate(self, node_id: str) -> None:
         """Enter a node: control nodes pass at once, tasks get a queued attempt."""
@@ -392,9 +392,9 @@ class Advance:
             data={"taken_edges": taken} if kind == "choice" else None,
         )
         self._remember(step)
-        self.follow(step, taken)
+        self.follow(step)
 
-    def follow(self, step: StepRun, taken: list[str]) -> None:
+    def follow(self, step: StepRun) -> None:
         """Propagate a finished step along its outgoing edges, in document order."""
         for edge in self.graph.outgoing(step.node_id):
             self.reconsider(edge["target"])
@@ -660,19 +660,51 @@ def _attempt_start_failed(attempt_id: int, worker: str, error: dict) -> None:
         log = EventLog()
         graph = compiled_graph_for(attempt.run.version_id)
         policy = graph.retry_policy(attempt.step.node_id)
+        _mark_started(
+            log,
+            attempt.step,
+            attempt,
+            worker=worker,
+            now=now,
+            timeout_s=policy.timeout_s,
+        )
+        log.flush()
+    attempt_finish(attempt_id=attempt_id, output=None, error=error)
+
+
+def _mark_started(
+    log: EventLog,
+    step: StepRun,
+    attempt: Attempt,
+    *,
+    worker: str,
+    now: datetime,
+    timeout_s: float,
+) -> None:
+    """Move an attempt (and its step, if queued) to running on `worker`.
+
+    Rows not inserted yet (an eager start) are left for the caller's single INSERT.
+    """
+    transition(
+        log,
+        attempt,
+        "start",
+        actor=f"worker:{worker}",
+        at=now,
+        worker=worker[:200],
+        deadline=now + timedelta(seconds=timeout_s),
+        data={"number": attempt.number},
+        save=attempt.pk is not None,
+    )
+    if step.state == StepState.QUEUED:
         transition(
             log,
-            attempt,
+            step,
             "start",
             actor=f"worker:{worker}",
             at=now,
-            worker=worker[:200],
-            deadline=now + timedelta(seconds=policy.timeout_s),
+            save=step.pk is not None,
         )
-        if attempt.step.state == StepState.QUEUED:
-            transition(log, attempt.step, "start", actor=f"worker:{worker}", at=now)
-        log.flush()
-    attempt_finish(attempt_id=attempt_id, output=None, error=error)
 
 
 def _start(
@@ -685,26 +717,9 @@ def _start(
     if param_expressions(params):
         params = graph.params(step.node_id, advance.context(attempt=attempt.number))
     policy = graph.retry_policy(step.node_id)
-    transition(
-        advance.log,
-        attempt,
-        "start",
-        actor=f"worker:{worker}",
-        at=now,
-        worker=worker[:200],
-        deadline=now + timedelta(seconds=policy.timeout_s),
-        data={"number": attempt.number},
-        save=attempt.pk is not None,
+    _mark_started(
+        advance.log, step, attempt, worker=worker, now=now, timeout_s=policy.timeout_s
     )
-    if step.state == StepState.QUEUED:
-        transition(
-            advance.log,
-            step,
-            "start",
-            actor=f"worker:{worker}",
-            at=now,
-            save=step.pk is not None,
-        )
     return AttemptWork(
         attempt_id=attempt.pk,
         run_id=run.pk,
@@ -823,7 +838,7 @@ def _attempt_succeeded(
     )
     advance.took(taken)
     if advance.run.state == RunState.RUNNING:
-        advance.follow(step, taken)
+        advance.follow(step)
 
 
 def _attempt_failed(
@@ -874,7 +889,7 @@ def _attempt_failed(
     advance.took(failure_edges)
     if failure_edges:
         if advance.run.state == RunState.RUNNING:
-            advance.follow(step, failure_edges)
+            advance.follow(step)
         return
     advance.fail_run({**error, "node_id": step.node_id})
 
