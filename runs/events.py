@@ -2,21 +2,15 @@
 
 from typing import Any
 
-from django.db import connection
-
 from runs.models import Attempt, Event, Run, StepRun
-
-# Any constant works; it only has to be the same in every process.
-_EVENT_ORDER_LOCK = 0x5357_5944
+from runs.rows import insert_events, insert_row, update_row
 
 
 class EventLog:
     """Buffer the events of one transaction and insert them together at the end.
 
-    On PostgreSQL the insert takes a transaction-level advisory lock first, so event ids
-    are assigned in commit order: a reader that sees event N has seen every event below
-    N that will ever commit. The live relay relies on that to tail the table without
-    gaps. SQLite serialises writers already.
+    The insert assigns event ids in commit order (see `runs.rows.insert_events`); the
+    live relay relies on that to tail the table without gaps.
     """
 
     def __init__(self) -> None:
@@ -55,16 +49,10 @@ class EventLog:
         self.events.append(event)
         return event
 
-    def flush(self) -> list[Event]:
+    def flush(self) -> None:
         """Insert the queued events; call last inside the transaction."""
-        if not self.events:
-            return []
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_EVENT_ORDER_LOCK])
-        created = Event.objects.bulk_create(self.events)
+        insert_events(self.events)
         self.events = []
-        return created
 
 
 def actor_of(user: Any) -> str:
@@ -104,7 +92,7 @@ def transition(
     if obj.pk is None:
         getattr(obj, name)(**kwargs)
         if save:
-            obj.save()
+            insert_row(obj)
     else:
         # Save only what the transition changed: cheaper than rewriting every JSON
         # column, and it never clobbers fields another writer owns.
@@ -117,7 +105,7 @@ def transition(
             if not f.primary_key
             and obj.__dict__.get(f.attname) is not before[f.attname]
         ]
-        obj.save(update_fields=changed)
+        update_row(obj, changed, state_was=from_state)
     if isinstance(obj, Run):
         run, step, attempt, prefix = obj, None, None, "run"
     elif isinstance(obj, StepRun):

@@ -144,7 +144,10 @@ STEP_FINISHED = (
 class StepRun(ConcurrentTransitionMixin, models.Model):
     """One visit of a run to one node of the graph."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by the (run, node_id, seq) constraint.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="steps", db_index=False
+    )
     node_id = models.CharField(max_length=64)
     # Visit number of this node within the run; part of the idempotency key.
     seq = models.PositiveIntegerField(default=1)
@@ -262,8 +265,14 @@ ATTEMPT_FINISHED = (AttemptState.SUCCEEDED, AttemptState.FAILED, AttemptState.CA
 class Attempt(ConcurrentTransitionMixin, models.Model):
     """One try of a task step on a worker."""
 
-    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="attempts")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
+    # Both indexed by the composite index and constraint below; every index on this
+    # hot table costs each state change.
+    step = models.ForeignKey(
+        StepRun, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     number = models.PositiveIntegerField()
     state = FSMField(
         max_length=16,
@@ -290,7 +299,6 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="attempt_state_due"),
             models.Index(fields=["run", "number"], name="attempt_run"),
-            models.Index(fields=["started_at"], name="attempt_started"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -345,12 +353,15 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
 class Event(models.Model):
     """An append-only record of one state change; the source of truth for live views."""
 
+    # The log is append-only and written on every transition, so it carries only the
+    # indexes its readers need: (run, id), (workflow, id), (kind, created_at).
     workflow = models.ForeignKey(
         "designer.Workflow",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,
     )
     version = models.ForeignKey(
         "designer.WorkflowVersion",
@@ -360,13 +371,32 @@ class Event(models.Model):
         related_name="+",
     )
     run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Run,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
+    # References, not constraints: a step's or attempt's events go with its run
+    # (deleted through `run`), and a constraint would need an index per column.
     step = models.ForeignKey(
-        StepRun, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        StepRun,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     attempt = models.ForeignKey(
-        Attempt, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Attempt,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     node_id = models.CharField(max_length=64, blank=True, default="")
     kind = models.CharField(max_length=48)
@@ -376,7 +406,7 @@ class Event(models.Model):
     actor = models.CharField(max_length=200, blank=True, default="")
     reason = models.CharField(max_length=500, blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]

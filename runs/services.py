@@ -26,6 +26,7 @@ from runs.models import (
     StepRun,
     StepState,
 )
+from runs.rows import insert_row, select_attempt
 
 logger = logging.getLogger("switchyard.runs")
 
@@ -415,8 +416,8 @@ class Advance:
         )
         if scheduled:
             if step.pk is None:
-                step.save()
-            attempt.save()
+                insert_row(step)
+            insert_row(attempt)
             self.log.add(
                 "attempt_scheduled",
                 run=self.run,
@@ -442,8 +443,8 @@ class Advance:
         eager = delay == 0 and self._start_eagerly(step, attempt)
         # One INSERT each, in whatever state the transitions above left them.
         if step.pk is None:
-            step.save()
-        attempt.save()
+            insert_row(step)
+        insert_row(attempt)
         if eager and self.eager_work is not None:
             self.eager_work = replace(self.eager_work, attempt_id=attempt.pk)
         else:
@@ -614,17 +615,13 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     now = timezone.now()
     error: dict | None = None
     with transaction.atomic():
-        attempt = (
-            Attempt.objects.select_related("step", "run").filter(pk=attempt_id).first()
-        )
-        if attempt is None or attempt.state != AttemptState.QUEUED:
+        found = select_attempt(attempt_id, lock_run=False)
+        if found is None or found[0].state != AttemptState.QUEUED:
             return None
-        run = attempt.run
+        attempt, step, run = found
         if run.state != RunState.RUNNING:
             # Paused runs keep their attempts queued; resume publishes them again.
             return None
-        step = attempt.step
-        step.run = run
         log = EventLog()
         steps = None if _needs_context(run, step) else []
         advance = Advance(
@@ -800,18 +797,10 @@ def _attempt_finish(
         # One query: the attempt, its step, and its run locked (only the run row:
         # concurrent branches of one run advance one at a time, other runs do not
         # wait).
-        attempt = (
-            Attempt.objects.select_related("step", "run")
-            .select_for_update(of=("run",))
-            .filter(pk=attempt_id)
-            .first()
-        )
-        if attempt is None or attempt.state != AttemptState.RUNNING:
+        found = select_attempt(attempt_id, lock_run=True)
+        if found is None or found[0].state != AttemptState.RUNNING:
             return False, None
-        run = attempt.run
-        step = attempt.step
-        step.run = run
-        attempt.run = run
+        attempt, step, run = found
         graph = compiled_graph_for(run.version_id)
         log = EventLog()
         advance = Advance(run, graph, log, now=now, actor=actor, eager=eager)
