@@ -33,7 +33,7 @@ class VersionConflict(Exception):
 
 # Node types the format describes but this engine cannot run yet: refused at save
 # time rather than failing a run halfway.
-UNSUPPORTED_NODE_TYPES = {"wait": "timers", "handoff": "handoffs"}
+UNSUPPORTED_NODE_TYPES = {"handoff": "handoffs"}
 
 
 def graph_validate(*, graph: Any) -> ValidationResult:

@@ -2,8 +2,10 @@
 
 import json
 import logging
+import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -102,7 +104,11 @@ def run_attempt(self: Any, attempt_id: int) -> None:
     work = services.attempt_start(attempt_id=attempt_id, worker=worker)
     budget = EAGER_LIMIT
     while work is not None:
-        output, error = execute(work)
+        HEARTBEAT.track(work.attempt_id)
+        try:
+            output, error = execute(work)
+        finally:
+            HEARTBEAT.untrack(work.attempt_id)
         if budget > 0:
             work = services.attempt_finish_and_continue(
                 attempt_id=work.attempt_id, output=output, error=error, slot=slot
@@ -120,5 +126,70 @@ def run_attempt(self: Any, attempt_id: int) -> None:
 
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)
 def enqueue_due() -> int:
-    """Publish retries whose due time has come."""
-    return services.attempts_enqueue_due()
+    """Publish retries whose due time has come and fire due wait timers."""
+    return services.attempts_enqueue_due() + services.steps_wake_due()
+
+
+@shared_task(name="engine.sweep", queue="default", ignore_result=True)
+def sweep() -> dict[str, int]:
+    """Recover attempts whose worker died and re-publish ones whose message was lost."""
+    return {
+        "recovered": services.attempts_recover_lost(),
+        "republished": services.attempts_republish_stuck(),
+    }
+
+
+class Heartbeat:
+    """Refresh `heartbeat_at` of the attempts this process is running, every few s.
+
+    A daemon thread per worker process (started on first use, so after the prefork
+    fork). It writes only for attempts that have run longer than one interval, so
+    short steps cost nothing; the sweeper treats a stale heartbeat as a dead worker.
+    """
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        # {attempt_id: monotonic start}
+        self.running: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def track(self, attempt_id: int) -> None:
+        with self._lock:
+            self.running[attempt_id] = time.monotonic()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="switchyard-heartbeat", daemon=True
+                )
+                self._thread.start()
+
+    def untrack(self, attempt_id: int) -> None:
+        with self._lock:
+            self.running.pop(attempt_id, None)
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        while True:
+            time.sleep(self.interval_s)
+            now = time.monotonic()
+            with self._lock:
+                due = [a for a, began in self.running.items() if now - began >= 1.0]
+            if not due:
+                continue
+            try:
+                services.attempts_heartbeat(attempt_ids=due)
+            except Exception:  # noqa: BLE001 - keep beating through DB hiccups
+                logger.warning("heartbeat failed", exc_info=True)
+                connection.close()
+
+
+HEARTBEAT = Heartbeat(services.HEARTBEAT_S)
+
+
+def _reset_heartbeat_after_fork() -> None:
+    global HEARTBEAT
+    HEARTBEAT = Heartbeat(services.HEARTBEAT_S)
+
+
+os.register_at_fork(after_in_child=_reset_heartbeat_after_fork)

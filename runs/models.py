@@ -65,6 +65,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # One entry per retry-from-failure, oldest first: {"version": n, "from_node": id,
+    # "input": {overrides}, "after_step": step id, "nodes": [node ids restarted]}.
+    # Steps up to after_step of those nodes are history, not the run's current path.
+    reruns = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -99,18 +103,59 @@ class Run(ConcurrentTransitionMixin, models.Model):
         self.output = output
         self.finished_at = at
 
-    @transition(field=state, source=RunState.RUNNING, target=RunState.FAILED)
+    @transition(
+        field=state, source=[RunState.RUNNING, RunState.PAUSED], target=RunState.FAILED
+    )
     def fail(self, *, error: dict, at: object) -> None:
         self.error = error
         self.finished_at = at
 
     @transition(
         field=state,
-        source=[RunState.PENDING, RunState.RUNNING, RunState.PAUSED],
+        source=[
+            RunState.PENDING,
+            RunState.RUNNING,
+            RunState.PAUSED,
+            RunState.COMPENSATING,
+        ],
         target=RunState.CANCELLED,
     )
     def cancel(self, *, at: object) -> None:
         self.finished_at = at
+
+    @transition(field=state, source=RunState.FAILED, target=RunState.COMPENSATING)
+    def compensate(self) -> None:
+        self.finished_at = None
+
+    @transition(field=state, source=RunState.COMPENSATING, target=RunState.COMPENSATED)
+    def compensated(self, *, at: object) -> None:
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=RunState.COMPENSATING,
+        target=RunState.COMPENSATION_FAILED,
+    )
+    def compensation_fail(self, *, at: object) -> None:
+        self.finished_at = at
+
+    @transition(
+        field=state,
+        source=[
+            RunState.FAILED,
+            RunState.CANCELLED,
+            RunState.COMPENSATED,
+            RunState.COMPENSATION_FAILED,
+        ],
+        target=RunState.RUNNING,
+    )
+    def retry(self, *, version: object, input: object, rerun: dict) -> None:
+        self.version = version
+        self.input = input
+        self.reruns = [*self.reruns, rerun]
+        self.error = None
+        self.output = None
+        self.finished_at = None
 
     @transition(field=state, source=RunState.RUNNING, target=RunState.PAUSED)
     def pause(self) -> None:
@@ -165,9 +210,27 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A wait node's step wakes (and succeeds) at this time.
+    wake_at = models.DateTimeField(null=True, blank=True)
+    # Set on a compensation step: the completed step it undoes.
+    compensates = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["wake_at"],
+                name="step_waiting_wake",
+                condition=models.Q(state="waiting"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "node_id", "seq"], name="step_node_seq_unique"
@@ -232,8 +295,8 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         self.finished_at = at
 
     @transition(field=state, source=StepState.PENDING, target=StepState.WAITING)
-    def wait(self) -> None:
-        pass
+    def wait(self, *, until: object) -> None:
+        self.wake_at = until
 
     @transition(
         field=state,
@@ -320,6 +383,13 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=AttemptState.SCHEDULED, target=AttemptState.QUEUED)
     def enqueue(self, *, at: object) -> None:
         self.enqueued_at = at
+
+    @transition(
+        field=state, source=AttemptState.SCHEDULED, target=AttemptState.SCHEDULED
+    )
+    def defer(self, *, until: object) -> None:
+        """Push a retry back: the retry budget of its queue is spent for now."""
+        self.due_at = until
 
     @transition(field=state, source=AttemptState.QUEUED, target=AttemptState.RUNNING)
     def start(self, *, at: object, worker: str, deadline: object) -> None:

@@ -2,13 +2,14 @@
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
@@ -209,10 +210,15 @@ class Advance:
         # {node_id: [step, ...]} in visit order; read from the database on first need.
         self._steps: dict[str, list[StepRun]] = defaultdict(list)
         self._taken: set[str] = set()
+        # {node_id: highest seq stored}, superseded visits included.
+        self._seq: dict[str, int] = defaultdict(int)
         self._loaded = steps is not None
         for step in steps or []:
             step.run = run
             self._remember(step)
+        if run.reruns:
+            # A rerun's history must be read to tell current visits from old ones.
+            self._load()
 
     @property
     def steps(self) -> dict[str, list[StepRun]]:
@@ -232,13 +238,24 @@ class Advance:
         stored = [s for s in self.run.steps.order_by("id") if s.pk not in known]
         mine = self._steps
         self._steps = defaultdict(list)
+        self._taken = set()
         for step in sorted(
             stored + [s for visits in mine.values() for s in visits],
             key=lambda s: (s.pk is None, s.pk or 0),
         ):
             step.run = self.run
+            self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
+            if self._superseded(step):
+                continue
             self._steps[step.node_id].append(step)
             self._taken.update(step.taken_edges or [])
+
+    def _superseded(self, step: StepRun) -> bool:
+        """Say whether a rerun restarted this visit's node after it (history only)."""
+        return step.pk is not None and any(
+            step.pk <= rerun["after_step"] and step.node_id in rerun["nodes"]
+            for rerun in self.run.reruns
+        )
 
     def remember(self, step: StepRun) -> None:
         """Track a step this transaction loaded or created."""
@@ -247,6 +264,7 @@ class Advance:
 
     def _remember(self, step: StepRun) -> None:
         self._steps[step.node_id].append(step)
+        self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
         self._taken.update(step.taken_edges or [])
 
     def took(self, edges: Iterable[str]) -> None:
@@ -272,6 +290,7 @@ class Advance:
             node_id: {"output": visits[-1].output}
             for node_id, visits in self.steps.items()
             if visits[-1].state == StepState.SUCCEEDED
+            and visits[-1].compensates_id is None
         }
         return {
             "input": self.run.input,
@@ -292,7 +311,8 @@ class Advance:
     def _new_step(self, node_id: str) -> StepRun:
         node = self.graph.node(node_id)
         if self._loaded or not self._single_token():
-            seq = len(self.steps.get(node_id, [])) + 1
+            self._load()
+            seq = self._seq[node_id] + 1
         else:
             seq = 1  # a single-token graph visits each node once
         return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
@@ -362,8 +382,22 @@ class Advance:
             self._remember(step)
             self.finish(node)
             return
-        if kind in ("wait", "handoff"):
-            raise RunError("unsupported_node", f"{kind} nodes are not supported yet")
+        if kind == "wait":
+            until = self.now + timedelta(seconds=float(node.get("seconds", 0)))
+            transition(
+                self.log,
+                step,
+                "wait",
+                actor=self.actor,
+                until=until,
+                data={"wake_at": until.isoformat()},
+            )
+            self._remember(step)
+            return
+        if kind == "handoff":
+            raise RunError("unsupported_node", "handoff nodes are not supported yet")
+        if kind == "join" and node.get("mode", "all") == "any":
+            self.cancel_losers(node_id)
         # start, choice, parallel, join: decide the edges now.
         try:
             taken = self.graph.route(node_id, succeeded=True, context=self.context())
@@ -403,13 +437,22 @@ class Advance:
     def _create_attempt(self, step: StepRun, *, number: int, due_at: datetime) -> None:
         graph = self.graph
         policy = graph.retry_policy(step.node_id)
+        queue = graph.queue(step.node_id)
         delay = max(0.0, (due_at - self.now).total_seconds())
         scheduled = delay > SHORT_RETRY_S
+        deferred = False
+        if number == 1:
+            retry_budget().deposit(queue)
+        elif not scheduled and not retry_budget().try_withdraw(queue):
+            # The queue's retry budget is spent: wait instead of adding load to a
+            # dependency that is already failing.
+            due_at = max(due_at, self.now + timedelta(seconds=_defer_s(queue)))
+            scheduled = deferred = True
         attempt = Attempt(
             step=step,
             run=self.run,
             number=number,
-            queue=graph.queue(step.node_id),
+            queue=queue,
             priority=graph.priority(step.node_id),
             due_at=due_at,
             state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
@@ -427,6 +470,18 @@ class Advance:
                 actor=self.actor,
                 data={"number": number, "due_at": due_at.isoformat()},
             )
+            if deferred:
+                self.log.add(
+                    "retry_deferred",
+                    run=self.run,
+                    step=step,
+                    attempt=attempt,
+                    from_state=AttemptState.SCHEDULED,
+                    to_state=AttemptState.SCHEDULED,
+                    actor=self.actor,
+                    reason=f"retry budget of queue {queue!r} is spent",
+                    data={"number": number, "due_at": due_at.isoformat()},
+                )
             return
         attempt.enqueued_at = self.now
         if step.state == StepState.RETRY_WAIT:
@@ -457,7 +512,7 @@ class Advance:
             slot is None
             or self.eager_work is not None
             or attempt.queue != slot.queue
-            or self.run.state != RunState.RUNNING
+            or not _may_start(self.run, step)
         ):
             return False
         try:
@@ -491,9 +546,75 @@ class Advance:
         _admit_next(self.run.workflow_id, self.log)
 
     def fail_run(self, error: dict) -> None:
+        """Fail the run; compensate its completed steps if any declare how (saga)."""
         self.cancel_active(reason="run failed")
         transition(
             self.log, self.run, "fail", actor=self.actor, error=error, at=self.now
+        )
+        if self._to_compensate():
+            transition(
+                self.log,
+                self.run,
+                "compensate",
+                actor=self.actor,
+                reason="undo completed steps in reverse completion order",
+            )
+            self.compensate_next()
+            return
+        _admit_next(self.run.workflow_id, self.log)
+
+    def _to_compensate(self) -> list[StepRun]:
+        """Return completed steps still to undo, the last completed first."""
+        undone = {
+            s.compensates_id
+            for visits in self.steps.values()
+            for s in visits
+            if s.compensates_id is not None
+        }
+        todo = [
+            s
+            for visits in self.steps.values()
+            for s in visits
+            if s.state == StepState.SUCCEEDED
+            and s.compensates_id is None
+            and s.node_type == "task"
+            and s.pk not in undone
+            and self.graph.node(s.node_id).get("compensate_with")
+        ]
+        return sorted(todo, key=lambda s: (s.finished_at, s.pk), reverse=True)
+
+    def compensate_next(self) -> None:
+        """Start the next compensation, or finish compensating when none is left."""
+        todo = self._to_compensate()
+        if not todo:
+            transition(self.log, self.run, "compensated", actor=self.actor, at=self.now)
+            _admit_next(self.run.workflow_id, self.log)
+            return
+        target = todo[0]
+        node_id = self.graph.node(target.node_id)["compensate_with"]
+        step = self._new_step(node_id)
+        step.compensates = target
+        transition(
+            self.log,
+            step,
+            "enqueue",
+            kind="step_compensating",
+            actor=self.actor,
+            reason=f"compensates {target.node_id}",
+            data={"compensates": target.node_id, "compensates_step": target.pk},
+            save=False,
+        )
+        self._remember(step)
+        self._create_attempt(step, number=1, due_at=self.now)
+
+    def compensation_failed(self, step: StepRun) -> None:
+        transition(
+            self.log,
+            self.run,
+            "compensation_fail",
+            actor=self.actor,
+            reason=f"compensation {step.node_id} failed",
+            at=self.now,
         )
         _admit_next(self.run.workflow_id, self.log)
 
@@ -504,11 +625,24 @@ class Advance:
             for node_id, visits in self.steps.items()
             if visits[-1].node_type == "task"
             and visits[-1].state == StepState.SUCCEEDED
+            and visits[-1].compensates_id is None
         }
 
-    def cancel_active(self, *, reason: str) -> None:
+    def cancel_losers(self, join_id: str) -> None:
+        """Cancel the unfinished branches feeding a join `any` that just fired."""
+        feeders = _ancestors(self.graph, join_id)
+        self.cancel_active(
+            reason=f"join {join_id} continued with the first branch",
+            only=lambda node_id: node_id in feeders,
+        )
+
+    def cancel_active(
+        self, *, reason: str, only: "Callable[[str], bool] | None" = None
+    ) -> None:
         active_steps = [
-            visits[-1] for visits in self.steps.values() if not visits[-1].is_finished
+            visits[-1]
+            for node_id, visits in self.steps.items()
+            if not visits[-1].is_finished and (only is None or only(node_id))
         ]
         if not active_steps:
             return
@@ -573,6 +707,50 @@ def _single_token_graph(graph: CompiledGraph) -> bool:
     return ok
 
 
+# {(id(graph), node_id): (graph, ancestors)}
+_ANCESTORS: dict[tuple[int, str], tuple[CompiledGraph, frozenset[str]]] = {}
+
+
+def _ancestors(graph: CompiledGraph, node_id: str) -> frozenset[str]:
+    """Return the nodes from which node_id can be reached (cached per graph)."""
+    key = (id(graph), node_id)
+    cached = _ANCESTORS.get(key)
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    seen: set[str] = set()
+    stack = [e["source"] for e in graph.incoming(node_id)]
+    while stack:
+        current = stack.pop()
+        if current in seen or current == node_id:
+            continue
+        seen.add(current)
+        stack.extend(e["source"] for e in graph.incoming(current))
+    if len(_ANCESTORS) > 4096:
+        _ANCESTORS.clear()
+    _ANCESTORS[key] = (graph, frozenset(seen))
+    return _ANCESTORS[key][1]
+
+
+def _descendants(graph: CompiledGraph, node_id: str) -> set[str]:
+    """Return node_id and every node reachable from it."""
+    seen: set[str] = set()
+    stack = [node_id]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(e["target"] for e in graph.outgoing(current))
+    return seen
+
+
+def _may_start(run: Run, step: StepRun) -> bool:
+    """Say whether an attempt of this step may start now given its run's state."""
+    if run.state == RunState.RUNNING:
+        return step.compensates_id is None
+    return run.state == RunState.COMPENSATING and step.compensates_id is not None
+
+
 def _publish_on_commit(
     attempt: Attempt, timeout_s: float, countdown: float | None
 ) -> None:
@@ -586,6 +764,20 @@ def _publish_on_commit(
             countdown=countdown,
         )
     )
+
+
+# ---------------------------------------------------------------------- retry budget
+
+
+def retry_budget() -> Any:
+    """Return this process's retry budget (per queue token buckets)."""
+    from engine.budget import get_budget
+
+    return get_budget()
+
+
+def _defer_s(queue: str) -> float:
+    return float(retry_budget().defer_s(queue))
 
 
 # ----------------------------------------------------------------- attempt lifecycle
@@ -619,7 +811,7 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
         if found is None or found[0].state != AttemptState.QUEUED:
             return None
         attempt, step, run = found
-        if run.state != RunState.RUNNING:
+        if not _may_start(run, step):
             # Paused runs keep their attempts queued; resume publishes them again.
             return None
         log = EventLog()
@@ -818,6 +1010,13 @@ def _attempt_succeeded(
 ) -> None:
     log, now, actor = advance.log, advance.now, advance.actor
     transition(log, attempt, "succeed", actor=actor, at=now)
+    if step.compensates_id is not None:
+        if advance.run.state == RunState.COMPENSATING:
+            transition(
+                log, step, "succeed", actor=actor, output=output, taken_edges=[], at=now
+            )
+            advance.compensate_next()
+        return
     if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
         return
     # A task's normal edges carry no conditions, so routing cannot fail here.
@@ -843,7 +1042,11 @@ def _attempt_failed(
         at=now,
         reason=error.get("message", ""),
     )
-    if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
+    compensation = step.compensates_id is not None
+    if compensation:
+        if advance.run.state != RunState.COMPENSATING:
+            return
+    elif advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
         return
     graph = advance.graph
     policy = graph.retry_policy(step.node_id)
@@ -864,6 +1067,10 @@ def _attempt_failed(
         advance._create_attempt(
             step, number=attempt.number + 1, due_at=now + timedelta(seconds=delay)
         )
+        return
+    if compensation:
+        transition(log, step, "fail", actor=actor, error=error, taken_edges=[], at=now)
+        advance.compensation_failed(step)
         return
     failure_edges = [e["id"] for e in graph.failure_outgoing(step.node_id)]
     transition(
@@ -899,6 +1106,19 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
             step = attempt.step
             step.run = attempt.run
             graph = compiled_graph_for(attempt.run.version_id)
+            if attempt.number > 1 and not retry_budget().try_withdraw(attempt.queue):
+                until = now + timedelta(seconds=_defer_s(attempt.queue))
+                transition(
+                    log,
+                    attempt,
+                    "defer",
+                    kind="retry_deferred",
+                    actor="system:scheduler",
+                    reason=f"retry budget of queue {attempt.queue!r} is spent",
+                    data={"number": attempt.number, "due_at": until.isoformat()},
+                    until=until,
+                )
+                continue
             transition(log, attempt, "enqueue", actor="system:scheduler", at=now)
             if step.state == StepState.RETRY_WAIT:
                 transition(log, step, "enqueue", actor="system:scheduler")
@@ -908,3 +1128,365 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
             count += 1
         log.flush()
     return count
+
+
+# ------------------------------------------------------------------------- timers
+
+
+def steps_wake_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Finish wait steps whose time has come and advance their runs; return how many."""
+    now = now or timezone.now()
+    due = list(
+        StepRun.objects.filter(
+            state=StepState.WAITING, node_type="wait", wake_at__lte=now
+        )
+        .order_by("wake_at")
+        .values_list("pk", "run_id")[:limit]
+    )
+    woken = 0
+    for step_id, run_id in due:
+        try:
+            woken += _step_wake(step_id=step_id, run_id=run_id, now=now)
+        except ConcurrentTransition:
+            continue
+    return woken
+
+
+def _step_wake(*, step_id: int, run_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.state != RunState.RUNNING:
+            return False  # a paused run's timers fire on resume
+        log = EventLog()
+        advance = Advance(
+            run,
+            compiled_graph_for(run.version_id),
+            log,
+            now=now,
+            actor="system:timer",
+            steps=None,
+        )
+        woken = _wake(advance, step_id)
+        log.flush()
+    return woken
+
+
+def _wake(advance: Advance, step_id: int) -> bool:
+    step = next(
+        (v[-1] for v in advance.steps.values() if v and v[-1].pk == step_id), None
+    )
+    if step is None or step.state != StepState.WAITING:
+        return False
+    taken = advance.graph.route(step.node_id, succeeded=True, context={})
+    transition(
+        advance.log,
+        step,
+        "succeed",
+        actor=advance.actor,
+        output=None,
+        taken_edges=taken,
+        at=advance.now,
+        reason="timer fired",
+    )
+    advance.took(taken)
+    advance.follow(step)
+    return True
+
+
+# ------------------------------------------------------------------- crash safety
+
+# A queued attempt whose message has not started after this long is published again
+# (doubling the wait each time: a deep backlog is not flooded with copies).
+QUEUED_GRACE_S = 10.0
+# Workers refresh `heartbeat_at` of running attempts every HEARTBEAT_S; an attempt
+# whose heartbeat is older than HEARTBEAT_TIMEOUT_S lost its worker.
+HEARTBEAT_S = 5.0
+HEARTBEAT_TIMEOUT_S = 20.0
+# Past its deadline (start + timeout_s) by this much, the worker's own timer failed.
+DEADLINE_SLACK_S = 10.0
+
+
+def attempts_heartbeat(
+    *, attempt_ids: Iterable[int], now: datetime | None = None
+) -> int:
+    """Record that this worker is still running these attempts (not a state change)."""
+    ids = list(attempt_ids)
+    if not ids:
+        return 0
+    return Attempt.objects.filter(pk__in=ids, state=AttemptState.RUNNING).update(
+        heartbeat_at=now or timezone.now()
+    )
+
+
+def attempts_republish_stuck(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Publish again queued attempts whose message seems lost; return how many."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        stuck = list(
+            Attempt.objects.select_for_update(skip_locked=True)
+            .filter(
+                state=AttemptState.QUEUED,
+                due_at__lt=now - timedelta(seconds=QUEUED_GRACE_S),
+                run__state__in=[RunState.RUNNING, RunState.COMPENSATING],
+            )
+            .select_related("step", "run")
+            .order_by("due_at")[:limit]
+        )
+        log = EventLog()
+        for attempt in stuck:
+            since = attempt.enqueued_at or attempt.due_at
+            wait = QUEUED_GRACE_S * (2**attempt.publish_count)
+            if (now - since).total_seconds() < wait:
+                continue
+            Attempt.objects.filter(pk=attempt.pk).update(
+                publish_count=attempt.publish_count + 1
+            )
+            log.add(
+                "attempt_republished",
+                run=attempt.run,
+                step=attempt.step,
+                attempt=attempt,
+                from_state=attempt.state,
+                to_state=attempt.state,
+                actor="system:sweeper",
+                reason=f"not started {int((now - since).total_seconds())}s after "
+                "it was queued",
+                data={"publish_count": attempt.publish_count + 1},
+            )
+            graph = compiled_graph_for(attempt.run.version_id)
+            _publish_on_commit(
+                attempt,
+                graph.retry_policy(attempt.step.node_id).timeout_s,
+                countdown=None,
+            )
+            count += 1
+        log.flush()
+    return count
+
+
+def attempts_recover_lost(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Fail running attempts whose worker died or hung, so their steps retry."""
+    now = now or timezone.now()
+    lost = list(
+        Attempt.objects.filter(state=AttemptState.RUNNING)
+        .filter(
+            Q(heartbeat_at__lt=now - timedelta(seconds=HEARTBEAT_TIMEOUT_S))
+            | Q(deadline_at__lt=now - timedelta(seconds=DEADLINE_SLACK_S))
+        )
+        .values_list("pk", "heartbeat_at", "deadline_at")[:limit]
+    )
+    recovered = 0
+    for attempt_id, heartbeat_at, deadline_at in lost:
+        if deadline_at is not None and deadline_at < now - timedelta(
+            seconds=DEADLINE_SLACK_S
+        ):
+            error = {
+                "type": "Timeout",
+                "message": "the attempt ran past its timeout and its worker did not "
+                "report back",
+                "retryable": True,
+            }
+        else:
+            error = {
+                "type": "WorkerLost",
+                "message": f"no heartbeat from the worker since {heartbeat_at}",
+                "retryable": True,
+            }
+        recovered += attempt_finish(
+            attempt_id=attempt_id, output=None, error=error, actor="system:sweeper"
+        )
+    return recovered
+
+
+# ----------------------------------------------------------------------- controls
+
+
+def _locked(run: Run) -> Run:
+    return Run.objects.select_for_update().get(pk=run.pk)
+
+
+def run_cancel(*, run: Run, actor: str, reason: str = "") -> Run:
+    """Cancel a run and whatever it has in flight (TransitionNotAllowed if done)."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = _locked(run)
+        log = EventLog()
+        advance = Advance(
+            run, compiled_graph_for(run.version_id), log, now=now, actor=actor
+        )
+        if not run.is_finished:
+            advance.cancel_active(reason=reason or "run cancelled")
+        transition(
+            log, run, "cancel", actor=actor, reason=reason or "cancelled", at=now
+        )
+        _admit_next(run.workflow_id, log)
+        log.flush()
+    return run
+
+
+def run_pause(*, run: Run, actor: str, reason: str = "") -> Run:
+    """Pause a running run: attempts in flight finish, nothing new starts."""
+    with transaction.atomic():
+        run = _locked(run)
+        log = EventLog()
+        transition(log, run, "pause", actor=actor, reason=reason or "paused")
+        log.flush()
+    return run
+
+
+def run_resume(*, run: Run, actor: str) -> Run:
+    """Resume a paused run: advance what finished meanwhile, restart what waited."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = _locked(run)
+        log = EventLog()
+        transition(log, run, "resume", actor=actor, reason="resumed")
+        graph = compiled_graph_for(run.version_id)
+        # Attempts left queued while paused had their message consumed: publish them
+        # again (new ones created below publish themselves).
+        waiting = list(
+            Attempt.objects.filter(run=run, state=AttemptState.QUEUED).select_related(
+                "step"
+            )
+        )
+        advance = Advance(run, graph, log, now=now, actor=actor, steps=None)
+        for visits in list(advance.steps.values()):
+            step = visits[-1]
+            if run.state != RunState.RUNNING:
+                break
+            if step.is_finished and step.compensates_id is None:
+                advance.follow(step)
+            elif (
+                step.state == StepState.WAITING
+                and step.wake_at is not None
+                and step.wake_at <= now
+            ):
+                _wake(advance, step.pk)
+        for attempt in waiting:
+            _publish_on_commit(
+                attempt,
+                graph.retry_policy(attempt.step.node_id).timeout_s,
+                countdown=None,
+            )
+        log.flush()
+    return run
+
+
+RERUN_FROM_STATES = (
+    RunState.FAILED,
+    RunState.CANCELLED,
+    RunState.COMPENSATED,
+    RunState.COMPENSATION_FAILED,
+)
+
+
+def run_retry(
+    *,
+    run: Run,
+    actor: str,
+    version: str | int = "original",
+    from_node: str | None = None,
+    input: Any = None,
+) -> Run:
+    """Retry a finished, unsuccessful run from a node, on the version asked.
+
+    `version` is "original" (the version the run last ran on), "live" (the workflow's
+    live version) or a published version number. `from_node` defaults to the step that
+    failed; steps completed before it are kept, and it and everything after it run
+    again. `input` (a JSON object) is merged over the run's input. The choice is
+    recorded on the run (`reruns`) and on its `run_running` event.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run = _locked(run)
+        if run.state not in RERUN_FROM_STATES:
+            raise RunError(
+                "not_retryable",
+                f"run {run.pk} is {run.state}; only failed, cancelled or compensated "
+                "runs can be retried",
+            )
+        target = _rerun_version(run, version)
+        graph = compiled_graph(target)
+        log = EventLog()
+        history = Advance(
+            run, compiled_graph_for(run.version_id), log, now=now, actor=actor
+        )
+        node_id = from_node or _failed_node(history)
+        if node_id not in graph.nodes:
+            raise RunError(
+                "unknown_node",
+                f"version {target.number} has no node {node_id!r} to retry from",
+            )
+        if input is not None and not isinstance(input, dict):
+            raise RunError("bad_input", "input overrides must be a JSON object")
+        merged = run.input
+        if input:
+            merged = {**(run.input if isinstance(run.input, dict) else {}), **input}
+        last_step = run.steps.order_by("-id").values_list("pk", flat=True).first()
+        rerun = {
+            "version": target.number,
+            "version_choice": str(version),
+            "from_node": node_id,
+            "input": input or {},
+            "after_step": last_step or 0,
+            "nodes": sorted(_descendants(graph, node_id)),
+            "actor": actor,
+            "at": now.isoformat(),
+        }
+        transition(
+            log,
+            run,
+            "retry",
+            actor=actor,
+            reason=f"retry from {node_id} on version {target.number}",
+            data={k: v for k, v in rerun.items() if k != "nodes"},
+            version=target,
+            input=merged,
+            rerun=rerun,
+        )
+        advance = Advance(run, graph, log, now=now, actor=actor, steps=None)
+        advance.activate(node_id)
+        log.flush()
+    return run
+
+
+def _rerun_version(run: Run, choice: str | int) -> WorkflowVersion:
+    if choice in (None, "", "original"):
+        return run.version
+    if choice == "live":
+        version = run.workflow.live_version
+        if version is None:
+            raise RunError(
+                "no_live_version", f"{run.workflow.slug} has no live version"
+            )
+        return version
+    try:
+        number = int(choice)
+    except (TypeError, ValueError):
+        raise RunError(
+            "bad_version", "version must be 'original', 'live' or a number"
+        ) from None
+    version = WorkflowVersion.objects.filter(
+        workflow_id=run.workflow_id, number=number
+    ).first()
+    if version is None or version.status == VersionStatus.DRAFT:
+        raise RunError("bad_version", f"version {number} is not a published version")
+    return version
+
+
+def _failed_node(advance: Advance) -> str:
+    """Return the node of the run's last failed (or cancelled) task step."""
+    steps = [
+        s
+        for visits in advance.steps.values()
+        for s in visits
+        if s.compensates_id is None and s.node_type == "task"
+    ]
+    for states in ((StepState.FAILED,), (StepState.CANCELLED,)):
+        found = [s for s in steps if s.state in states]
+        if found:
+            return max(found, key=lambda s: s.pk).node_id
+    raise RunError(
+        "no_failed_step", "the run has no failed step; say which node to retry from"
+    )

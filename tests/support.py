@@ -84,3 +84,29 @@ def choice_graph() -> dict[str, Any]:
             {"id": "e6", "source": "after_small", "target": "done"},
         ],
     }
+
+
+def drive(run: Any, *, worker: str = "test") -> None:
+    """Act as a worker in this process: run queued attempts until none is left.
+
+    Due times are ignored (a retry with a countdown runs at once); attempts waiting
+    in `scheduled` are left for `attempts_enqueue_due`.
+    """
+    from engine.tasks import execute
+    from runs import services
+    from runs.models import Attempt, AttemptState
+
+    for _ in range(200):
+        attempt = (
+            Attempt.objects.filter(run=run, state=AttemptState.QUEUED)
+            .order_by("id")
+            .first()
+        )
+        if attempt is None:
+            return
+        work = services.attempt_start(attempt_id=attempt.pk, worker=worker)
+        if work is None:
+            return  # its run is paused or finished
+        output, error = execute(work)
+        services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
+    raise AssertionError("run did not settle")

@@ -196,8 +196,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep database connections across tasks; config.celery drops broken or old ones.
 CELERY_DB_REUSE_MAX = 1_000_000_000
+# Timers and the sweeper jump the queue (priority 0 is served first on Redis), so a
+# backlog of attempts cannot delay the recovery of lost ones.
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
-    "enqueue-due-retries": {"task": "engine.enqueue_due", "schedule": 1.0},
+    "enqueue-due": {
+        "task": "engine.enqueue_due",
+        "schedule": 1.0,
+        "options": {"priority": 0, "expires": 5},
+    },
+    "sweep": {
+        "task": "engine.sweep",
+        "schedule": 5.0,
+        "options": {"priority": 0, "expires": 10},
+    },
 }
 
 # Event relay: how often each web process tails the Event table.

@@ -335,7 +335,7 @@ def test_actions_endpoint_lists_builtins_with_schemas(api: Any) -> None:
     assert names["builtin.sleep"]["params_schema"]["required"] == ["seconds"]
 
 
-@pytest.mark.parametrize("kind", ["wait", "handoff"])
+@pytest.mark.parametrize("kind", ["handoff"])
 def test_node_types_the_engine_cannot_run_yet_are_refused(api: Any, kind: str) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
     graph = linear_graph(1)

@@ -5,41 +5,11 @@ from typing import Any
 import pytest
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from engine.actions import get_action
 from runs import services
-from runs.models import Attempt, AttemptState, Event, Run, RunState, StepRun, StepState
-from tests.support import choice_graph, linear_graph
+from runs.models import Attempt, Event, Run, RunState, StepRun, StepState
+from tests.support import choice_graph, drive, linear_graph
 
 pytestmark = pytest.mark.django_db
-
-
-def drive(run: Run, *, worker: str = "test") -> None:
-    """Act as a worker: run every queued attempt until none is left."""
-    for _ in range(200):
-        attempt = (
-            Attempt.objects.filter(run=run, state=AttemptState.QUEUED)
-            .order_by("id")
-            .first()
-        )
-        if attempt is None:
-            return
-        work = services.attempt_start(attempt_id=attempt.pk, worker=worker)
-        assert work is not None
-        try:
-            output, error = (
-                get_action(work.action).func(work.params, work.context),
-                None,
-            )
-        except Exception as exc:  # noqa: BLE001
-            output, error = (
-                None,
-                {
-                    "type": getattr(exc, "error_type", type(exc).__name__),
-                    "message": str(exc),
-                },
-            )
-        services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
-    raise AssertionError("run did not settle")
 
 
 def test_start_publishes_the_first_attempt_only_after_commit(
