@@ -50,7 +50,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
     if isinstance(exc, VersionConflict | RunError):
         code = status.HTTP_409_CONFLICT
-        if isinstance(exc, RunError) and exc.code in {"bad_version"}:
+        if isinstance(exc, RunError) and exc.code in RunError.BAD_REQUEST:
             code = status.HTTP_400_BAD_REQUEST
         return error_response(code, [{"code": exc.code, "message": exc.message}])
     if isinstance(exc, ImmutableVersionError):

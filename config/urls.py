@@ -38,6 +38,10 @@ api_v1 = [
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
+    path("runs/<int:run_id>/cancel/", runs_apis.RunCancelApi.as_view()),
+    path("runs/<int:run_id>/pause/", runs_apis.RunPauseApi.as_view()),
+    path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),
+    path("runs/<int:run_id>/retry/", runs_apis.RunRetryApi.as_view()),
     path("actions/", designer_apis.ActionListApi.as_view()),
 ]
 

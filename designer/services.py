@@ -82,7 +82,7 @@ def version_create(
     """Store a valid graph as a new draft of the workflow."""
     result = _validated(graph)
     with transaction.atomic():
-        Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
+        Workflow.objects.select_for_update(no_key=True).filter(pk=workflow.pk).first()
         if parent is None:
             parent = workflow.live_version
         last = workflow.versions.aggregate(n=Max("number"))["n"] or 0
@@ -114,7 +114,9 @@ def version_update(
     """Replace the graph of a draft; published versions refuse (VersionConflict)."""
     result = _validated(graph)
     with transaction.atomic():
-        locked = WorkflowVersion.objects.select_for_update().get(pk=version.pk)
+        locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
+            pk=version.pk
+        )
         if locked.status != VersionStatus.DRAFT:
             raise VersionConflict(
                 "version_immutable",
@@ -132,8 +134,12 @@ def version_publish(*, version: WorkflowVersion, actor: Any = None) -> WorkflowV
     """Publish a draft with the next number and make it the live version."""
     _validated(version.graph)
     with transaction.atomic():
-        workflow = Workflow.objects.select_for_update().get(pk=version.workflow_id)
-        locked = WorkflowVersion.objects.select_for_update().get(pk=version.pk)
+        workflow = Workflow.objects.select_for_update(no_key=True).get(
+            pk=version.workflow_id
+        )
+        locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
+            pk=version.pk
+        )
         if locked.status != VersionStatus.DRAFT:
             raise VersionConflict(
                 "not_draft", f"version {locked.number} is already {locked.status}"
@@ -162,7 +168,7 @@ def workflow_rollback(
 ) -> Workflow:
     """Point the live version at an earlier published version in one step."""
     with transaction.atomic():
-        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        locked = Workflow.objects.select_for_update(no_key=True).get(pk=workflow.pk)
         target = locked.versions.filter(number=number).first()
         if target is None:
             raise VersionConflict("unknown_version", f"version {number} does not exist")

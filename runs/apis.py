@@ -98,3 +98,84 @@ class RunEventsApi(APIView):
             limit=min(int(limit), 1000) if limit.isdigit() else 500,
         )
         return Response({"results": [event_dict(e) for e in events]})
+
+
+class RunControlInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="", max_length=500)
+
+
+class RunCancelApi(APIView):
+    def post(self, request: Request, run_id: int) -> Response:
+        data = RunControlInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.run_cancel(
+            run=selectors.run_get(run_id=run_id),
+            actor=actor_of(request.user),
+            reason=data.validated_data["reason"],
+        )
+        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+
+
+class RunPauseApi(APIView):
+    def post(self, request: Request, run_id: int) -> Response:
+        data = RunControlInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.run_pause(
+            run=selectors.run_get(run_id=run_id),
+            actor=actor_of(request.user),
+            reason=data.validated_data["reason"],
+        )
+        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+
+
+class RunResumeApi(APIView):
+    def post(self, request: Request, run_id: int) -> Response:
+        run = services.run_resume(
+            run=selectors.run_get(run_id=run_id), actor=actor_of(request.user)
+        )
+        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+
+
+class VersionChoiceField(serializers.Field):
+    """`"original"` (default), `"live"`, or a version number."""
+
+    def to_internal_value(self, data: Any) -> str | int:
+        if data in ("original", "live"):
+            return str(data)
+        if isinstance(data, int) and not isinstance(data, bool) and data >= 1:
+            return data
+        if isinstance(data, str) and data.isdigit() and int(data) >= 1:
+            return int(data)
+        raise serializers.ValidationError(
+            "must be 'original', 'live' or a version number", code="invalid"
+        )
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class RunRetryInput(serializers.Serializer):
+    version = VersionChoiceField(required=False, default="original")
+    from_node = serializers.CharField(required=False, max_length=64)
+    input = serializers.DictField(required=False)
+
+    def validate_input(self, value: Any) -> Any:
+        if len(json.dumps(value)) > MAX_INPUT_BYTES:
+            raise serializers.ValidationError(
+                f"input is larger than {MAX_INPUT_BYTES} bytes", code="too_large"
+            )
+        return value
+
+
+class RunRetryApi(APIView):
+    def post(self, request: Request, run_id: int) -> Response:
+        data = RunRetryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.run_retry(
+            run=selectors.run_get(run_id=run_id),
+            actor=actor_of(request.user),
+            version=data.validated_data["version"],
+            from_node=data.validated_data.get("from_node"),
+            input=data.validated_data.get("input"),
+        )
+        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)

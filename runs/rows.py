@@ -181,7 +181,10 @@ def select_attempt(attempt_id: int, *, lock_run: bool) -> tuple | None:
         'WHERE "a"."id" = %s'
     )
     if lock_run and connection.features.has_select_for_update_of:
-        sql += ' FOR UPDATE OF "r"'
+        # NO KEY UPDATE: event inserts elsewhere take KEY SHARE on this run row (the
+        # foreign key check) while holding the event order lock; a full UPDATE lock
+        # here would deadlock with them.
+        sql += ' FOR NO KEY UPDATE OF "r"'
     with connection.cursor() as cursor:
         cursor.execute(sql, [attempt_id])
         row = cursor.fetchone()

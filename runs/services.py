@@ -42,7 +42,15 @@ _GRAPH_CACHE: dict[int, CompiledGraph] = {}
 
 
 class RunError(Exception):
-    """A run request that cannot be carried out (bad version, no live version)."""
+    """A run request that cannot be carried out (bad version, no live version).
+
+    Codes in BAD_REQUEST are the caller's mistake (400); the rest conflict with the
+    run's or workflow's current state (409).
+    """
+
+    BAD_REQUEST = frozenset(
+        {"bad_version", "unknown_node", "no_failed_step", "bad_input"}
+    )
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -101,7 +109,9 @@ def run_start(
     try:
         with transaction.atomic():
             # Serialises admission per workflow: the running count cannot race.
-            Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
+            Workflow.objects.select_for_update(no_key=True).filter(
+                pk=workflow.pk
+            ).first()
             if idempotency_key:
                 existing = Run.objects.filter(
                     workflow=workflow, idempotency_key=idempotency_key
@@ -161,7 +171,7 @@ def _admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None
 
 def _admit_next(workflow_id: int, log: EventLog) -> None:
     """Start the oldest pending run of the workflow if it has room (FIFO)."""
-    Workflow.objects.select_for_update().filter(pk=workflow_id).first()
+    Workflow.objects.select_for_update(no_key=True).filter(pk=workflow_id).first()
     candidate = (
         Run.objects.filter(workflow_id=workflow_id, state=RunState.PENDING)
         .select_related("version", "workflow")
@@ -1096,7 +1106,9 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
     count = 0
     with transaction.atomic():
         due = list(
-            Attempt.objects.select_for_update(skip_locked=True)
+            Attempt.objects.select_for_update(
+                skip_locked=True, of=("self",), no_key=True
+            )
             .filter(state=AttemptState.SCHEDULED, due_at__lte=now)
             .select_related("step", "run")
             .order_by("due_at")[:limit]
@@ -1154,7 +1166,7 @@ def steps_wake_due(*, now: datetime | None = None, limit: int = 500) -> int:
 
 def _step_wake(*, step_id: int, run_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
+        run = Run.objects.select_for_update(no_key=True).get(pk=run_id)
         if run.state != RunState.RUNNING:
             return False  # a paused run's timers fire on resume
         log = EventLog()
@@ -1224,7 +1236,9 @@ def attempts_republish_stuck(*, now: datetime | None = None, limit: int = 500) -
     count = 0
     with transaction.atomic():
         stuck = list(
-            Attempt.objects.select_for_update(skip_locked=True)
+            Attempt.objects.select_for_update(
+                skip_locked=True, of=("self",), no_key=True
+            )
             .filter(
                 state=AttemptState.QUEUED,
                 due_at__lt=now - timedelta(seconds=QUEUED_GRACE_S),
@@ -1303,7 +1317,7 @@ def attempts_recover_lost(*, now: datetime | None = None, limit: int = 500) -> i
 
 
 def _locked(run: Run) -> Run:
-    return Run.objects.select_for_update().get(pk=run.pk)
+    return Run.objects.select_for_update(no_key=True).get(pk=run.pk)
 
 
 def run_cancel(*, run: Run, actor: str, reason: str = "") -> Run:

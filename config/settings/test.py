@@ -25,3 +25,11 @@ CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_config(
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
+# The retry storm test runs one queue with a small budget floor and one without a
+# budget; every test process (and worker) reads the same settings.
+SWITCHYARD_RETRY_BUDGET = {
+    "queues": {
+        "storm-budget": {"ratio": 0.2, "min_retries_per_s": 2, "window_s": 10},
+        "storm-unbounded": {"enabled": False},
+    }
+}

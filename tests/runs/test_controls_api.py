@@ -1,0 +1,87 @@
+"""Run controls over HTTP: cancel, pause, resume, retry, with FSM guards as 409."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from runs.models import Event, Run, RunState
+from tests.support import drive, linear_graph
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(api: Any, workflow_factory: Any, graph: dict[str, Any] | None = None) -> int:
+    workflow_factory(graph or linear_graph(2))
+    response = api.post("/api/v1/workflows/wf/runs/", {"input": {}}, format="json")
+    assert response.status_code == 201
+    return int(response.json()["id"])
+
+
+def test_cancel_then_cancel_again_is_a_conflict(
+    api: Any, workflow_factory: Any
+) -> None:
+    run_id = _start(api, workflow_factory)
+    response = api.post(
+        f"/api/v1/runs/{run_id}/cancel/", {"reason": "oops"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"] == "cancelled"
+    again = api.post(f"/api/v1/runs/{run_id}/cancel/")
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["code"] == "transition_not_allowed"
+    event = Event.objects.get(run_id=run_id, kind="run_cancelled")
+    assert (event.actor, event.reason) == ("user:alice", "oops")
+
+
+def test_pause_and_resume_follow_the_state_machine(
+    api: Any, workflow_factory: Any
+) -> None:
+    run_id = _start(api, workflow_factory)
+    assert api.post(f"/api/v1/runs/{run_id}/resume/").status_code == 409
+    assert api.post(f"/api/v1/runs/{run_id}/pause/").json()["state"] == "paused"
+    assert api.post(f"/api/v1/runs/{run_id}/pause/").status_code == 409
+    assert api.post(f"/api/v1/runs/{run_id}/resume/").json()["state"] == "running"
+    kinds = list(Event.objects.filter(run_id=run_id).values_list("kind", flat=True))
+    assert kinds.count("run_paused") == 1
+
+
+def test_retry_validates_its_request_and_refuses_running_runs(
+    api: Any, workflow_factory: Any
+) -> None:
+    graph = linear_graph(2, action="builtin.fail")
+    run_id = _start(api, workflow_factory, graph)
+    running = api.post(f"/api/v1/runs/{run_id}/retry/", {}, format="json")
+    assert running.status_code == 409
+    assert running.json()["errors"][0]["code"] == "not_retryable"
+    drive(Run.objects.get(pk=run_id))
+    for body, code in [
+        ({"version": "newest"}, "invalid"),
+        ({"version": 7}, "bad_version"),
+        ({"from_node": "nope"}, "unknown_node"),
+        ({"input": [1, 2]}, "not_a_dict"),
+    ]:
+        response = api.post(f"/api/v1/runs/{run_id}/retry/", body, format="json")
+        assert response.status_code == 400, (body, response.json())
+        assert response.json()["errors"][0]["code"] == code, response.json()
+    assert Run.objects.get(pk=run_id).state == RunState.FAILED
+    response = api.post(
+        f"/api/v1/runs/{run_id}/retry/",
+        {"version": "original", "from_node": "s1", "input": {"again": True}},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"] == "running"
+
+
+def test_controls_need_a_user_and_an_existing_run(
+    api: Any, workflow_factory: Any
+) -> None:
+    run_id = _start(api, workflow_factory)
+    anonymous = APIClient(enforce_csrf_checks=True)
+    for verb in ("cancel", "pause", "resume", "retry"):
+        assert anonymous.post(f"/api/v1/runs/{run_id}/{verb}/").status_code in (
+            401,
+            403,
+        )
+        assert api.post(f"/api/v1/runs/999999/{verb}/").status_code == 404
