@@ -13,11 +13,21 @@ def publish_attempt(
     timeout_s: float | None = None,
     countdown: float | None = None,
 ) -> None:
-    """Send one message asking a worker on `queue` to run the attempt."""
+    """Send one message asking a worker on `queue` to run the attempt.
+
+    A node's priority runs 0-9 with higher first (as on RabbitMQ and in Airflow);
+    Redis's priority queues serve 0 first, so it is inverted on the way out. Beat's
+    own tasks use Redis priority 0, ahead of every attempt.
+    """
     app.send_task(
         RUN_ATTEMPT_TASK,
         args=[attempt_id],
         queue=queue,
-        priority=priority,
+        priority=broker_priority(priority),
         countdown=countdown,
     )
+
+
+def broker_priority(priority: int) -> int:
+    """Return the Redis message priority (0 first) of a node priority (9 first)."""
+    return 9 - max(0, min(9, priority))

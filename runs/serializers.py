@@ -63,6 +63,9 @@ class AttemptOutput(serializers.ModelSerializer):
             "enqueued_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "deadline_at",
+            "publish_count",
             "worker",
             "queue_delay_s",
         ]
@@ -87,6 +90,8 @@ class StepOutput(serializers.ModelSerializer):
             "output",
             "error",
             "taken_edges",
+            "compensates",
+            "wake_at",
             "created_at",
             "started_at",
             "finished_at",
@@ -98,4 +103,10 @@ class RunDetailOutput(RunSummaryOutput):
     steps = StepOutput(many=True, read_only=True)
 
     class Meta(RunSummaryOutput.Meta):
-        fields = [*RunSummaryOutput.Meta.fields, "input", "output", "steps"]
+        fields = [
+            *RunSummaryOutput.Meta.fields,
+            "input",
+            "output",
+            "reruns",
+            "steps",
+        ]
