@@ -85,3 +85,15 @@ def test_controls_need_a_user_and_an_existing_run(
             403,
         )
         assert api.post(f"/api/v1/runs/999999/{verb}/").status_code == 404
+
+
+def test_two_starts_with_one_idempotency_key_give_one_run(
+    api: Any, workflow_factory: Any
+) -> None:
+    workflow_factory(linear_graph(1))
+    body = {"input": {"order": 7}, "idempotency_key": "order-7"}
+    first = api.post("/api/v1/workflows/wf/runs/", body, format="json")
+    again = api.post("/api/v1/workflows/wf/runs/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Run.objects.count() == 1
