@@ -29,6 +29,10 @@ api_v1 = [
         designer_apis.VersionDiffApi.as_view(),
     ),
     path(
+        "workflows/<slug:slug>/versions/<int:number>/coverage/",
+        designer_apis.VersionCoverageApi.as_view(),
+    ),
+    path(
         "workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()
     ),
     path(
@@ -47,6 +51,11 @@ api_v1 = [
 
 urlpatterns = [
     path("", designer_views.workflow_list_page, name="workflows"),
+    path(
+        "workflows/<slug:slug>/edit/",
+        designer_views.workflow_edit_page,
+        name="workflow-edit",
+    ),
     path("board/", runs_views.board_page, name="board"),
     path("runs/<int:run_id>/", runs_views.run_page, name="run"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -241,6 +241,13 @@ class VersionDiffApi(APIView):
         )
 
 
+class VersionCoverageApi(APIView):
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug)
+        version = selectors.version_get(workflow=workflow, number=number)
+        return Response(selectors.version_coverage(version=version))
+
+
 class WorkflowValidateApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         selectors.workflow_get(slug=slug)
