@@ -51,6 +51,9 @@ lint: install
 
 bench: install services
 	$(BIN)/python bench/linear.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/saturation.py
+	$(BIN)/python bench/amplification.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var

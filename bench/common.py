@@ -41,17 +41,31 @@ def setup_django() -> dict[str, str]:
 
 
 def start_worker(
-    *, concurrency: int = 2, queues: str = "default", name: str = "bench"
+    *,
+    concurrency: int = 2,
+    queues: str = "default",
+    name: str = "bench",
+    beat: bool = False,
 ) -> Any:
-    """Start a Celery worker that also knows the bench tasks; wait until it is ready."""
+    """Start a Celery worker that also knows the bench tasks; wait until it is ready.
+
+    With `beat`, the worker embeds Celery beat (due retries, timers, the sweeper).
+    """
     log = ROOT / "var" / f"{name}-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     from config.processes import worker_command
 
+    schedule = None
+    if beat:
+        schedule = ROOT / "var" / f"{name}-beat-schedule"
+        # A stale schedule would remember last runs of a previous worker.
+        for stale in schedule.parent.glob(f"{schedule.name}*"):
+            stale.unlink()
     argv = worker_command(
         queues=queues.split(","),
         concurrency=concurrency,
         name=f"{name}-{os.getpid()}",
+        beat_schedule=schedule,
         include=["bench.tasks"],
         loglevel="INFO",
     )
@@ -77,3 +91,23 @@ def stop(process: Any) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def ensure_workflow(slug: str, graph: dict[str, Any]) -> Any:
+    """Return the workflow `slug` with `graph` live: create and publish it if missing.
+
+    A workflow whose live graph differs (an older version of the benchmark) gets the
+    graph as a new published version.
+    """
+    from designer import services as designer
+    from designer.models import Workflow
+
+    workflow = Workflow.objects.filter(slug=slug).select_related("live_version").first()
+    if workflow is None:
+        workflow = designer.workflow_create(slug=slug, name=slug)
+    live = workflow.live_version
+    if live is None or live.graph != graph:
+        version, _ = designer.version_create(workflow=workflow, graph=graph)
+        designer.version_publish(version=version)
+        workflow.refresh_from_db()
+    return workflow

@@ -175,6 +175,11 @@ class Heartbeat:
             now = time.monotonic()
             with self._lock:
                 due = [a for a, began in self.running.items() if now - began >= 1.0]
+            try:
+                # Also hand buffered first attempts to the shared retry budget.
+                services.retry_budget().flush()
+            except Exception:  # noqa: BLE001 - the budget fails open
+                logger.warning("retry budget flush failed", exc_info=True)
             if not due:
                 continue
             try:

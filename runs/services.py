@@ -1,6 +1,7 @@
 """Services that change runs: every state change is an FSM transition with an Event."""
 
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -141,6 +142,9 @@ def run_start(
             raise
         existing = Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
         return existing, False
+    # A web process may start no other run for a while: count this first attempt in
+    # the retry budget now rather than leave it in the process's buffer.
+    retry_budget().flush()
     return run, True
 
 
@@ -223,6 +227,9 @@ class Advance:
         # {node_id: highest seq stored}, superseded visits included.
         self._seq: dict[str, int] = defaultdict(int)
         self._loaded = steps is not None
+        # Nodes whose steps were read (all visits) without reading the whole run: a
+        # branch finishing in a wide fan-out reads its join's inputs, not every step.
+        self._nodes_read: set[str] = set()
         for step in steps or []:
             step.run = run
             self._remember(step)
@@ -260,6 +267,30 @@ class Advance:
             self._steps[step.node_id].append(step)
             self._taken.update(step.taken_edges or [])
 
+    def _ensure(self, node_ids: Iterable[str]) -> None:
+        """Read the stored steps of these nodes, unless the whole run is read."""
+        if self._loaded:
+            return
+        missing = set(node_ids) - self._nodes_read
+        if not missing:
+            return
+        self._nodes_read |= missing
+        known = {s.pk for visits in self._steps.values() for s in visits}
+        stored = [
+            s
+            for s in self.run.steps.filter(node_id__in=missing).order_by("id")
+            if s.pk not in known
+        ]
+        for step in stored:
+            step.run = self.run
+            self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
+            if self._superseded(step):
+                continue
+            visits = self._steps[step.node_id]
+            visits.append(step)
+            visits.sort(key=lambda s: (s.pk is None, s.pk or 0))
+            self._taken.update(step.taken_edges or [])
+
     def _superseded(self, step: StepRun) -> bool:
         """Say whether a rerun restarted this visit's node after it (history only)."""
         return step.pk is not None and any(
@@ -282,7 +313,8 @@ class Advance:
         self._taken.update(edges)
 
     def latest(self, node_id: str) -> StepRun | None:
-        visits = self.steps.get(node_id)
+        self._ensure([node_id])
+        visits = self._steps.get(node_id)
         return visits[-1] if visits else None
 
     def _single_token(self) -> bool:
@@ -311,7 +343,8 @@ class Advance:
         }
 
     def _edge_state(self, edge: dict) -> str:
-        if edge["id"] in self.taken:
+        self._ensure([edge["source"]])
+        if edge["id"] in self._taken:
             return "taken"
         source = self.latest(edge["source"])
         if source is not None and source.is_finished:
@@ -321,7 +354,7 @@ class Advance:
     def _new_step(self, node_id: str) -> StepRun:
         node = self.graph.node(node_id)
         if self._loaded or not self._single_token():
-            self._load()
+            self._ensure([node_id])
             seq = self._seq[node_id] + 1
         else:
             seq = 1  # a single-token graph visits each node once
@@ -338,6 +371,7 @@ class Advance:
             else:
                 self.skip(node_id)
             return
+        self._ensure([node_id, *(e["source"] for e in incoming)])
         if self.latest(node_id) is not None:
             return
         node = self.graph.node(node_id)
@@ -778,6 +812,8 @@ def _publish_on_commit(
 
 # ---------------------------------------------------------------------- retry budget
 
+_JITTER = random.Random()  # noqa: S311 - spreads load; not a secret
+
 
 def retry_budget() -> Any:
     """Return this process's retry budget (per queue token buckets)."""
@@ -787,7 +823,12 @@ def retry_budget() -> Any:
 
 
 def _defer_s(queue: str) -> float:
-    return float(retry_budget().defer_s(queue))
+    """Return how long a refused retry waits: at least one scheduler tick, spread
+    over part of the budget window so deferred retries do not come back in lockstep.
+    """
+    budget = retry_budget()
+    window = float(budget.config_for(queue).window_s)
+    return max(1.0, float(budget.defer_s(queue))) + _JITTER.uniform(0, window / 2)
 
 
 # ----------------------------------------------------------------- attempt lifecycle
@@ -817,7 +858,9 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
     now = timezone.now()
     error: dict | None = None
     with transaction.atomic():
-        found = select_attempt(attempt_id, lock_run=False)
+        # The run row is locked, as by every writer of a run's steps: a cancel or a
+        # finishing branch of the same run waits for this start, not the reverse.
+        found = select_attempt(attempt_id, lock_run=True)
         if found is None or found[0].state != AttemptState.QUEUED:
             return None
         attempt, step, run = found
@@ -1106,8 +1149,10 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
     count = 0
     with transaction.atomic():
         due = list(
+            # Skips attempts whose run another writer holds (a cancel, say); they
+            # are picked up on the next tick.
             Attempt.objects.select_for_update(
-                skip_locked=True, of=("self",), no_key=True
+                skip_locked=True, of=("self", "run"), no_key=True
             )
             .filter(state=AttemptState.SCHEDULED, due_at__lte=now)
             .select_related("step", "run")

@@ -16,7 +16,10 @@ TEST_DATABASE_URL = os.environ.get(
 TEST_REDIS_URL = os.environ.get("SWITCHYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 DATABASES = {"default": database_config(TEST_DATABASE_URL, VAR_DIR)}
-DATABASES["default"]["TEST"] = {"NAME": "test_switchyard"}
+# Separate names let two checkouts (or people) run the suite side by side.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.environ.get("SWITCHYARD_TEST_DB_NAME", "test_switchyard")
+}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 SWITCHYARD_REDIS_URL = TEST_REDIS_URL
 CHANNEL_LAYERS = channel_layer_config(TEST_REDIS_URL)

@@ -1,6 +1,17 @@
-/** Types of the workflow graph JSON, format v1 (placeholder until the editor lands). */
+/** Types of the workflow graph JSON, format v1 (engine/graph.py, docs/graph-format.md). */
 
 export type NodeType = 'start' | 'end' | 'task' | 'choice' | 'parallel' | 'join' | 'handoff' | 'wait';
+
+export const NODE_TYPES: readonly NodeType[] = [
+  'start',
+  'end',
+  'task',
+  'choice',
+  'parallel',
+  'join',
+  'handoff',
+  'wait',
+];
 
 export interface GraphNode {
   id: string;
@@ -16,6 +27,12 @@ export interface GraphEdge {
   when?: string;
   default?: boolean;
   on?: 'failure';
+  label?: string;
+}
+
+export interface Position {
+  x: number;
+  y: number;
 }
 
 export interface WorkflowGraph {
@@ -24,5 +41,41 @@ export interface WorkflowGraph {
   max_concurrent_runs?: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
-  layout?: Record<string, { x: number; y: number }>; // {node_id: position}
+  layout?: Record<string, Position>; // {node_id: top-left corner of its box}
+}
+
+/** One validation error or warning, as the server sends it (engine/graph.py `Issue`). */
+export interface Issue {
+  code: string;
+  message: string;
+  node_id?: string;
+  edge_id?: string;
+}
+
+export interface ValidationResult {
+  errors: Issue[];
+  warnings: Issue[];
+}
+
+/** One registered action, as GET /api/v1/actions/ serves it in `{results: [...]}`. */
+export interface ActionInfo {
+  name: string;
+  description?: string;
+  params_schema: Record<string, unknown>;
+  side_effects?: boolean;
+}
+
+/** Ids added and removed, and fields changed per id (`_diff_items` in engine/graph.py). */
+export interface ItemDiff {
+  added: string[];
+  removed: string[];
+  changed: { id: string; fields: Record<string, { old: unknown; new: unknown }> }[];
+}
+
+/** The difference between two graphs, the shape of the server's `diff_graphs`. */
+export interface GraphDiff {
+  nodes: ItemDiff;
+  edges: ItemDiff;
+  // {"max_concurrent_runs" | "format" | "defaults.<key>": {old, new}}
+  settings: Record<string, { old: unknown; new: unknown }>;
 }

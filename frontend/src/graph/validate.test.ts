@@ -1,0 +1,636 @@
+/** Tests for client-side validation: the server's rules, codes and ids (engine/graph.py). */
+
+import { describe, expect, it } from 'vitest';
+import {
+  ACTIONS,
+  choiceGraph,
+  end,
+  exampleGraph,
+  graphOf,
+  handoff,
+  largeWorkflow,
+  linearGraph,
+  node,
+  start,
+  task,
+} from './fixtures';
+import { emptyGraph } from './model';
+import type { GraphEdge, GraphNode, ValidationResult, WorkflowGraph } from './types';
+import { outcomeLiterals, validateGraph } from './validate';
+
+type Expected = [code: string, nodeId: string | null, edgeId: string | null];
+
+function validate(graph: unknown): ValidationResult {
+  return validateGraph(graph, ACTIONS);
+}
+
+function issues(result: ValidationResult): Expected[] {
+  return result.errors.map((i) => [i.code, i.node_id ?? null, i.edge_id ?? null]);
+}
+
+function mutate(change: (graph: WorkflowGraph) => void, base = linearGraph): WorkflowGraph {
+  const graph = base();
+  change(graph);
+  return graph;
+}
+
+const nodeOf = (graph: WorkflowGraph, id: string): GraphNode => graph.nodes.find((n) => n.id === id)!;
+const edgeOf = (graph: WorkflowGraph, id: string): GraphEdge => graph.edges.find((e) => e.id === id)!;
+
+describe('valid graphs', () => {
+  it('accepts the design example with no errors and no warnings', () => {
+    expect(validate(exampleGraph())).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('accepts a linear graph with a failure route', () => {
+    expect(validate(linearGraph())).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('accepts the server tests’ choice graph', () => {
+    expect(validate(choiceGraph()).errors).toEqual([]);
+  });
+
+  it('accepts a new empty graph', () => {
+    expect(validate(emptyGraph())).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('accepts a bounded loop through a wait', () => {
+    const graph = graphOf(
+      [start(), task('poll', { max_visits: 5, compensate_with: 'poll2' }), node('pause', 'wait', { seconds: 10 }), node('ready', 'choice'), end(), task('poll2')],
+      [
+        ['e1', 'start', 'poll'],
+        ['e2', 'poll', 'pause'],
+        ['e3', 'pause', 'ready'],
+        ['e4', 'ready', 'poll', "steps.poll.output.state != 'ready'"],
+        ['e5', 'ready', 'done', 'default'],
+      ],
+    );
+    expect(validate(graph).errors).toEqual([]);
+  });
+
+  it('accepts a rework loop through a handoff', () => {
+    const graph = graphOf(
+      [start(), task('draft', { max_visits: 3 }), handoff('check'), end()],
+      [
+        ['e1', 'start', 'draft'],
+        ['e2', 'draft', 'check'],
+        ['e3', 'check', 'draft', "outcome == 'reject'"],
+        ['e4', 'check', 'done', "outcome == 'approve'"],
+      ],
+    );
+    expect(validate(graph).errors).toEqual([]);
+  });
+
+  it('lets a compensation task go unwired', () => {
+    const graph = mutate((g) => {
+      g.nodes[1]!.compensate_with = 'undo';
+      g.nodes.push(task('undo'));
+    });
+    expect(validate(graph)).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('does not check params that are expressions against the action schema', () => {
+    const graph = mutate((g) => {
+      g.nodes[1] = task('work', {
+        action: 'builtin.http',
+        params: { method: '=input.method', url: '=input.url', headers: '=input.headers', timeout_s: '=input.t' },
+      });
+    });
+    expect(validate(graph).errors).toEqual([]);
+  });
+
+  it('accepts a 500-node workflow', () => {
+    expect(validate(largeWorkflow()).errors).toEqual([]);
+  });
+});
+
+// Mirrors ERROR_CASES in tests/engine/test_graph.py (CEL syntax errors excepted: the
+// browser only knows that an empty expression is bad).
+const ERROR_CASES: [string, WorkflowGraph, Expected][] = [
+  ['schema', mutate((g) => Object.assign(g.nodes[1]!, { type: 'robot' })), ['schema', 'work', null]],
+  ['schema_edge', mutate((g) => Object.assign(g.edges[0]!, { colour: 'red' })), ['schema', null, 'e1']],
+  [
+    'duplicate_node',
+    mutate((g) => g.nodes.push({ id: 'work', type: 'end' })),
+    ['duplicate_id', 'work', null],
+  ],
+  [
+    'duplicate_edge',
+    mutate((g) => g.edges.push({ id: 'e2', source: 'start', target: 'done' })),
+    ['duplicate_id', null, 'e2'],
+  ],
+  [
+    'no_start',
+    mutate((g) => {
+      g.nodes.shift();
+      g.edges.shift();
+    }),
+    ['no_start', null, null],
+  ],
+  [
+    'multiple_starts',
+    mutate((g) => g.nodes.push({ id: 'again', type: 'start' })),
+    ['multiple_starts', 'again', null],
+  ],
+  [
+    'no_end',
+    mutate((g) => {
+      g.nodes = g.nodes.slice(0, 2);
+      g.edges = g.edges.slice(0, 1);
+    }),
+    ['no_end', null, null],
+  ],
+  [
+    'dangling_edge',
+    mutate((g) => g.edges.push({ id: 'e9', source: 'work', target: 'ghost', on: 'failure' })),
+    ['dangling_edge', null, 'e9'],
+  ],
+  [
+    'start_incoming',
+    mutate((g) => g.edges.push({ id: 'e9', source: 'stop', target: 'start' })),
+    ['start_incoming', 'start', 'e9'],
+  ],
+  [
+    'end_outgoing',
+    mutate((g) => g.edges.push({ id: 'e9', source: 'stop', target: 'done' })),
+    ['end_outgoing', 'stop', 'e9'],
+  ],
+  ['unreachable', mutate((g) => g.nodes.push({ id: 'island', type: 'end' })), ['unreachable', 'island', null]],
+  [
+    'dead_end',
+    graphOf(
+      [start(), node('pick', 'choice'), node('limbo', 'wait', { seconds: 1 }), end()],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'limbo', 'input.go'],
+        ['e3', 'pick', 'done', 'default'],
+      ],
+    ),
+    ['dead_end', 'limbo', null],
+  ],
+  [
+    'choice_without_default',
+    graphOf(
+      [start(), node('pick', 'choice'), end(), end('other')],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'done', 'input.a'],
+        ['e3', 'pick', 'other', 'input.b'],
+      ],
+    ),
+    ['choice_default', 'pick', null],
+  ],
+  [
+    'choice_with_two_defaults',
+    graphOf(
+      [start(), node('pick', 'choice'), end(), end('other')],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'done', 'default'],
+        ['e3', 'pick', 'other', 'default'],
+      ],
+    ),
+    ['choice_default', 'pick', null],
+  ],
+  [
+    'choice_condition',
+    graphOf(
+      [start(), node('pick', 'choice'), end(), end('other')],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'done', 'default'],
+        ['e3', 'pick', 'other'],
+      ],
+    ),
+    ['choice_condition', null, 'e3'],
+  ],
+  [
+    'choice_default_with_condition',
+    graphOf(
+      [start(), node('pick', 'choice'), end()],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'done', 'default', 'input.a'],
+      ],
+    ),
+    ['choice_condition', null, 'e2'],
+  ],
+  [
+    'when_not_allowed',
+    mutate((g) => (g.edges[0]!.when = 'input.go')),
+    ['when_not_allowed', null, 'e1'],
+  ],
+  [
+    'task_edges_two_normal',
+    mutate((g) => g.edges.push({ id: 'e9', source: 'work', target: 'stop' })),
+    ['task_edges', 'work', null],
+  ],
+  [
+    'task_edges_two_failure',
+    mutate((g) => g.edges.push({ id: 'e9', source: 'work', target: 'done', on: 'failure' })),
+    ['task_edges', 'work', null],
+  ],
+  ['task_edges_none', mutate((g) => g.edges.splice(1, 1)), ['task_edges', 'work', null]],
+  [
+    'failure_edge_source',
+    mutate((g) => (g.edges[0]!.on = 'failure')),
+    ['failure_edge_source', null, 'e1'],
+  ],
+  [
+    'bad_expression_empty_when',
+    graphOf(
+      [start(), node('pick', 'choice'), end(), end('other')],
+      [
+        ['e1', 'start', 'pick'],
+        ['e2', 'pick', 'done', '  '],
+        ['e3', 'pick', 'other', 'default'],
+      ],
+    ),
+    ['bad_expression', null, 'e2'],
+  ],
+  [
+    'bad_expression_empty_param',
+    mutate((g) => Object.assign(g.nodes[1]!, { action: 'builtin.echo', params: { x: ['='] } })),
+    ['bad_expression', 'work', null],
+  ],
+  [
+    'unknown_action',
+    mutate((g) => (g.nodes[1]!.action = 'builtin.teleport')),
+    ['unknown_action', 'work', null],
+  ],
+  [
+    'bad_params',
+    mutate((g) => Object.assign(g.nodes[1]!, { action: 'builtin.http', params: { method: 'POST' } })),
+    ['bad_params', 'work', null],
+  ],
+  [
+    'bad_compensation_missing',
+    mutate((g) => (g.nodes[1]!.compensate_with = 'ghost')),
+    ['bad_compensation', 'work', null],
+  ],
+  [
+    'bad_compensation_self',
+    mutate((g) => (g.nodes[1]!.compensate_with = 'work')),
+    ['bad_compensation', 'work', null],
+  ],
+  [
+    'bad_compensation_not_a_task',
+    mutate((g) => (g.nodes[1]!.compensate_with = 'done')),
+    ['bad_compensation', 'work', null],
+  ],
+  [
+    'cycle_without_wait',
+    graphOf(
+      [start(), task('again', { max_visits: 3 }), node('more', 'choice'), end()],
+      [
+        ['e1', 'start', 'again'],
+        ['e2', 'again', 'more'],
+        ['e3', 'more', 'again', 'input.more'],
+        ['e4', 'more', 'done', 'default'],
+      ],
+    ),
+    ['cycle', 'again', 'e3'],
+  ],
+  [
+    'cycle_without_max_visits',
+    graphOf(
+      [start(), node('pause', 'wait', { seconds: 1 }), node('more', 'choice'), end()],
+      [
+        ['e1', 'start', 'pause'],
+        ['e2', 'pause', 'more'],
+        ['e3', 'more', 'pause', 'input.more'],
+        ['e4', 'more', 'done', 'default'],
+      ],
+    ),
+    ['cycle', 'pause', 'e3'],
+  ],
+  [
+    'cycle_without_condition',
+    graphOf(
+      [start(), node('pause', 'wait', { seconds: 1, max_visits: 3 }), node('more', 'choice'), end()],
+      [
+        ['e1', 'start', 'pause'],
+        ['e2', 'pause', 'more'],
+        ['e3', 'more', 'pause', 'default'],
+        ['e4', 'more', 'done', 'input.done'],
+      ],
+    ),
+    ['cycle', 'pause', 'e3'],
+  ],
+  [
+    'cycle_self_loop',
+    graphOf(
+      [start(), task('spin'), end()],
+      [
+        ['e1', 'start', 'spin'],
+        ['e2', 'spin', 'spin'],
+        ['e3', 'spin', 'done'],
+      ],
+    ),
+    ['cycle', 'spin', 'e2'],
+  ],
+  [
+    'join_without_parallel',
+    graphOf(
+      [start(), node('merge', 'join'), end()],
+      [
+        ['e1', 'start', 'merge'],
+        ['e2', 'merge', 'done'],
+      ],
+    ),
+    ['join_without_parallel', 'merge', null],
+  ],
+  [
+    'parallel_edges',
+    graphOf(
+      [start(), node('split', 'parallel'), node('merge', 'join'), end()],
+      [
+        ['e1', 'start', 'split'],
+        ['e2', 'split', 'merge'],
+        ['e3', 'merge', 'done'],
+      ],
+    ),
+    ['parallel_edges', 'split', null],
+  ],
+  [
+    'outcome_unknown',
+    graphOf(
+      [start(), handoff('ask'), end()],
+      [
+        ['e1', 'start', 'ask'],
+        ['e2', 'ask', 'done', "outcome == 'maybe'"],
+        ['e3', 'ask', 'done', 'default'],
+      ],
+    ),
+    ['outcome_unknown', null, 'e2'],
+  ],
+  [
+    'outcome_unknown_in_list',
+    graphOf(
+      [start(), handoff('ask'), end()],
+      [
+        ['e1', 'start', 'ask'],
+        ['e2', 'ask', 'done', 'outcome in [\'approve\', "later"]'],
+        ['e3', 'ask', 'done', 'default'],
+      ],
+    ),
+    ['outcome_unknown', null, 'e2'],
+  ],
+  [
+    'handoff_default_missing',
+    graphOf(
+      [start(), handoff('ask'), end()],
+      [
+        ['e1', 'start', 'ask'],
+        ['e2', 'ask', 'done'],
+      ],
+    ),
+    ['handoff_default', 'ask', null],
+  ],
+  [
+    'handoff_two_defaults',
+    graphOf(
+      [start(), handoff('ask'), end(), end('other')],
+      [
+        ['e1', 'start', 'ask'],
+        ['e2', 'ask', 'done', 'default'],
+        ['e3', 'ask', 'other', 'default'],
+      ],
+    ),
+    ['handoff_default', 'ask', null],
+  ],
+];
+
+describe('each rule reports its code with the node and edge it concerns', () => {
+  it.each(ERROR_CASES)('%s', (_, graph, expected) => {
+    const result = validate(graph);
+    expect(issues(result)).toContainEqual(expected);
+    for (const issue of result.errors) {
+      expect(issue.message).not.toBe('');
+      expect(issue.message[0]).not.toBe(' ');
+    }
+  });
+
+  it('covers every error code the server documents', () => {
+    const covered = new Set(ERROR_CASES.map(([, , [code]]) => code));
+    expect([...covered].sort()).toEqual(
+      [
+        'schema',
+        'duplicate_id',
+        'no_start',
+        'multiple_starts',
+        'no_end',
+        'dangling_edge',
+        'start_incoming',
+        'end_outgoing',
+        'unreachable',
+        'dead_end',
+        'choice_default',
+        'choice_condition',
+        'when_not_allowed',
+        'task_edges',
+        'failure_edge_source',
+        'bad_expression',
+        'unknown_action',
+        'bad_params',
+        'bad_compensation',
+        'cycle',
+        'join_without_parallel',
+        'parallel_edges',
+        'outcome_unknown',
+        'handoff_default',
+      ].sort(),
+    );
+  });
+});
+
+// Mirrors INVALID_GRAPHS in tests/designer/test_versions_api.py (on choice_graph).
+const API_CASES: [string, (g: WorkflowGraph) => void, { node_id?: string; edge_id?: string }][] = [
+  [
+    'no_start',
+    (g) => {
+      g.nodes = g.nodes.filter((n) => n.id !== 'start');
+      g.edges = g.edges.filter((e) => e.id !== 'e1');
+    },
+    {},
+  ],
+  ['multiple_starts', (g) => g.nodes.push({ id: 'start2', type: 'start' }), { node_id: 'start2' }],
+  [
+    'unreachable',
+    (g) => {
+      g.nodes.push(task('orphan'));
+      g.edges.push({ id: 'o1', source: 'orphan', target: 'done' });
+    },
+    { node_id: 'orphan' },
+  ],
+  ['dangling_edge', (g) => g.edges.push({ id: 'bad', source: 'big', target: 'nowhere' }), { edge_id: 'bad' }],
+  ['choice_default', (g) => delete edgeOf(g, 'to_small').default, { node_id: 'pick' }],
+  ['unknown_action', (g) => (nodeOf(g, 'big').action = 'builtin.nope'), { node_id: 'big' }],
+  ['duplicate_id', (g) => g.nodes.push(task('big')), { node_id: 'big' }],
+  ['dead_end', (g) => (g.edges = g.edges.filter((e) => e.id !== 'e5')), { node_id: 'big' }],
+  [
+    'no_end',
+    (g) => {
+      g.nodes = g.nodes.filter((n) => n.id !== 'done');
+      g.edges = g.edges.filter((e) => e.id !== 'e5' && e.id !== 'e6');
+    },
+    {},
+  ],
+  ['choice_condition', (g) => delete edgeOf(g, 'to_big').when, { edge_id: 'to_big' }],
+  ['cycle', (g) => g.edges.push({ id: 'back', source: 'after_small', target: 'small' }), {}],
+  ['task_edges', (g) => g.edges.push({ id: 'extra', source: 'big', target: 'small' }), { node_id: 'big' }],
+  [
+    'bad_params',
+    (g) => Object.assign(nodeOf(g, 'big'), { action: 'builtin.sleep', params: { seconds: 'x' } }),
+    { node_id: 'big' },
+  ],
+  ['schema', (g) => Object.assign(nodeOf(g, 'big'), { type: 'teleport' }), {}],
+  [
+    'end_outgoing',
+    (g) => g.edges.push({ id: 'after_end', source: 'done', target: 'big' }),
+    { edge_id: 'after_end' },
+  ],
+];
+
+describe('the API tests’ invalid graphs', () => {
+  it.each(API_CASES)('%s', (code, change, ids) => {
+    const result = validate(mutate(change, choiceGraph));
+    const found = result.errors.filter((i) => i.code === code);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found).toContainEqual(expect.objectContaining(ids));
+  });
+});
+
+describe('details', () => {
+  it('collects every error, not just the first', () => {
+    const graph = mutate((g) => {
+      g.nodes[1]!.action = 'builtin.teleport';
+      g.nodes.push({ id: 'island', type: 'end' });
+      g.edges.push({ id: 'e9', source: 'work', target: 'ghost' });
+    });
+    const codes = new Set(validate(graph).errors.map((i) => i.code));
+    expect(codes).toEqual(expect.objectContaining({}));
+    for (const code of ['unknown_action', 'unreachable', 'dangling_edge']) expect(codes.has(code)).toBe(true);
+  });
+
+  it('leaves out node_id and edge_id when an issue has none, as the server does', () => {
+    const result = validate(mutate((g) => g.nodes.shift()));
+    expect(result.errors.find((i) => i.code === 'no_start')).toEqual({
+      code: 'no_start',
+      message: 'the graph has no start node',
+    });
+  });
+
+  it('skips unknown_action and bad_params when the actions are not loaded', () => {
+    const graph = mutate((g) => Object.assign(g.nodes[1]!, { action: 'custom.later', params: {} }));
+    expect(validateGraph(graph, null).errors).toEqual([]);
+    expect(issues(validate(graph))).toEqual([['unknown_action', 'work', null]]);
+  });
+
+  it('names the loop and what it lacks in a cycle message', () => {
+    const graph = ERROR_CASES.find(([name]) => name === 'cycle_without_wait')![1];
+    const cycle = validate(graph).errors.filter((i) => i.code === 'cycle');
+    expect(cycle).toHaveLength(1);
+    expect(cycle[0]!.message).toContain('again → more → again');
+    expect(cycle[0]!.message).toContain('wait or handoff');
+    expect(cycle[0]!.message).not.toContain('max_visits');
+  });
+
+  it('lists everything a loop lacks in one issue per back edge', () => {
+    const graph = ERROR_CASES.find(([name]) => name === 'cycle_self_loop')![1];
+    const cycle = validate(graph).errors.filter((i) => i.code === 'cycle');
+    expect(cycle).toHaveLength(1);
+    expect(cycle[0]!.message).toBe(
+      'loop spin → spin is not allowed: a loop needs a wait or handoff node; ' +
+        'an edge with a `when` condition to leave it; a node with max_visits to bound it',
+    );
+  });
+
+  it('checks escaped params as their literal value', () => {
+    const graph = mutate((g) => {
+      g.nodes[1] = task('work', { action: 'builtin.http', params: { method: '==POST', url: 'https://x.example' } });
+    });
+    expect(issues(validate(graph))).toEqual([['bad_params', 'work', null]]);
+    expect(validate(graph).errors[0]!.message).toContain('params.method');
+  });
+
+  it('reports wrong param types and missing required params', () => {
+    const graph = mutate((g) => Object.assign(g.nodes[1]!, { action: 'builtin.sleep', params: { seconds: 'x' } }));
+    expect(validate(graph).errors.map((i) => i.message)).toEqual([
+      "task 'work': params.seconds: \"x\" is not of type 'number'",
+    ]);
+    delete graph.nodes[1]!.params;
+    expect(validate(graph).errors.map((i) => i.message)).toEqual([
+      "task 'work': params: 'seconds' is a required property",
+    ]);
+  });
+
+  it('reports shape problems the editor can cause, on the node', () => {
+    const graph = mutate((g) => {
+      Object.assign(g.nodes[1]!, { retry: { max_attempts: 0 }, status: 'failed' });
+      g.nodes.push(node('ask', 'handoff', { to: { group: '' }, outcomes: [] }));
+    });
+    const schema = validate(graph).errors.filter((i) => i.code === 'schema');
+    expect(schema.map((i) => [i.node_id, i.message])).toEqual([
+      ['work', "nodes[1]: field 'status' is not allowed on a task node"],
+      ['work', 'nodes[1].retry.max_attempts: must be an integer from 1 to 100'],
+      ['ask', 'nodes[4].to: must be {"group": name} or {"user": name}'],
+      ['ask', 'nodes[4].outcomes: must be a list of 1 to 50 different, non-empty names'],
+    ]);
+  });
+
+  it('reports a graph of the wrong shape as a schema error', () => {
+    for (const graph of [null, [], 'graph', 3, {}, { format: 2, nodes: [], edges: [] }]) {
+      const result = validate(graph);
+      expect(result.errors.length).toBeGreaterThan(0);
+      expect(result.errors.some((i) => i.code === 'schema')).toBe(true);
+    }
+  });
+
+  it('never throws on malformed nodes and edges', () => {
+    const graph = { format: 1, nodes: [null, 3, { id: 7 }, { id: 'a', type: 'task', outcomes: 'x' }], edges: [[], { id: 'e' }] };
+    expect(() => validate(graph)).not.toThrow();
+  });
+
+  it('finds the outcomes an expression compares with', () => {
+    expect(outcomeLiterals("outcome == 'approve' || \"reject\" != outcome")).toEqual(['approve', 'reject']);
+    expect(outcomeLiterals("outcome in ['a', \"b\"]")).toEqual(['a', 'b']);
+    expect(outcomeLiterals("steps.outcome == 'x' || my_outcome == 'y'")).toEqual([]);
+  });
+});
+
+describe('warnings', () => {
+  it('warns about a task without failure handling and a handoff without an SLA', () => {
+    const graph = graphOf(
+      [start(), task('work'), handoff('ask'), end()],
+      [
+        ['e1', 'start', 'work'],
+        ['e2', 'work', 'ask'],
+        ['e3', 'ask', 'done', 'default'],
+      ],
+    );
+    delete graph.nodes[2]!.sla_s;
+    const result = validate(graph);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.map((w) => [w.code, w.node_id])).toEqual([
+      ['no_failure_handling', 'work'],
+      ['handoff_no_sla', 'ask'],
+    ]);
+    expect(result.warnings[0]).toEqual({
+      code: 'no_failure_handling',
+      message: "task 'work' has no on: failure edge and no compensate_with; if it fails, the run fails",
+      node_id: 'work',
+    });
+  });
+
+  it('does not warn about a task with compensation', () => {
+    const graph = graphOf(
+      [start(), task('work', { compensate_with: 'undo' }), task('undo'), end()],
+      [
+        ['e1', 'start', 'work'],
+        ['e2', 'work', 'done'],
+      ],
+    );
+    expect(validate(graph)).toEqual({ errors: [], warnings: [] });
+  });
+});
