@@ -386,3 +386,33 @@ def test_rerun_through_the_api_on_original_and_live_versions(
         assert any(
             e["kind"] == "run_running" and e["data"].get("from_node") for e in events
         )
+
+
+def test_non_retryable_error_takes_the_failure_route_at_once_on_a_worker(
+    live_db: Any, workflow_factory: Any
+) -> None:
+    graph = linear_graph(
+        1,
+        action="builtin.fail",
+        params={"error": "CardDeclined"},
+        retry={"max_attempts": 5, "non_retryable": ["CardDeclined"]},
+    )
+    graph["nodes"] += [
+        {"id": "refund_note", "type": "task", "action": "builtin.noop"},
+        {"id": "stop", "type": "end", "status": "failed"},
+    ]
+    graph["edges"] += [
+        {"id": "declined", "source": "s1", "target": "refund_note", "on": "failure"},
+        {"id": "to_stop", "source": "refund_note", "target": "stop"},
+    ]
+    workflow = workflow_factory(graph, slug="declined")
+    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    wait_for(
+        lambda: Run.objects.get(pk=run.pk).is_finished, timeout=60, what="declined"
+    )
+    run.refresh_from_db()
+    assert run.attempts.filter(step__node_id="s1").count() == 1
+    states = {s.node_id: s.state for s in run.steps.all()}
+    assert states["refund_note"] == "succeeded"
+    assert states["done"] == "skipped"
+    assert (run.state, run.error["type"]) == (RunState.FAILED, "EndFailed")
