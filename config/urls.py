@@ -47,6 +47,7 @@ api_v1 = [
     path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),
     path("runs/<int:run_id>/retry/", runs_apis.RunRetryApi.as_view()),
     path("actions/", designer_apis.ActionListApi.as_view()),
+    path("metrics/", runs_apis.MetricsApi.as_view()),
 ]
 
 urlpatterns = [
@@ -63,4 +64,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("metrics", runs_apis.PrometheusApi.as_view(), name="prometheus"),
 ]

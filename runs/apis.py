@@ -1,8 +1,11 @@
 """HTTP API for starting, listing and inspecting runs and their events."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
+from django.http import HttpResponse
+from django.utils import timezone
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -10,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer import selectors as designer_selectors
-from runs import selectors, services
+from runs import metrics, selectors, services
 from runs.events import actor_of
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 
@@ -179,3 +182,85 @@ class RunRetryApi(APIView):
             input=data.validated_data.get("input"),
         )
         return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+
+
+MAX_WINDOW_DAYS = 366
+
+
+class MetricsInput(serializers.Serializer):
+    workflow = serializers.SlugField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+    compare = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        until = attrs.get("until") or timezone.now()
+        since = attrs.get("since") or until - timedelta(days=7)
+        if since >= until:
+            raise serializers.ValidationError(
+                {"since": "must be before until"}, code="bad_window"
+            )
+        if until - since > timedelta(days=MAX_WINDOW_DAYS):
+            raise serializers.ValidationError(
+                {"since": f"the window is at most {MAX_WINDOW_DAYS} days"},
+                code="bad_window",
+            )
+        if ("version" in attrs or "compare" in attrs) and "workflow" not in attrs:
+            raise serializers.ValidationError(
+                {"workflow": "name the workflow whose versions to measure"},
+                code="required",
+            )
+        if "compare" in attrs and "version" not in attrs:
+            raise serializers.ValidationError(
+                {"version": "compare needs a version to compare with"},
+                code="required",
+            )
+        return {**attrs, "since": since, "until": until}
+
+
+class MetricsApi(APIView):
+    def get(self, request: Request) -> Response:
+        data = MetricsInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        query = data.validated_data
+        window = metrics.Window(since=query["since"], until=query["until"])
+        workflow = version = None
+        if "workflow" in query:
+            workflow = designer_selectors.workflow_get(slug=query["workflow"])
+        if "version" in query:
+            version = designer_selectors.version_get(
+                workflow=workflow, number=query["version"]
+            )
+        body: dict[str, Any] = {
+            "window": {
+                "since": window.since.isoformat(),
+                "until": window.until.isoformat(),
+            },
+            "workflow": workflow.slug if workflow else None,
+            "version": version.number if version else None,
+            "scorecard": metrics.scorecard(
+                window=window, workflow=workflow, version=version
+            ),
+            "trend": metrics.daily_trend(
+                window=window, workflow=workflow, version=version
+            ),
+        }
+        if "compare" in query:
+            other = designer_selectors.version_get(
+                workflow=workflow, number=query["compare"]
+            )
+            body["comparison"] = metrics.compare(
+                window=window, workflow=workflow, a=version, b=other
+            )
+        return Response(body)
+
+
+class PrometheusApi(APIView):
+    """Prometheus text format; scrape with `Authorization: Token <key>`."""
+
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(
+            metrics.prometheus_text(),
+            content_type="text/plain; version=0.0.4; charset=utf-8",
+        )
