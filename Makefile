@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+# `make run RUN_ARGS=` starts without the demo load.
+RUN_ARGS ?= --demo-load
 BIN := $(VENV)/bin
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -10,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py standalone
+	$(BIN)/python manage.py standalone $(RUN_ARGS)
 
 test: install services browser
 	cd frontend && npm test --silent

@@ -128,6 +128,76 @@ DEMOS: list[dict[str, Any]] = [
             },
         },
     },
+    {
+        "slug": "payment-saga",
+        "name": "Payment saga",
+        "description": "Hold stock, charge (sometimes declined), cool off, ship; "
+        "a declined charge releases the stock again.",
+        "graph": {
+            "format": 1,
+            "defaults": {
+                "queue": "default",
+                "retry": {"max_attempts": 3, "initial_interval_s": 1, "backoff": 2},
+                "timeout_s": 60,
+            },
+            "max_concurrent_runs": 20,
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "hold",
+                    "type": "task",
+                    "label": "Hold stock",
+                    "action": "builtin.ledger",
+                    "compensate_with": "release",
+                },
+                {
+                    "id": "charge",
+                    "type": "task",
+                    "label": "Charge card",
+                    "action": "builtin.fail",
+                    "params": {
+                        "until_attempt": "=input.charge_succeeds_on",
+                        "error": "CardDeclined",
+                    },
+                },
+                {
+                    "id": "cool_off",
+                    "type": "wait",
+                    "label": "Cool-off period",
+                    "seconds": 5,
+                },
+                {
+                    "id": "ship",
+                    "type": "task",
+                    "label": "Ship",
+                    "action": "builtin.ledger",
+                },
+                {"id": "done", "type": "end"},
+                {
+                    "id": "release",
+                    "type": "task",
+                    "label": "Release stock",
+                    "action": "builtin.ledger",
+                },
+            ],
+            "edges": [
+                {"id": "e1", "source": "start", "target": "hold"},
+                {"id": "e2", "source": "hold", "target": "charge"},
+                {"id": "e3", "source": "charge", "target": "cool_off"},
+                {"id": "e4", "source": "cool_off", "target": "ship"},
+                {"id": "e5", "source": "ship", "target": "done"},
+            ],
+            "layout": {
+                "start": {"x": 0, "y": 0},
+                "hold": {"x": 180, "y": 0},
+                "charge": {"x": 360, "y": 0},
+                "cool_off": {"x": 540, "y": 0},
+                "ship": {"x": 720, "y": 0},
+                "done": {"x": 900, "y": 0},
+                "release": {"x": 180, "y": 140},
+            },
+        },
+    },
 ]
 
 
@@ -145,5 +215,46 @@ def demo_load() -> list[Workflow]:
                 workflow=workflow, graph=demo["graph"], note="demo"
             )
             services.version_publish(version=version)
+        workflow.refresh_from_db()
         created.append(workflow)
     return created
+
+
+class DemoLoad:
+    """Keep starting demo runs so a newcomer sees a living board (`--demo-load`).
+
+    A mix: big and small orders, nightly reports that retry once, payments that
+    succeed, retry, or are declined and compensated, each after a cool-off timer.
+    """
+
+    def __init__(self, every_s: float = 2.0, seed: int | None = None) -> None:
+        import random
+
+        self.every_s = every_s
+        self.random = random.Random(seed)  # noqa: S311 - demo data, not secrets
+        self.next_at = 0.0
+
+    def tick(self, now: float) -> str | None:
+        """Start one run if it is time; return its workflow slug."""
+        if now < self.next_at:
+            return None
+        self.next_at = now + self.every_s
+        from runs.services import run_start
+
+        slug, payload = self.pick()
+        workflow = Workflow.objects.filter(slug=slug).first()
+        if workflow is None or workflow.live_version_id is None:
+            return None
+        run_start(workflow=workflow, input=payload, actor="system:demo-load")
+        return slug
+
+    def pick(self) -> tuple[str, dict[str, Any]]:
+        roll = self.random.random()
+        if roll < 0.4:
+            amount = self.random.choice([120, 640, 2400, 9000])
+            return "order-fulfilment", {"amount": amount}
+        if roll < 0.6:
+            return "nightly-report", {}
+        # Charge succeeds on the first try, after a retry, or never (declined).
+        succeeds_on = self.random.choice([1, 1, 2, 9])
+        return "payment-saga", {"charge_succeeds_on": succeeds_on}

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config.processes import web_command, worker_command
-from designer.demo import demo_load
+from designer.demo import DemoLoad, demo_load
 
 
 class Command(BaseCommand):
@@ -27,6 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument(
             "--no-demo", action="store_true", help="skip demo workflows"
+        )
+        parser.add_argument(
+            "--demo-load",
+            action="store_true",
+            help="keep starting demo runs (some retry, some fail and compensate, "
+            "some wait on timers) so the board is alive",
+        )
+        parser.add_argument(
+            "--demo-every",
+            type=float,
+            default=2.0,
+            help="seconds between demo runs with --demo-load (default 2)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,9 +70,15 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Switchyard is running at {url}"))
         if password:
             self.stdout.write(f"Log in as admin with password: {password}")
+        load = None
+        if options["demo_load"]:
+            load = DemoLoad(every_s=max(0.2, options["demo_every"]))
+            self.stdout.write(
+                f"demo load: a new demo run every {load.every_s:g}s (see /board/)"
+            )
         self.stdout.write("Press Ctrl-C to stop.")
         sys.stdout.flush()
-        self.supervise(children)
+        self.supervise(children, load)
 
     def ensure_admin(self, var_dir: Path) -> str | None:
         """Create the admin user once; return its password while still generated."""
@@ -82,7 +100,9 @@ class Command(BaseCommand):
         )
         return None
 
-    def supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
+    def supervise(
+        self, children: list[subprocess.Popen[bytes]], load: DemoLoad | None = None
+    ) -> None:
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
@@ -99,6 +119,11 @@ class Command(BaseCommand):
                         f"process {child.args[2:5]} exited ({child.returncode})"
                     )
                     stopping, exit_code = True, 1
+            if load is not None and not stopping:
+                try:
+                    load.tick(time.monotonic())
+                except Exception as exc:  # noqa: BLE001 - the demo must not stop us
+                    self.stderr.write(f"demo load: {exc}")
             time.sleep(0.2)
         self.stdout.write("stopping…")
         for child in children:

@@ -1,0 +1,42 @@
+"""Demo workflows and the demo load that keeps the board alive."""
+
+from typing import Any
+
+import pytest
+
+from designer.demo import DemoLoad, demo_load
+from runs import services
+from runs.models import Run, RunState
+from tests.support import drive
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_load_starts_a_mix_of_demo_runs(user: Any) -> None:
+    demo_load()
+    load = DemoLoad(every_s=1.0, seed=7)
+    started = [load.tick(now=float(i)) for i in range(40)]
+    assert load.tick(now=39.5) is None, "one run per interval"
+    assert {"order-fulfilment", "nightly-report", "payment-saga"} <= set(started)
+    assert Run.objects.filter(workflow__slug="payment-saga").exists()
+
+
+@pytest.mark.parametrize(
+    ("succeeds_on", "state"),
+    [(1, RunState.SUCCEEDED), (9, RunState.COMPENSATED)],
+)
+def test_payment_saga_demo_succeeds_or_compensates(
+    succeeds_on: int, state: str, user: Any
+) -> None:
+    (*_, saga) = demo_load()
+    run, _ = services.run_start(
+        workflow=saga, input={"charge_succeeds_on": succeeds_on}, actor="test"
+    )
+    drive(run)
+    if succeeds_on == 1:
+        # The cool-off timer holds the run; fire it.
+        step = run.steps.get(node_id="cool_off")
+        services.steps_wake_due(now=step.wake_at)
+        drive(run)
+    run.refresh_from_db()
+    assert run.state == state
