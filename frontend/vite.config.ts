@@ -19,6 +19,7 @@ export default defineConfig({
       // One entry per Django page; manifest keys are these paths relative to root.
       input: {
         board: fileURLToPath(new URL('src/board/main.tsx', import.meta.url)),
+        editor: fileURLToPath(new URL('src/editor/main.tsx', import.meta.url)),
         workflows: fileURLToPath(new URL('src/workflows/main.tsx', import.meta.url)),
       },
       output: {

@@ -195,6 +195,9 @@ function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowPro
         )}
       </td>
       <td className="actions-col">
+        <a className="btn btn-link" href={editUrl(slug)} data-testid={`edit-${slug}`}>
+          Edit
+        </a>
         {workflow.live_version !== null ? (
           <button
             type="button"
@@ -205,11 +208,7 @@ function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowPro
           >
             {startOpen ? 'Hide' : 'Start run'}
           </button>
-        ) : (
-          <a className="btn btn-link" href={editUrl(slug)} title="Publish a version to start runs">
-            Edit
-          </a>
-        )}
+        ) : null}
       </td>
     </tr>
   );
