@@ -1,0 +1,207 @@
+/** The editable React Flow canvas: drop from the palette, drag, connect, select. */
+
+import {
+  Background,
+  BackgroundVariant,
+  ConnectionLineType,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+} from '@xyflow/react';
+import { memo, useCallback, useMemo, useRef, useState, type DragEvent, type SetStateAction } from 'react';
+import type { NodeType, WorkflowGraph } from '../graph';
+import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size, type XY } from './flow';
+import type { Marks } from './issues';
+import { NODE_SIZE, PALETTE_MIME } from './nodeMeta';
+import { nodeTypes } from './nodes';
+import { applyEdgeSelect, applyNodeSelect, type Selection } from './selection';
+import { isNodeType } from '../graph';
+
+interface EditorCanvasProps {
+  graph: WorkflowGraph;
+  selection: Selection;
+  marks: Marks;
+  coverage: ReadonlyMap<string, number> | null;
+  onSelectionChange: (update: SetStateAction<Selection>) => void;
+  onMove: (positions: Record<string, XY>) => void;
+  onConnect: (source: string, target: string) => void;
+  onAddNode: (type: NodeType, position: XY) => void;
+  onInit?: () => void;
+}
+
+// Above this many nodes React Flow renders only what is in view.
+const VISIBLE_ONLY_THRESHOLD = 150;
+const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
+const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
+const PRO_OPTIONS = { hideAttribution: true };
+const MINIMAP_STYLE = { width: 168, height: 112 };
+
+function minimapColor(node: FlowNode): string {
+  if (node.data.errors > 0) return '#dc2626';
+  if (node.data.warnings > 0) return '#f59e0b';
+  if (node.type === 'start') return '#16a34a';
+  if (node.type === 'end') return '#475569';
+  return '#93c5fd';
+}
+
+export const EditorCanvas = memo(function EditorCanvas({
+  graph,
+  selection,
+  marks,
+  coverage,
+  onSelectionChange,
+  onMove,
+  onConnect,
+  onAddNode,
+  onInit,
+}: EditorCanvasProps) {
+  const { screenToFlowPosition } = useReactFlow();
+  const nodeCache = useRef(new Map<string, FlowNode>());
+  const edgeCache = useRef(new Map<string, EdgeCacheEntry>());
+  // {node_id: position} while a drag is in progress; committed to the graph on drop.
+  const [moving, setMoving] = useState<ReadonlyMap<string, XY>>(new Map());
+  const movingRef = useRef(moving);
+  movingRef.current = moving;
+  const [measured, setMeasured] = useState<ReadonlyMap<string, Size>>(new Map());
+
+  const nodes = useMemo(
+    () =>
+      flowNodes(
+        graph,
+        { selected: selection.nodes, marks: marks.nodes, diff: null, moving, measured, testIdPrefix: '' },
+        nodeCache.current,
+      ),
+    [graph, selection.nodes, marks.nodes, moving, measured],
+  );
+  const edges = useMemo(
+    () =>
+      flowEdges(
+        graph,
+        { selected: selection.edges, marks: marks.edges, diff: null, coverage, testIdPrefix: '' },
+        edgeCache.current,
+      ),
+    [graph, selection.edges, marks.edges, coverage],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<FlowNode>[]) => {
+      let dragged: Map<string, XY> | null = null;
+      const dropped: Record<string, XY> = {};
+      let anyDropped = false;
+      let sizes: Map<string, Size> | null = null;
+      for (const change of changes) {
+        if (change.type === 'position') {
+          const position = change.position ?? movingRef.current.get(change.id);
+          if (change.dragging) {
+            if (change.position) {
+              dragged ??= new Map(movingRef.current);
+              dragged.set(change.id, change.position);
+            }
+          } else if (position) {
+            dropped[change.id] = position;
+            anyDropped = true;
+          }
+        } else if (change.type === 'dimensions' && change.dimensions) {
+          sizes ??= new Map();
+          sizes.set(change.id, { width: change.dimensions.width, height: change.dimensions.height });
+        }
+      }
+      if (dragged) setMoving(dragged);
+      if (anyDropped) {
+        onMove(dropped);
+        setMoving((prev) => {
+          if (prev.size === 0) return prev;
+          const next = new Map(prev);
+          for (const id of Object.keys(dropped)) next.delete(id);
+          return next;
+        });
+      }
+      if (sizes) {
+        const updates = sizes;
+        setMeasured((prev) => {
+          let next: Map<string, Size> | null = null;
+          for (const [id, size] of updates) {
+            const old = prev.get(id);
+            if (old && old.width === size.width && old.height === size.height) continue;
+            next ??= new Map(prev);
+            next.set(id, size);
+          }
+          return next ?? prev;
+        });
+      }
+      onSelectionChange((prev) => applyNodeSelect(prev, changes));
+    },
+    [onMove, onSelectionChange],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<FlowEdge>[]) => onSelectionChange((prev) => applyEdgeSelect(prev, changes)),
+    [onSelectionChange],
+  );
+
+  const handleConnect = useCallback(
+    (connection: Connection) => {
+      if (connection.source && connection.target) onConnect(connection.source, connection.target);
+    },
+    [onConnect],
+  );
+
+  const isValidConnection = useCallback(
+    (connection: Connection | FlowEdge) => connection.source !== connection.target,
+    [],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(PALETTE_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const type = event.dataTransfer.getData(PALETTE_MIME);
+      if (!isNodeType(type)) return;
+      event.preventDefault();
+      const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      onAddNode(type, {
+        x: Math.round(point.x - NODE_SIZE.width / 2),
+        y: Math.round(point.y - NODE_SIZE.height / 2),
+      });
+    },
+    [screenToFlowPosition, onAddNode],
+  );
+
+  return (
+    <div className="editor-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={handleConnect}
+        isValidConnection={isValidConnection}
+        onInit={onInit}
+        fitView
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        minZoom={0.1}
+        maxZoom={2}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
+        connectionLineType={ConnectionLineType.Bezier}
+        onlyRenderVisibleElements={graph.nodes.length > VISIBLE_ONLY_THRESHOLD}
+        elevateEdgesOnSelect
+        proOptions={PRO_OPTIONS}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+        <Controls showInteractive={false} />
+        <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={3} style={MINIMAP_STYLE} />
+      </ReactFlow>
+    </div>
+  );
+});

@@ -1,0 +1,205 @@
+/**
+ * Turn a workflow graph into React Flow nodes and edges, reusing the objects of elements
+ * that did not change so that React Flow re-renders only those that did (500+ nodes).
+ */
+
+import { MarkerType, type Edge, type Node } from '@xyflow/react';
+import { positionOf, type GraphEdge, type GraphNode, type NodeType, type WorkflowGraph } from '../graph';
+import type { Mark } from './issues';
+
+export type DiffState = 'added' | 'removed' | 'changed';
+
+export interface WorkflowNodeData extends Record<string, unknown> {
+  node: GraphNode;
+  errors: number;
+  warnings: number;
+  issueTitle: string;
+  diff: DiffState | null;
+  testId: string;
+}
+
+export type FlowNode = Node<WorkflowNodeData, NodeType>;
+
+export interface WorkflowEdgeData extends Record<string, unknown> {
+  edge: GraphEdge;
+}
+
+export type FlowEdge = Edge<WorkflowEdgeData>;
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export interface NodeView {
+  selected: ReadonlySet<string>;
+  marks: ReadonlyMap<string, Mark>;
+  diff: Readonly<Record<string, DiffState>> | null;
+  /** Positions of nodes being dragged, not yet committed to the graph. */
+  moving: ReadonlyMap<string, XY>;
+  measured: ReadonlyMap<string, Size>;
+  testIdPrefix: string;
+}
+
+export interface EdgeView {
+  selected: ReadonlySet<string>;
+  marks: ReadonlyMap<string, Mark>;
+  diff: Readonly<Record<string, DiffState>> | null;
+  /** {edge_id: times taken} when the coverage overlay is on. */
+  coverage: ReadonlyMap<string, number> | null;
+  testIdPrefix: string;
+}
+
+const NO_MARK: Mark = { errors: 0, warnings: 0, title: '' };
+
+/** Build the node list; `cache` ({node_id: flow node}) is read and refreshed. */
+export function flowNodes(graph: WorkflowGraph, view: NodeView, cache: Map<string, FlowNode>): FlowNode[] {
+  const out: FlowNode[] = [];
+  const seen = new Set<string>();
+  for (const node of graph.nodes) {
+    seen.add(node.id);
+    const position = view.moving.get(node.id) ?? positionOf(graph, node.id);
+    const mark = view.marks.get(node.id) ?? NO_MARK;
+    const selected = view.selected.has(node.id);
+    const diff = view.diff?.[node.id] ?? null;
+    const measured = view.measured.get(node.id);
+    const prev = cache.get(node.id);
+    if (
+      prev !== undefined &&
+      prev.data.node === node &&
+      prev.position.x === position.x &&
+      prev.position.y === position.y &&
+      prev.selected === selected &&
+      prev.data.errors === mark.errors &&
+      prev.data.warnings === mark.warnings &&
+      prev.data.issueTitle === mark.title &&
+      prev.data.diff === diff &&
+      prev.measured?.width === measured?.width &&
+      prev.measured?.height === measured?.height
+    ) {
+      out.push(prev);
+      continue;
+    }
+    const flowNode: FlowNode = {
+      id: node.id,
+      type: node.type,
+      position: { x: position.x, y: position.y },
+      selected,
+      data: {
+        node,
+        errors: mark.errors,
+        warnings: mark.warnings,
+        issueTitle: mark.title,
+        diff,
+        testId: `${view.testIdPrefix}node-${node.id}`,
+      },
+    };
+    // React Flow keeps sizes on the node objects in controlled mode; without them a
+    // rebuilt node would be hidden and measured again.
+    if (measured !== undefined) flowNode.measured = measured;
+    cache.set(node.id, flowNode);
+    out.push(flowNode);
+  }
+  for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+  return out;
+}
+
+const COLORS = {
+  normal: '#94a3b8',
+  selected: '#2563eb',
+  error: '#dc2626',
+  failure: '#ea580c',
+  taken: '#16a34a',
+  added: '#16a34a',
+  changed: '#d97706',
+};
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Return the text shown on an edge: its condition, "default" or "on failure". */
+export function edgeLabel(edge: GraphEdge): string {
+  if (edge.on === 'failure') return 'on failure';
+  if (edge.default) return edge.when ? `default · ${truncate(edge.when, 28)}` : 'default';
+  if (typeof edge.when === 'string' && edge.when.trim()) return truncate(edge.when, 36);
+  if (typeof edge.label === 'string' && edge.label) return truncate(edge.label, 36);
+  return '';
+}
+
+/** What a cached flow edge was built from. */
+export interface EdgeCacheEntry {
+  edge: GraphEdge;
+  key: string;
+  flow: FlowEdge;
+}
+
+/** Build the edge list; `cache` ({edge_id: entry}) is read and refreshed. */
+export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<string, EdgeCacheEntry>): FlowEdge[] {
+  const out: FlowEdge[] = [];
+  const seen = new Set<string>();
+  for (const edge of graph.edges) {
+    seen.add(edge.id);
+    const mark = view.marks.get(edge.id) ?? NO_MARK;
+    const selected = view.selected.has(edge.id);
+    const diff = view.diff?.[edge.id] ?? null;
+    const taken = view.coverage ? (view.coverage.get(edge.id) ?? 0) : null;
+    const prev = cache.get(edge.id);
+    const key = `${selected}|${mark.errors}|${mark.warnings}|${mark.title}|${diff}|${taken}`;
+    if (prev !== undefined && prev.edge === edge && prev.key === key) {
+      out.push(prev.flow);
+      continue;
+    }
+    const classes = ['wf-edge'];
+    let color = COLORS.normal;
+    if (edge.on === 'failure') {
+      classes.push('wf-edge-failure');
+      color = COLORS.failure;
+    }
+    if (edge.default) classes.push('wf-edge-default');
+    if (taken !== null) {
+      classes.push(taken > 0 ? 'wf-edge-taken' : 'wf-edge-untaken');
+      if (taken > 0) color = COLORS.taken;
+    }
+    if (diff) {
+      classes.push(`wf-edge-${diff}`);
+      color = COLORS[diff === 'removed' ? 'error' : diff];
+    }
+    if (mark.warnings > 0) classes.push('wf-edge-warning');
+    if (mark.errors > 0) {
+      classes.push('wf-edge-error');
+      color = COLORS.error;
+    }
+    if (selected) color = mark.errors > 0 ? COLORS.error : COLORS.selected;
+    let label = edgeLabel(edge);
+    if (taken !== null) label = label ? `${label} · ${taken}×` : `${taken}×`;
+    const domAttributes: Record<string, string> = { 'data-testid': `${view.testIdPrefix}edge-${edge.id}` };
+    if (diff) domAttributes['data-diff'] = diff;
+    if (taken !== null) domAttributes['data-taken'] = String(taken);
+    if (mark.errors > 0) domAttributes['data-issues'] = 'error';
+    else if (mark.warnings > 0) domAttributes['data-issues'] = 'warning';
+    const flowEdge: FlowEdge = {
+      id: edge.id,
+      source: edge.source,
+      target: edge.target,
+      selected,
+      className: classes.join(' '),
+      label: label || undefined,
+      labelBgPadding: [6, 3],
+      labelBgBorderRadius: 4,
+      markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color, markerUnits: 'userSpaceOnUse' },
+      data: { edge },
+      ariaLabel: `Edge from ${edge.source} to ${edge.target}`,
+      domAttributes,
+    };
+    cache.set(edge.id, { edge, key, flow: flowEdge });
+    out.push(flowEdge);
+  }
+  for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+  return out;
+}
