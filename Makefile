@@ -56,6 +56,7 @@ bench: install services
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/saturation.py
 	$(BIN)/python bench/amplification.py
+	$(BIN)/python bench/editor.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var
