@@ -40,6 +40,7 @@ api_v1 = [
     ),
     path("workflows/<slug:slug>/runs/", runs_apis.WorkflowRunsApi.as_view()),
     path("runs/", runs_apis.RunListApi.as_view()),
+    path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
     path("runs/<int:run_id>/cancel/", runs_apis.RunCancelApi.as_view()),

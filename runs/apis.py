@@ -75,6 +75,8 @@ class RunListApi(APIView):
             workflow=request.query_params.get("workflow", ""),
             state=request.query_params.get("state", ""),
             version=int(version) if version.isdigit() else None,
+            queue=request.query_params.get("queue", ""),
+            sort=request.query_params.get("sort", "newest"),
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -83,6 +85,16 @@ class RunListApi(APIView):
         )
         response.data["last_event_id"] = last_event
         return response
+
+
+class RunCountsApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "results": selectors.run_counts(),
+                "last_event_id": selectors.last_event_id(),
+            }
+        )
 
 
 class RunDetailApi(APIView):

@@ -1,23 +1,59 @@
 """Read runs, steps, attempts and events with their joins decided here."""
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from runs.models import Attempt, Event, Run, StepRun
 
+# Sort keys the board may ask for (API name: ORM ordering).
+RUN_SORTS = {
+    "newest": ("-id",),
+    "oldest": ("id",),
+    "started": ("-started_at", "-id"),
+    "finished": ("-finished_at", "-id"),
+    "state": ("state", "-id"),
+    "workflow": ("workflow__name", "-id"),
+}
+
 
 def run_list(
-    *, workflow: str = "", state: str = "", version: int | None = None
+    *,
+    workflow: str = "",
+    state: str = "",
+    version: int | None = None,
+    queue: str = "",
+    sort: str = "newest",
 ) -> QuerySet[Run]:
-    """Return runs newest first, filtered by workflow slug, state and version."""
-    qs = Run.objects.select_related("workflow", "version").order_by("-id")
+    """Return runs, filtered by workflow slug, state(s), version and queue.
+
+    Each run carries `last_event_at` (its newest event, read through the (run, id)
+    index) so the board can flag runs that have gone quiet.
+    """
+    last_event = Event.objects.filter(run=OuterRef("pk")).order_by("-id")
+    qs = (
+        Run.objects.select_related("workflow", "version")
+        .defer("input", "output", "version__graph")
+        .annotate(last_event_at=Subquery(last_event.values("created_at")[:1]))
+        .order_by(*RUN_SORTS.get(sort, RUN_SORTS["newest"]))
+    )
     if workflow:
         qs = qs.filter(workflow__slug=workflow)
     if state:
         qs = qs.filter(state__in=state.split(","))
     if version is not None:
         qs = qs.filter(version__number=version)
-    return qs.defer("input", "output")
+    if queue:
+        qs = qs.filter(Exists(Attempt.objects.filter(run=OuterRef("pk"), queue=queue)))
+    return qs
+
+
+def run_counts() -> list[dict]:
+    """Return how many runs each workflow has in each state (live board counters)."""
+    return list(
+        Run.objects.values("workflow__slug", "workflow__name", "state")
+        .annotate(count=Count("pk"))
+        .order_by("workflow__name", "state")
+    )
 
 
 def run_get(*, run_id: int) -> Run:

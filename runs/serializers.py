@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from runs.models import Attempt, Event, Run, StepRun
@@ -31,6 +32,8 @@ class RunSummaryOutput(serializers.ModelSerializer):
     workflow = serializers.CharField(source="workflow.slug")
     workflow_name = serializers.CharField(source="workflow.name")
     version = serializers.IntegerField(source="version.number")
+    last_event_at = serializers.SerializerMethodField()
+    stuck = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
@@ -44,7 +47,23 @@ class RunSummaryOutput(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "error",
+            "last_event_at",
+            "stuck",
         ]
+
+    def get_last_event_at(self, obj: Run) -> str | None:
+        value = getattr(obj, "last_event_at", None)
+        return value.isoformat() if value else None
+
+    def get_stuck(self, obj: Run) -> bool:
+        """Say whether an active run has been silent longer than its steps may take."""
+        value = getattr(obj, "last_event_at", None)
+        if value is None or obj.state not in ("running", "compensating"):
+            return False
+        from runs.services import stuck_after_s
+
+        silent = (timezone.now() - value).total_seconds()
+        return silent > stuck_after_s(obj.version_id)
 
 
 class AttemptOutput(serializers.ModelSerializer):

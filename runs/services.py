@@ -1187,6 +1187,28 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
     return count
 
 
+# {version id: seconds}
+_STUCK_AFTER: dict[int, float] = {}
+
+
+def stuck_after_s(version_id: int) -> float:
+    """Return how long a run of this version may go without an event before it looks
+    stuck: its longest attempt timeout plus the sweeper's heartbeat allowance."""
+    cached = _STUCK_AFTER.get(version_id)
+    if cached is None:
+        graph = compiled_graph_for(version_id)
+        timeouts = [
+            graph.retry_policy(node_id).timeout_s
+            for node_id, node in graph.nodes.items()
+            if node["type"] == "task"
+        ]
+        cached = max(timeouts, default=0.0) + HEARTBEAT_TIMEOUT_S
+        if len(_STUCK_AFTER) > 4096:
+            _STUCK_AFTER.clear()
+        _STUCK_AFTER[version_id] = cached
+    return cached
+
+
 # ------------------------------------------------------------------------- timers
 
 

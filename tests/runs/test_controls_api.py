@@ -97,3 +97,26 @@ def test_two_starts_with_one_idempotency_key_give_one_run(
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert Run.objects.count() == 1
+
+
+def test_board_list_filters_by_queue_sorts_and_flags_stuck_runs(
+    api: Any, workflow_factory: Any
+) -> None:
+    from datetime import timedelta
+
+    graph = linear_graph(1, queue="payments", timeout_s=5)
+    run_id = _start(api, workflow_factory, graph)
+    body = api.get("/api/v1/runs/", {"queue": "payments"}).json()
+    assert [r["id"] for r in body["results"]] == [run_id]
+    assert body["results"][0]["stuck"] is False
+    assert api.get("/api/v1/runs/", {"queue": "default"}).json()["count"] == 0
+    # Silence longer than the step timeout plus the heartbeat allowance: stuck.
+    Event.objects.filter(run_id=run_id).update(
+        created_at=Event.objects.get(run_id=run_id, kind="run_created").created_at
+        - timedelta(minutes=5)
+    )
+    row = api.get("/api/v1/runs/", {"sort": "oldest"}).json()["results"][0]
+    assert row["stuck"] is True
+    counts = api.get("/api/v1/runs/counts/").json()["results"]
+    assert {"workflow__slug": "wf", "workflow__name": "Wf", "state": "running",
+            "count": 1} in counts  # fmt: skip
