@@ -185,20 +185,15 @@ class BudgetStore(Protocol):
         ...
 
 
-class LocalBudgetStore:
-    """Keep the budget in this process: embedded single-machine mode and unit tests."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        # {queue: {second: [first attempts, retries granted]}}
-        self._buckets: dict[str, dict[int, list[int]]] = {}
+class _StoreBase:
+    """The deposit/withdraw surface both stores share; they differ in `_record`."""
 
     def deposit(
         self, queue: str, count: int, config: BudgetConfig, *, age_s: float = 0.0
     ) -> None:
         """Record `count` first attempts on `queue`, made `age_s` seconds ago."""
-        self._record(queue, config, deposits=count, age_s=age_s, take=False)
+        if count > 0:
+            self._record(queue, config, deposits=count, age_s=age_s, take=False)
 
     def withdraw(
         self,
@@ -210,6 +205,27 @@ class LocalBudgetStore:
     ) -> bool:
         """Record `deposits` (as `deposit`), then take a token if the window has one."""
         return self._record(queue, config, deposits=deposits, age_s=age_s, take=True)
+
+    def _record(
+        self,
+        queue: str,
+        config: BudgetConfig,
+        *,
+        deposits: int,
+        age_s: float,
+        take: bool,
+    ) -> bool:
+        raise NotImplementedError
+
+
+class LocalBudgetStore(_StoreBase):
+    """Keep the budget in this process: embedded single-machine mode and unit tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        # {queue: {second: [first attempts, retries granted]}}
+        self._buckets: dict[str, dict[int, list[int]]] = {}
 
     def _record(
         self,
@@ -290,7 +306,7 @@ return granted
 """
 
 
-class RedisBudgetStore:
+class RedisBudgetStore(_StoreBase):
     """Keep the budget in Redis, shared by every worker on every machine.
 
     Each call is one run of an atomic Lua script. A connection or timeout error fails
@@ -309,25 +325,7 @@ class RedisBudgetStore:
         """Return the Redis key of `queue`'s budget hash."""
         return f"{KEY_PREFIX}{queue}"
 
-    def deposit(
-        self, queue: str, count: int, config: BudgetConfig, *, age_s: float = 0.0
-    ) -> None:
-        """Record `count` first attempts on `queue`, made `age_s` seconds ago."""
-        if count > 0:
-            self._run(queue, config, deposits=count, age_s=age_s, take=False)
-
-    def withdraw(
-        self,
-        queue: str,
-        config: BudgetConfig,
-        *,
-        deposits: int = 0,
-        age_s: float = 0.0,
-    ) -> bool:
-        """Record `deposits` (as `deposit`), then take a token if the window has one."""
-        return self._run(queue, config, deposits=deposits, age_s=age_s, take=True)
-
-    def _run(
+    def _record(
         self,
         queue: str,
         config: BudgetConfig,

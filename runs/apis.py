@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from designer import selectors as designer_selectors
 from runs import metrics, selectors, services
 from runs.events import actor_of
+from runs.models import Run
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 
 MAX_INPUT_BYTES = 256 * 1024
@@ -119,11 +120,16 @@ class RunControlInput(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", max_length=500)
 
 
-class RunCancelApi(APIView):
+class _RunControlApi(APIView):
+    """POST a control with an optional reason; answer with the run as it is now."""
+
+    def control(self, *, run: Run, actor: str, reason: str) -> Run:
+        raise NotImplementedError
+
     def post(self, request: Request, run_id: int) -> Response:
         data = RunControlInput(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.run_cancel(
+        run = self.control(
             run=selectors.run_get(run_id=run_id),
             actor=actor_of(request.user),
             reason=data.validated_data["reason"],
@@ -131,24 +137,19 @@ class RunCancelApi(APIView):
         return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
 
 
-class RunPauseApi(APIView):
-    def post(self, request: Request, run_id: int) -> Response:
-        data = RunControlInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        run = services.run_pause(
-            run=selectors.run_get(run_id=run_id),
-            actor=actor_of(request.user),
-            reason=data.validated_data["reason"],
-        )
-        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+class RunCancelApi(_RunControlApi):
+    def control(self, *, run: Run, actor: str, reason: str) -> Run:
+        return services.run_cancel(run=run, actor=actor, reason=reason)
 
 
-class RunResumeApi(APIView):
-    def post(self, request: Request, run_id: int) -> Response:
-        run = services.run_resume(
-            run=selectors.run_get(run_id=run_id), actor=actor_of(request.user)
-        )
-        return Response(RunDetailOutput(selectors.run_get(run_id=run.pk)).data)
+class RunPauseApi(_RunControlApi):
+    def control(self, *, run: Run, actor: str, reason: str) -> Run:
+        return services.run_pause(run=run, actor=actor, reason=reason)
+
+
+class RunResumeApi(_RunControlApi):
+    def control(self, *, run: Run, actor: str, reason: str) -> Run:
+        return services.run_resume(run=run, actor=actor)
 
 
 class VersionChoiceField(serializers.Field):
