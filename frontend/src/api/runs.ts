@@ -1,13 +1,57 @@
-/** Run endpoints used by the board. */
+/** Run endpoints: list, counts, detail, events and the control actions. */
 
 import { api } from './client';
-import type { RunPage, RunSummary } from './types';
+import type { RetryRequest, RunCounts, RunDetail, RunEvent, RunListPage } from './types';
 
-export function listRuns(limit: number, signal?: AbortSignal): Promise<RunPage> {
-  return api.get<RunPage>(`/api/v1/runs/?limit=${limit}`, signal);
+/** The board's run query; empty strings mean "any". */
+export interface RunQuery {
+  workflow: string;
+  version: string;
+  state: string; // one state or a comma-separated list
+  queue: string;
+  sort: string;
+  limit: number;
+  offset: number;
 }
 
-/** Fetch one run; the detail body is a superset of the summary. */
-export function getRun(id: number, signal?: AbortSignal): Promise<RunSummary> {
-  return api.get<RunSummary>(`/api/v1/runs/${id}/`, signal);
+/** Return the query string of a run query, leaving out the "any" filters. */
+export function runQueryString(query: RunQuery): string {
+  const params = new URLSearchParams();
+  for (const key of ['workflow', 'version', 'state', 'queue'] as const) {
+    const value = query[key].trim();
+    if (value) params.set(key, value);
+  }
+  if (query.sort && query.sort !== 'newest') params.set('sort', query.sort);
+  params.set('limit', String(query.limit));
+  params.set('offset', String(query.offset));
+  return params.toString();
+}
+
+export function queryRuns(query: RunQuery, signal?: AbortSignal): Promise<RunListPage> {
+  return api.get<RunListPage>(`/api/v1/runs/?${runQueryString(query)}`, signal);
+}
+
+export function getRunCounts(signal?: AbortSignal): Promise<RunCounts> {
+  return api.get<RunCounts>('/api/v1/runs/counts/', signal);
+}
+
+export function getRunDetail(id: number, signal?: AbortSignal): Promise<RunDetail> {
+  return api.get<RunDetail>(`/api/v1/runs/${id}/`, signal);
+}
+
+export function listRunEvents(id: number, after: number, signal?: AbortSignal): Promise<{ results: RunEvent[] }> {
+  return api.get<{ results: RunEvent[] }>(`/api/v1/runs/${id}/events/?after=${after}`, signal);
+}
+
+export type RunControl = 'cancel' | 'pause' | 'resume';
+
+/** Cancel, pause or resume a run; a 409 ApiError says the state machine refused. */
+export function controlRun(id: number, action: RunControl, reason = ''): Promise<RunDetail> {
+  // The API refuses a blank reason: send none rather than "".
+  const body = reason.trim() && action !== 'resume' ? { reason: reason.trim() } : {};
+  return api.post<RunDetail>(`/api/v1/runs/${id}/${action}/`, body);
+}
+
+export function retryRun(id: number, request: RetryRequest): Promise<RunDetail> {
+  return api.post<RunDetail>(`/api/v1/runs/${id}/retry/`, request);
 }

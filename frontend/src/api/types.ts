@@ -101,3 +101,109 @@ export interface RunEvent {
   data: unknown;
   created_at: string;
 }
+
+/** A row of GET /api/v1/runs/ (the list adds liveness to the summary). */
+export interface RunListItem extends RunSummary {
+  /** Time of the run's newest event, null when it has none. */
+  last_event_at: string | null;
+  /** True when an active run has been silent longer than its steps may take. */
+  stuck: boolean;
+}
+
+export interface RunListPage extends Page<RunListItem> {
+  last_event_id: number;
+}
+
+/** One row of GET /api/v1/runs/counts/. */
+export interface RunCountRow {
+  workflow__slug: string;
+  workflow__name: string;
+  state: RunState;
+  count: number;
+}
+
+export interface RunCounts {
+  results: RunCountRow[];
+  last_event_id: number;
+}
+
+export type StepState =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'retry_wait'
+  | 'skipped'
+  | 'waiting'
+  | 'cancelled';
+
+export interface StepError {
+  type?: string;
+  message?: string;
+  retryable?: boolean;
+  [field: string]: unknown;
+}
+
+export interface AttemptDetail {
+  id: number;
+  number: number;
+  state: string; // scheduled | queued | running | succeeded | failed | cancelled
+  queue: string;
+  priority: number;
+  error: StepError | null;
+  due_at: string | null;
+  enqueued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at?: string | null;
+  deadline_at?: string | null;
+  publish_count: number;
+  worker: string | null;
+  queue_delay_s: number | null;
+}
+
+export interface StepDetail {
+  id: number;
+  node_id: string;
+  seq: number;
+  node_type: string;
+  state: StepState;
+  output: unknown;
+  error: StepError | null;
+  taken_edges: string[];
+  compensates: number | null;
+  wake_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  attempts: AttemptDetail[];
+}
+
+/** One retry-from-failure of a run, oldest first (Run.reruns). */
+export interface Rerun {
+  version: number;
+  version_choice?: string;
+  from_node: string;
+  input?: Record<string, unknown>;
+  after_step?: number;
+  nodes?: string[];
+  actor?: string;
+  at?: string;
+}
+
+export interface RunDetail extends RunListItem {
+  input: unknown;
+  output: unknown;
+  reruns: Rerun[];
+  steps: StepDetail[];
+}
+
+/** `version` of a retry: the run's own, the workflow's live one, or a number. */
+export type RetryVersion = 'original' | 'live' | number;
+
+export interface RetryRequest {
+  version: RetryVersion;
+  from_node?: string;
+  input?: Record<string, unknown>;
+}

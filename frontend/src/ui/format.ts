@@ -52,3 +52,20 @@ export function formatDateTime(iso: string | null): string {
 export function stateLabel(state: string): string {
   return state.replace(/_/g, ' ');
 }
+
+/** Return seconds for people: "0 ms", "340 ms", "2.35 s", "1 m 05 s", or "no data" for null. */
+export function formatSeconds(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return 'no data';
+  if (value < 1) return `${Math.round(value * 1000)} ms`;
+  if (value < 10) return `${value.toFixed(2)} s`;
+  return formatDuration(value * 1000);
+}
+
+/** Return an ISO time as "14:03:07.250" (local), for event timelines. */
+export function formatClock(iso: string | null): string {
+  if (!iso) return '—';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '—';
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}.${pad(at.getMilliseconds(), 3)}`;
+}

@@ -1,0 +1,577 @@
+/** The board's live tab: counters per workflow and state, the run table, retry and handoff feeds. */
+
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { isAbortError } from '../api/client';
+import type { StreamStatus } from '../api/eventStream';
+import { getRunCounts, queryRuns, type RunQuery } from '../api/runs';
+import type { ApiErrorItem, RunCounts, RunEvent, RunListPage, RunState, Workflow } from '../api/types';
+import { RUN_STATES } from '../api/types';
+import { listVersions, type VersionSummary } from '../api/versions';
+import { listWorkflows } from '../api/workflows';
+import { useDebouncedValue } from '../hooks/useDebouncedValue';
+import { useEventStream } from '../hooks/useEventStream';
+import { useNow } from '../hooks/useNow';
+import { ErrorList, errorItems } from '../ui/ErrorList';
+import { formatDateTime, formatRelative, runDuration, stateLabel } from '../ui/format';
+import { StateBadge } from '../ui/StateBadge';
+import {
+  countedWorkflows,
+  countsEvent,
+  countsLoaded,
+  initialCounts,
+  totalCounts,
+  withWorkflowNames,
+  type CountsState,
+} from './counters';
+import { feedEvent, initialFeed, type FeedItem } from './feed';
+import {
+  initialTable,
+  pageInfo,
+  SORTS,
+  STATE_FILTERS,
+  stateMattersFor,
+  tableEvent,
+  tableLoaded,
+  type TableRow,
+  type TableState,
+} from './runsTable';
+
+const PAGE_SIZE = 25;
+// A burst of run events reloads the table at most this often.
+const RELOAD_EVERY_MS = 1000;
+// Reload now and then anyway: `stuck` is decided by the server from silence.
+const REFRESH_EVERY_MS = 20_000;
+
+type CountsAction =
+  | { type: 'loaded'; counts: RunCounts }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'names'; names: Record<string, string> };
+
+function countsReducer(state: CountsState, action: CountsAction): CountsState {
+  switch (action.type) {
+    case 'loaded':
+      return countsLoaded(action.counts.results, action.counts.last_event_id ?? 0, state.names);
+    case 'event':
+      return countsEvent(state, action.event);
+    case 'names':
+      return withWorkflowNames(state, action.names);
+  }
+}
+
+type TableAction = { type: 'loaded'; page: RunListPage } | { type: 'event'; event: RunEvent; stateMatters: boolean };
+
+function tableReducer(state: TableState, action: TableAction): TableState {
+  return action.type === 'loaded' ? tableLoaded(state, action.page) : tableEvent(state, action.event, action.stateMatters);
+}
+
+interface Filters {
+  workflow: string;
+  version: string;
+  state: string;
+  queue: string;
+  sort: string;
+}
+
+const NO_FILTERS: Filters = { workflow: '', version: '', state: '', queue: '', sort: 'newest' };
+
+interface LiveTabProps {
+  onStatus?: (status: StreamStatus, loaded: boolean) => void;
+}
+
+export function LiveTab({ onStatus }: LiveTabProps) {
+  const [counts, dispatchCounts] = useReducer(countsReducer, initialCounts);
+  const [table, dispatchTable] = useReducer(tableReducer, initialTable);
+  const [feed, dispatchFeed] = useReducer(feedEvent, initialFeed);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [queueText, setQueueText] = useState('');
+  const queue = useDebouncedValue(queueText.trim(), 300);
+  const [offset, setOffset] = useState(0);
+  const [reloads, setReloads] = useState(0);
+  const [loading, setLoading] = useState(true);
+  const [countErrors, setCountErrors] = useState<ApiErrorItem[]>([]);
+  const [tableErrors, setTableErrors] = useState<ApiErrorItem[]>([]);
+  const [workflows, setWorkflows] = useState<Workflow[]>([]);
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
+  const [streamAfter, setStreamAfter] = useState<number | null>(null);
+  const [firstPageEventId, setFirstPageEventId] = useState<number | null>(null);
+  const [queues, setQueues] = useState<string[]>(['default']);
+  const [openedAt] = useState(() => new Date().toISOString());
+  const lastLoadAt = useRef(0);
+  const now = useNow(1000);
+
+  const query: RunQuery = useMemo(
+    () => ({ ...filters, queue, limit: PAGE_SIZE, offset }),
+    [filters, queue, offset],
+  );
+  const stateMatters = stateMattersFor(query);
+  const stateMattersRef = useRef(stateMatters);
+  stateMattersRef.current = stateMatters;
+
+  // Counters: one snapshot; live events keep them current afterwards.
+  useEffect(() => {
+    const controller = new AbortController();
+    getRunCounts(controller.signal).then(
+      (body) => dispatchCounts({ type: 'loaded', counts: body }),
+      (error: unknown) => {
+        if (!isAbortError(error)) setCountErrors(errorItems(error));
+      },
+    );
+    return () => controller.abort();
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    listWorkflows('', controller.signal).then(
+      (page) => {
+        setWorkflows(page.results);
+        dispatchCounts({ type: 'names', names: Object.fromEntries(page.results.map((w) => [w.slug, w.name])) });
+      },
+      () => undefined, // The filter falls back to the workflows the counters know.
+    );
+    return () => controller.abort();
+  }, []);
+
+  useEffect(() => {
+    setVersions([]);
+    if (!filters.workflow) return undefined;
+    const controller = new AbortController();
+    listVersions(filters.workflow, controller.signal).then(
+      (page) => setVersions(page.results.filter((v) => v.status !== 'draft').sort((a, b) => b.number - a.number)),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [filters.workflow]);
+
+  // The run table: reloaded when the query changes, when live events make it stale,
+  // and every REFRESH_EVERY_MS.
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    lastLoadAt.current = Date.now();
+    queryRuns(query, controller.signal).then(
+      (page) => {
+        dispatchTable({ type: 'loaded', page });
+        setFirstPageEventId((first) => first ?? page.last_event_id ?? 0);
+        setTableErrors([]);
+        setLoading(false);
+      },
+      (error: unknown) => {
+        if (isAbortError(error)) return;
+        setTableErrors(errorItems(error));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [query, reloads]);
+
+  useEffect(() => {
+    if (!table.stale) return undefined;
+    const wait = Math.max(0, lastLoadAt.current + RELOAD_EVERY_MS - Date.now());
+    const timer = setTimeout(() => setReloads((n) => n + 1), wait);
+    return () => clearTimeout(timer);
+  }, [table.stale]);
+
+  useEffect(() => {
+    const timer = setInterval(() => setReloads((n) => n + 1), REFRESH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, []);
+
+  // Open the stream once both snapshots are in, after the older of the two, so that
+  // neither misses an event (each ignores events it already reflects).
+  useEffect(() => {
+    if (streamAfter !== null || !counts.loaded || firstPageEventId === null) return;
+    setStreamAfter(Math.min(counts.lastEventId, firstPageEventId));
+  }, [streamAfter, counts.loaded, counts.lastEventId, firstPageEventId]);
+
+  const onEvent = useCallback((event: RunEvent) => {
+    dispatchCounts({ type: 'event', event });
+    dispatchTable({ type: 'event', event, stateMatters: stateMattersRef.current });
+    dispatchFeed(event);
+    const seenQueue = queueOf(event);
+    if (seenQueue) setQueues((list) => (list.includes(seenQueue) ? list : [...list, seenQueue].sort()));
+  }, []);
+  const status = useEventStream({
+    path: '/ws/board/',
+    after: streamAfter ?? 0,
+    enabled: streamAfter !== null,
+    onEvent,
+  });
+  const ready = streamAfter !== null;
+  useEffect(() => onStatus?.(status, ready), [onStatus, status, ready]);
+
+  const setFilter = (patch: Partial<Filters>) => {
+    setFilters((prev) => ({ ...prev, ...patch }));
+    setOffset(0);
+  };
+
+  const workflowOptions = useMemo(() => {
+    const names = new Map<string, string>();
+    for (const w of workflows) names.set(w.slug, w.name);
+    for (const w of countedWorkflows(counts)) if (!names.has(w.slug)) names.set(w.slug, w.name);
+    return [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  }, [workflows, counts]);
+
+  const info = pageInfo(offset, PAGE_SIZE, table.rows.length, table.count);
+  const filtered = filters.workflow || filters.version || filters.state || queue;
+
+  return (
+    <div className="page-body" data-testid="live-tab">
+      <ErrorList errors={countErrors} testId="counts-errors" />
+      <Totals counts={counts} />
+      <CountsMatrix counts={counts} onPick={(workflow, state) => setFilter({ workflow, state, version: '' })} />
+
+      <section className="card table-card" aria-labelledby="runs-title">
+        <div className="section-head">
+          <h2 id="runs-title">Runs</h2>
+          <div className="toolbar filters">
+            <label>
+              Workflow{' '}
+              <select
+                value={filters.workflow}
+                onChange={(e) => setFilter({ workflow: e.target.value, version: '' })}
+                data-testid="filter-workflow"
+              >
+                <option value="">All workflows</option>
+                {workflowOptions.map(([slug, name]) => (
+                  <option key={slug} value={slug}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Version{' '}
+              <select
+                value={filters.version}
+                onChange={(e) => setFilter({ version: e.target.value })}
+                disabled={!filters.workflow}
+                title={filters.workflow ? undefined : 'Pick a workflow first'}
+                data-testid="filter-version"
+              >
+                <option value="">All versions</option>
+                {versions.map((v) => (
+                  <option key={v.number} value={String(v.number)}>
+                    v{v.number}
+                    {v.is_live ? ' (live)' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              State{' '}
+              <select value={filters.state} onChange={(e) => setFilter({ state: e.target.value })} data-testid="filter-state">
+                {STATE_FILTERS.map((s) => (
+                  <option key={s.value} value={s.value}>
+                    {s.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Queue{' '}
+              <input
+                className="queue-input"
+                value={queueText}
+                onChange={(e) => {
+                  setQueueText(e.target.value);
+                  setOffset(0);
+                }}
+                placeholder="any"
+                list="board-queues"
+                data-testid="filter-queue"
+              />
+              <datalist id="board-queues">
+                {queues.map((q) => (
+                  <option key={q} value={q} />
+                ))}
+              </datalist>
+            </label>
+            <label>
+              Sort{' '}
+              <select value={filters.sort} onChange={(e) => setFilter({ sort: e.target.value })} data-testid="filter-sort">
+                {SORTS.map((s) => (
+                  <option key={s.value} value={s.value}>
+                    {s.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {filtered ? (
+              <button
+                type="button"
+                className="btn btn-link btn-small"
+                onClick={() => {
+                  setFilters({ ...NO_FILTERS, sort: filters.sort });
+                  setQueueText('');
+                  setOffset(0);
+                }}
+                data-testid="filter-clear"
+              >
+                Clear filters
+              </button>
+            ) : null}
+          </div>
+        </div>
+        <ErrorList errors={tableErrors} testId="board-errors" />
+        {!table.loaded ? (
+          tableErrors.length === 0 ? <p className="muted table-message">Loading runs…</p> : null
+        ) : table.rows.length === 0 ? (
+          filtered ? (
+            <div className="empty" data-testid="board-empty-filtered">
+              <p>No runs match these filters.</p>
+            </div>
+          ) : (
+            <div className="empty" data-testid="board-empty">
+              <p>
+                No runs yet — start one from <a href="/">Workflows</a>. New runs appear here as they start.
+              </p>
+            </div>
+          )
+        ) : (
+          <RunTable rows={table.rows} now={now} busy={loading} />
+        )}
+        {table.loaded && table.count > 0 ? (
+          <div className="pager" data-testid="pager">
+            <span className="muted small" data-testid="pager-info">
+              {info.first}–{info.last} of {table.count} run{table.count === 1 ? '' : 's'}
+            </span>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={!info.hasPrevious}
+              onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+              data-testid="pager-previous"
+            >
+              ← Previous
+            </button>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={!info.hasNext}
+              onClick={() => setOffset(offset + PAGE_SIZE)}
+              data-testid="pager-next"
+            >
+              Next →
+            </button>
+          </div>
+        ) : null}
+      </section>
+
+      <div className="feeds">
+        <Feed
+          title="Retries"
+          items={feed.retry}
+          now={now}
+          testId="feed-retry"
+          empty={`No retries since ${new Date(openedAt).toLocaleTimeString()}. Failed attempts, scheduled and deferred retries appear here as they happen.`}
+        />
+        <Feed
+          title="Handoffs"
+          items={feed.handoff}
+          now={now}
+          testId="feed-handoff"
+          empty="No handoff events yet. When a workflow hands a step to a person, its opening, claims and outcomes appear here."
+        />
+      </div>
+    </div>
+  );
+}
+
+function queueOf(event: RunEvent): string | null {
+  if (typeof event.data !== 'object' || event.data === null) return null;
+  const queue = (event.data as { queue?: unknown }).queue;
+  return typeof queue === 'string' && queue ? queue : null;
+}
+
+const TILES: { key: RunState | 'other'; label: string }[] = [
+  { key: 'pending', label: 'Pending' },
+  { key: 'running', label: 'Running' },
+  { key: 'paused', label: 'Paused' },
+  { key: 'succeeded', label: 'Succeeded' },
+  { key: 'failed', label: 'Failed' },
+  { key: 'cancelled', label: 'Cancelled' },
+  { key: 'other', label: 'Compensation' },
+];
+
+function Totals({ counts }: { counts: CountsState }) {
+  const totals = totalCounts(counts);
+  const other = totals.compensating + totals.compensated + totals.compensation_failed;
+  return (
+    <div className="counters" data-testid="counters" data-loaded={counts.loaded}>
+      {TILES.map(({ key, label }) => (
+        <div key={key} className={`counter counter-${key}`} data-testid={`count-${key}`}>
+          <span className="counter-value">{counts.loaded ? (key === 'other' ? other : totals[key]) : '–'}</span>
+          <span className="counter-label">{label}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function CountsMatrix({ counts, onPick }: { counts: CountsState; onPick: (workflow: string, state: string) => void }) {
+  const rows = countedWorkflows(counts);
+  if (!counts.loaded) return null;
+  return (
+    <section className="card table-card" aria-labelledby="counts-title">
+      <div className="section-head">
+        <h2 id="counts-title">Runs by workflow and state</h2>
+        <span className="muted small">All runs, kept current by the live stream. Click a number to list those runs.</span>
+      </div>
+      {rows.length === 0 ? (
+        <div className="empty" data-testid="counts-empty">
+          <p>No runs yet.</p>
+        </div>
+      ) : (
+        <table className="table counts-table" data-testid="counts-table">
+          <thead>
+            <tr>
+              <th>Workflow</th>
+              {RUN_STATES.map((s) => (
+                <th key={s} className="numeric">
+                  <span className={`state-dot dot-${s}`} aria-hidden="true" />
+                  {stateLabel(s)}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((wf) => (
+              <tr key={wf.slug} data-testid={`counts-row-${wf.slug}`}>
+                <td>
+                  <span className="row-title">{wf.name}</span>
+                  {wf.name !== wf.slug ? <div className="muted small">{wf.slug}</div> : null}
+                </td>
+                {RUN_STATES.map((s) => {
+                  const n = wf.counts[s] ?? 0;
+                  return (
+                    <td key={s} className="numeric">
+                      <button
+                        type="button"
+                        className={`count-cell${n === 0 ? ' is-zero' : ''} count-${s}`}
+                        data-testid={`counter-${wf.slug}-${s}`}
+                        data-count={n}
+                        onClick={() => onPick(wf.slug, s)}
+                        title={`List ${wf.name} runs that are ${stateLabel(s)}`}
+                      >
+                        {n}
+                      </button>
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function RunTable({ rows, now, busy }: { rows: TableRow[]; now: number; busy: boolean }) {
+  return (
+    <table className="table runs-table" aria-busy={busy}>
+      <thead>
+        <tr>
+          <th>Run</th>
+          <th>Workflow</th>
+          <th>Version</th>
+          <th>State</th>
+          <th>Started</th>
+          <th>Duration</th>
+          <th>Last event</th>
+          <th>Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((run) => (
+          <tr
+            key={run.id}
+            data-testid={`run-row-${run.id}`}
+            data-state={run.state}
+            data-stuck={run.stuck ? 'true' : undefined}
+            className={run.stuck ? 'is-stuck' : undefined}
+          >
+            <td>
+              <a href={`/runs/${run.id}/`} data-testid={`run-link-${run.id}`}>
+                #{run.id}
+              </a>
+            </td>
+            <td>
+              {run.workflow_name || run.workflow}
+              {run.workflow_name && run.workflow_name !== run.workflow ? <div className="muted small">{run.workflow}</div> : null}
+            </td>
+            <td>{run.version ? `v${run.version}` : '—'}</td>
+            <td className="state-cell">
+              <span key={run.changedByEventId} className={run.changedByEventId ? 'state-changed' : undefined}>
+                <StateBadge state={run.state} testId={`run-state-${run.id}`} />
+              </span>
+              {run.stuck ? (
+                <span
+                  className="badge badge-stuck"
+                  data-testid={`run-stuck-${run.id}`}
+                  title={`No event since ${formatDateTime(run.last_event_at)}: longer than its steps may take`}
+                >
+                  stuck
+                </span>
+              ) : null}
+            </td>
+            <td title={formatDateTime(run.started_at ?? run.created_at)}>
+              {run.started_at ? formatRelative(run.started_at, now) : <span className="muted">not started</span>}
+            </td>
+            <td className="numeric">{runDuration(run, now)}</td>
+            <td title={formatDateTime(run.last_event_at)} className="muted">
+              {run.last_event_at ? formatRelative(run.last_event_at, now) : '—'}
+            </td>
+            <td className="error-cell">
+              {run.error ? (
+                <span title={`${run.error.type}: ${run.error.message}`}>
+                  <span className="error-type">{run.error.type}</span> {run.error.message}
+                </span>
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Feed({ title, items, now, testId, empty }: { title: string; items: FeedItem[]; now: number; testId: string; empty: string }) {
+  return (
+    <section className="card feed" data-testid={testId} aria-labelledby={`${testId}-title`}>
+      <div className="section-head">
+        <h2 id={`${testId}-title`}>{title}</h2>
+        <span className="muted small">{items.length > 0 ? `${items.length} event${items.length === 1 ? '' : 's'}` : 'live'}</span>
+      </div>
+      {items.length === 0 ? (
+        <p className="feed-empty muted" data-testid={`${testId}-empty`}>
+          {empty}
+        </p>
+      ) : (
+        <ol className="feed-list">
+          {items.map((item) => (
+            <li key={item.id} className={`feed-item tone-${item.tone}`} data-testid={`${testId}-${item.id}`} data-kind={item.kind}>
+              <div className="feed-line">
+                <span className="feed-title">{item.title}</span>
+                <span className="muted small" title={formatDateTime(item.createdAt)}>
+                  {formatRelative(item.createdAt, now)}
+                </span>
+              </div>
+              <div className="feed-where small">
+                {item.runId !== null ? <a href={`/runs/${item.runId}/`}>run #{item.runId}</a> : null}
+                {item.workflow ? <span className="muted"> · {item.workflow}</span> : null}
+                {item.nodeId ? (
+                  <span className="muted">
+                    {' '}
+                    · <code>{item.nodeId}</code>
+                  </span>
+                ) : null}
+              </div>
+              {item.detail ? <div className="feed-detail small">{item.detail}</div> : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

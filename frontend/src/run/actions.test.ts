@@ -1,0 +1,32 @@
+/** Tests for the run controls the state machine allows. */
+
+import { describe, expect, it } from 'vitest';
+import { RUN_STATES } from '../api/types';
+import { allowedActions, disabledReason, isAllowed } from './actions';
+
+describe('allowedActions', () => {
+  it('follows the run state machine', () => {
+    expect(allowedActions('pending')).toEqual(['cancel']);
+    expect(allowedActions('running')).toEqual(['cancel', 'pause']);
+    expect(allowedActions('paused')).toEqual(['cancel', 'resume']);
+    expect(allowedActions('compensating')).toEqual(['cancel']);
+    expect(allowedActions('succeeded')).toEqual([]);
+    for (const state of ['failed', 'cancelled', 'compensated', 'compensation_failed']) {
+      expect(allowedActions(state)).toEqual(['retry']);
+    }
+  });
+
+  it('allows nothing from an unknown state', () => {
+    expect(allowedActions('exploded')).toEqual([]);
+  });
+
+  it('allows every action from at least one state', () => {
+    for (const action of ['cancel', 'pause', 'resume', 'retry'] as const) {
+      expect(RUN_STATES.some((s) => isAllowed(action, s))).toBe(true);
+    }
+  });
+
+  it('explains a refusal', () => {
+    expect(disabledReason('pause', 'paused')).toBe('Only a run that is running can be paused; this one is paused.');
+  });
+});
