@@ -52,6 +52,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = status.HTTP_409_CONFLICT
         if isinstance(exc, RunError) and exc.code in RunError.BAD_REQUEST:
             code = status.HTTP_400_BAD_REQUEST
+        elif isinstance(exc, RunError) and exc.code in RunError.FORBIDDEN:
+            code = status.HTTP_403_FORBIDDEN
         return error_response(code, [{"code": exc.code, "message": exc.message}])
     if isinstance(exc, ImmutableVersionError):
         return error_response(

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
+from runs import handoff_apis
 from runs import views as runs_views
 
 api_v1 = [
@@ -47,6 +48,20 @@ api_v1 = [
     path("runs/<int:run_id>/pause/", runs_apis.RunPauseApi.as_view()),
     path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),
     path("runs/<int:run_id>/retry/", runs_apis.RunRetryApi.as_view()),
+    path("handoffs/", handoff_apis.HandoffListApi.as_view()),
+    path("handoffs/<int:handoff_id>/", handoff_apis.HandoffDetailApi.as_view()),
+    path("handoffs/<int:handoff_id>/claim/", handoff_apis.HandoffClaimApi.as_view()),
+    path(
+        "handoffs/<int:handoff_id>/release/", handoff_apis.HandoffReleaseApi.as_view()
+    ),
+    path(
+        "handoffs/<int:handoff_id>/complete/",
+        handoff_apis.HandoffCompleteApi.as_view(),
+    ),
+    path(
+        "handoffs/<int:handoff_id>/reassign/",
+        handoff_apis.HandoffReassignApi.as_view(),
+    ),
     path("actions/", designer_apis.ActionListApi.as_view()),
     path("metrics/", runs_apis.MetricsApi.as_view()),
 ]
@@ -60,6 +75,7 @@ urlpatterns = [
     ),
     path("board/", runs_views.board_page, name="board"),
     path("runs/<int:run_id>/", runs_views.run_page, name="run"),
+    path("handoffs/", runs_views.handoffs_page, name="handoffs"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

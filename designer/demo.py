@@ -7,6 +7,12 @@ from django.db import transaction
 from designer import services
 from designer.models import Workflow
 
+# The group the demo's handoffs go to; `standalone` makes the admin a member.
+DEMO_GROUP = "support"
+# A simulated colleague who works demo handoffs left open this long.
+DEMO_REVIEWER = "demo-reviewer"
+DEMO_HANDOFF_AGE_S = 45.0
+
 DEMOS: list[dict[str, Any]] = [
     {
         "slug": "order-fulfilment",
@@ -198,11 +204,88 @@ DEMOS: list[dict[str, Any]] = [
             },
         },
     },
+    {
+        "slug": "refund-approval",
+        "name": "Refund approval",
+        "description": "Support approves refunds; approved ones are paid out.",
+        "graph": {
+            "format": 1,
+            "defaults": {
+                "queue": "default",
+                "retry": {"max_attempts": 3, "initial_interval_s": 0.5},
+                "timeout_s": 60,
+            },
+            "max_concurrent_runs": 50,
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "assess",
+                    "type": "task",
+                    "label": "Assess request",
+                    "action": "builtin.echo",
+                    "params": {"refund": "=input.refund"},
+                },
+                {
+                    "id": "approve",
+                    "type": "handoff",
+                    "label": "Approve refund",
+                    "to": {"group": DEMO_GROUP},
+                    "outcomes": ["approve", "reject"],
+                    "sla_s": 300,
+                    "instructions": "Check the order and the customer's reason, "
+                    "then approve or reject the refund.",
+                    "context": ["input.refund", "steps.assess.output.params"],
+                },
+                {
+                    "id": "pay",
+                    "type": "task",
+                    "label": "Pay refund",
+                    "action": "builtin.ledger",
+                },
+                {"id": "paid", "type": "end", "label": "Refunded"},
+                {"id": "declined", "type": "end", "label": "Declined"},
+            ],
+            "edges": [
+                {"id": "e1", "source": "start", "target": "assess"},
+                {"id": "e2", "source": "assess", "target": "approve"},
+                {
+                    "id": "e3",
+                    "source": "approve",
+                    "target": "pay",
+                    "when": "outcome == 'approve'",
+                },
+                {
+                    "id": "e4",
+                    "source": "approve",
+                    "target": "declined",
+                    "default": True,
+                },
+                {"id": "e5", "source": "pay", "target": "paid"},
+            ],
+            "layout": {
+                "start": {"x": 0, "y": 90},
+                "assess": {"x": 240, "y": 90},
+                "approve": {"x": 510, "y": 90},
+                "pay": {"x": 780, "y": 0},
+                "paid": {"x": 1050, "y": 0},
+                "declined": {"x": 780, "y": 200},
+            },
+        },
+    },
 ]
 
 
 def demo_load() -> list[Workflow]:
     """Create and publish the demo workflows that do not exist yet."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    group, _ = Group.objects.get_or_create(name=DEMO_GROUP)
+    reviewer, made = get_user_model().objects.get_or_create(username=DEMO_REVIEWER)
+    if made:
+        reviewer.set_unusable_password()
+        reviewer.save()
+    reviewer.groups.add(group)
     created = []
     for demo in DEMOS:
         if Workflow.objects.filter(slug=demo["slug"]).exists():
@@ -224,7 +307,9 @@ class DemoLoad:
     """Keep starting demo runs so a newcomer sees a living board (`--demo-load`).
 
     A mix: big and small orders, nightly reports that retry once, payments that
-    succeed, retry, or are declined and compensated, each after a cool-off timer.
+    succeed, retry, or are declined and compensated, each after a cool-off timer, and
+    refunds that wait on a handoff to the support group (worked by a simulated
+    colleague after a while, unless someone completes them in the inbox first).
     """
 
     def __init__(self, every_s: float = 2.0, seed: int | None = None) -> None:
@@ -241,6 +326,7 @@ class DemoLoad:
         self.next_at = now + self.every_s
         from runs.services import run_start
 
+        self.work_handoffs()
         slug, payload = self.pick()
         workflow = Workflow.objects.filter(slug=slug).first()
         if workflow is None or workflow.live_version_id is None:
@@ -248,8 +334,48 @@ class DemoLoad:
         run_start(workflow=workflow, input=payload, actor="system:demo-load")
         return slug
 
+    def work_handoffs(self, *, age_s: float = DEMO_HANDOFF_AGE_S) -> int:
+        """Complete demo handoffs left open for `age_s`, as a colleague would."""
+        from datetime import timedelta
+
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from runs.handoffs import handoff_complete
+        from runs.models import HANDOFF_ACTIVE, Handoff
+        from runs.services import RunError
+
+        reviewer = get_user_model().objects.filter(username=DEMO_REVIEWER).first()
+        if reviewer is None:
+            return 0
+        cutoff = timezone.now() - timedelta(seconds=age_s)
+        done = 0
+        for handoff_id in Handoff.objects.filter(
+            workflow__slug="refund-approval",
+            state__in=HANDOFF_ACTIVE,
+            claimed_by__isnull=True,
+            created_at__lte=cutoff,
+        ).values_list("pk", flat=True)[:5]:
+            outcome = "approve" if self.random.random() < 0.8 else "reject"
+            try:
+                handoff_complete(
+                    handoff_id=handoff_id,
+                    user=reviewer,
+                    outcome=outcome,
+                    note="demo: checked the order history",
+                )
+                done += 1
+            except RunError:
+                continue  # taken by a person meanwhile, or its run is paused
+        return done
+
     def pick(self) -> tuple[str, dict[str, Any]]:
         roll = self.random.random()
+        if roll < 0.15:
+            amount = self.random.choice([15, 40, 120, 300])
+            return "refund-approval", {
+                "refund": {"order": self.random.randint(1000, 9999), "amount": amount}
+            }
         if roll < 0.4:
             amount = self.random.choice([120, 640, 2400, 9000])
             return "order-fulfilment", {"amount": amount}

@@ -1,5 +1,6 @@
 """Read workflows and versions with the joins decided here, not in views."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -43,36 +44,50 @@ def version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:
     )
 
 
-def version_coverage(*, version: WorkflowVersion) -> dict[str, Any]:
+def version_coverage(
+    *,
+    version: WorkflowVersion,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
     """Return branch coverage of a version by its runs: how often each edge was taken.
 
     Counted in the database from the steps' `taken_edges` (one row per edge id), so
-    the cost does not grow in Python with the number of runs.
+    the cost does not grow in Python with the number of runs. With `since`/`until`,
+    only runs created in that window count (the scorecard's window).
     """
     from django.db import connection
 
+    where = "r.workflow_id = %s AND r.version_id = %s"
+    params: list[Any] = [version.workflow_id, version.pk]
+    runs = Run.objects.filter(version=version)
+    if since is not None:
+        where += " AND r.created_at >= %s"
+        params.append(since)
+        runs = runs.filter(created_at__gte=since)
+    if until is not None:
+        where += " AND r.created_at < %s"
+        params.append(until)
+        runs = runs.filter(created_at__lt=until)
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT edge.value, COUNT(*) FROM runs_steprun s "
-            "JOIN runs_run r ON r.id = s.run_id "
-            "CROSS JOIN LATERAL jsonb_array_elements_text(s.taken_edges) "
-            "AS edge(value) "
-            "WHERE r.version_id = %s GROUP BY edge.value"
+        edges_of = (
+            "CROSS JOIN LATERAL jsonb_array_elements_text(s.taken_edges) AS edge(value)"
         )
     else:
-        sql = (
-            "SELECT edge.value, COUNT(*) FROM runs_steprun s "
-            "JOIN runs_run r ON r.id = s.run_id, json_each(s.taken_edges) AS edge "
-            "WHERE r.version_id = %s GROUP BY edge.value"
-        )
+        edges_of = ", json_each(s.taken_edges) AS edge"
+    sql = (
+        "SELECT edge.value, COUNT(*) FROM runs_steprun s "  # noqa: S608
+        f"JOIN runs_run r ON r.id = s.run_id {edges_of} "
+        f"WHERE {where} GROUP BY edge.value"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [version.pk])
+        cursor.execute(sql, params)
         taken = {str(edge): int(count) for edge, count in cursor.fetchall()}
     edges = [e["id"] for e in version.graph.get("edges", [])]
     covered = sum(1 for e in edges if taken.get(e))
     return {
         "version": version.number,
-        "runs": Run.objects.filter(version=version).count(),
+        "runs": runs.count(),
         "edges": [{"id": e, "taken": taken.get(e, 0)} for e in edges],
         "covered": covered,
         "total": len(edges),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
-from engine.graph import Issue, ValidationResult, graph_checksum, validate_graph
+from engine.graph import ValidationResult, graph_checksum, validate_graph
 from runs.events import EventLog, actor_of
 
 MAX_GRAPH_NODES = 2000
@@ -33,25 +33,10 @@ class VersionConflict(Exception):
 
 # Node types the format describes but this engine cannot run yet: refused at save
 # time rather than failing a run halfway.
-UNSUPPORTED_NODE_TYPES = {"handoff": "handoffs"}
-
-
 def graph_validate(*, graph: Any) -> ValidationResult:
     """Validate a graph against the schema, the semantic rules and the actions."""
     actions = {name: a.params_schema for name, a in registered_actions().items()}
     result = validate_graph(graph, actions=actions)
-    if result.ok:
-        for node in graph["nodes"]:
-            feature = UNSUPPORTED_NODE_TYPES.get(node["type"])
-            if feature:
-                result.errors.append(
-                    Issue(
-                        code="unsupported_node",
-                        message=f"{node['type']} nodes cannot run yet: this engine "
-                        f"does not support {feature}",
-                        node_id=node["id"],
-                    )
-                )
     return result
 
 

@@ -66,13 +66,33 @@ _TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "choice": (),
     "parallel": (),
     "join": ("mode",),
-    "handoff": ("to", "outcomes", "sla_s", "context", "instructions"),
+    "handoff": ("to", "outcomes", "sla_s", "context", "instructions", "escalate_to"),
     "wait": ("seconds",),
 }
 _TYPE_REQUIRED: dict[str, tuple[str, ...]] = {
     "task": ("action",),
     "handoff": ("to", "outcomes"),
     "wait": ("seconds",),
+}
+
+
+def _assignee(kind: str, types: Any = "string") -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [kind],
+        "additionalProperties": False,
+        "properties": {kind: {"type": types, "minLength": 1, "maxLength": 150}},
+    }
+
+
+# Who a handoff goes to: a group (any member claims), a user, or an agent (a service
+# account that completes it through the API with its token).
+ASSIGNEE_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        _assignee("group"),
+        _assignee("user", ["string", "integer"]),
+        _assignee("agent"),
+    ]
 }
 
 _RETRY_SCHEMA: dict[str, Any] = {
@@ -119,30 +139,8 @@ _NODE_SCHEMA: dict[str, Any] = {
         # join
         "mode": {"enum": ["all", "any"]},
         # handoff
-        "to": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["group"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "group": {"type": "string", "minLength": 1, "maxLength": 150}
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["user"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "user": {
-                            "type": ["string", "integer"],
-                            "minLength": 1,
-                            "maxLength": 150,
-                        }
-                    },
-                },
-            ]
-        },
+        "to": {"$ref": "#/$defs/assignee"},
+        "escalate_to": {"$ref": "#/$defs/assignee"},
         "outcomes": {
             "type": "array",
             "minItems": 1,
@@ -230,6 +228,7 @@ GRAPH_SCHEMA: dict[str, Any] = {
         "edge": _EDGE_SCHEMA,
         "retry": _RETRY_SCHEMA,
         "timeout": _TIMEOUT_SCHEMA,
+        "assignee": ASSIGNEE_SCHEMA,
     },
 }
 
@@ -779,6 +778,16 @@ class _SemanticChecker:
                         f"({', '.join(outcomes)})",
                         edge_id=edge["id"],
                     )
+        for source in node.get("context", []):
+            try:
+                compile_expression(source)
+            except ExpressionError as exc:
+                self.error(
+                    "bad_expression",
+                    f"handoff {node_id!r}: context {source!r} is not a valid "
+                    f"expression: {exc.message}",
+                    node_id=node_id,
+                )
         if "sla_s" not in node:
             self.warn(
                 "handoff_no_sla",
@@ -1020,6 +1029,10 @@ class CompiledGraph:
             for node in self.nodes.values()
             for _, source in param_expressions(node.get("params", {}))
         }
+        for node in self.nodes.values():
+            if node["type"] == "handoff":
+                for source in node.get("context", []):
+                    self._expressions[source] = compile_expression(source)
         self._policies: dict[str, RetryPolicy] = {
             node_id: RetryPolicy.from_graph(self.defaults, node)
             for node_id, node in self.nodes.items()
@@ -1073,6 +1086,24 @@ class CompiledGraph:
             context,
             expressions=self._expressions,
         )
+
+    def handoff_context(
+        self, node_id: str, context: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Snapshot a handoff's `context`: ({source: value}, {source: error}).
+
+        An expression that cannot be evaluated (a step on a branch not taken, say) is
+        reported, not fatal: the receiver sees what could not be handed over.
+        """
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for source in self.nodes[node_id].get("context", []):
+            try:
+                values[source] = self._expressions[source].evaluate(context)
+            except ExpressionError as exc:
+                values[source] = None
+                errors[source] = exc.message
+        return values, errors
 
     def route(
         self, node_id: str, *, succeeded: bool, context: Mapping[str, Any]

@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 
 from engine.actions import error_type_of, get_action
-from runs import services
+from runs import handoffs, services
 
 logger = logging.getLogger("switchyard.engine")
 
@@ -136,6 +136,7 @@ def sweep() -> dict[str, int]:
     return {
         "recovered": services.attempts_recover_lost(),
         "republished": services.attempts_republish_stuck(),
+        "handoffs_escalated": handoffs.handoffs_expire_due(),
     }
 
 

@@ -264,7 +264,11 @@ class MetricsApi(APIView):
                 workflow=workflow, number=query["compare"]
             )
             body["comparison"] = metrics.compare(
-                window=window, workflow=workflow, a=version, b=other
+                window=window,
+                workflow=workflow,
+                a=version,
+                b=other,
+                a_card=body["scorecard"],
             )
         return Response(body)
 

@@ -74,18 +74,20 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             for e in event_list(run_id=self.run_id, after=after, limit=BACKFILL_PAGE)
         ]
 
-    async def event_message(self, message: dict[str, Any]) -> None:
+    async def event_batch(self, message: dict[str, Any]) -> None:
+        """Forward a relay batch: the events' frames, each once, in id order."""
         if self.last_sent is None:
             return
-        event = message["event"]
+        ids: list[int] = message["ids"]
         prev_id = message.get("prev_id")
         if prev_id is not None and prev_id > self.last_sent:
             # A message was lost on the way (full channel): refill from the database.
-            await self.backfill(upto=event["id"])
-        if event["id"] <= self.last_sent:
-            return
-        await self.send_json({"type": "event", "event": event})
-        self.last_sent = event["id"]
+            await self.backfill(upto=ids[0])
+        for event_id, text in zip(ids, message["texts"], strict=True):
+            if event_id <= self.last_sent:
+                continue
+            await self.send(text_data=text)
+            self.last_sent = event_id
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(self.group_name(), self.channel_name)

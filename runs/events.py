@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from runs.models import Attempt, Event, Run, StepRun
+from runs.models import Attempt, Event, Handoff, Run, StepRun
 from runs.rows import insert_events, insert_row, update_row
 
 
@@ -23,6 +23,7 @@ class EventLog:
         run: Run | None = None,
         step: StepRun | None = None,
         attempt: Attempt | None = None,
+        handoff: Handoff | None = None,
         from_state: str = "",
         to_state: str = "",
         actor: str = "system",
@@ -37,6 +38,7 @@ class EventLog:
             run=run,
             step=step,
             attempt=attempt,
+            handoff=handoff,
             node_id=step.node_id if step is not None else "",
             from_state=from_state,
             to_state=to_state,
@@ -72,7 +74,7 @@ def _version_id(run: Run | None) -> int | None:
 
 def transition(
     log: EventLog,
-    obj: Run | StepRun | Attempt,
+    obj: Run | StepRun | Attempt | Handoff,
     name: str,
     *,
     kind: str | None = None,
@@ -106,10 +108,14 @@ def transition(
             and obj.__dict__.get(f.attname) is not before[f.attname]
         ]
         update_row(obj, changed, state_was=from_state)
+    handoff = None
     if isinstance(obj, Run):
         run, step, attempt, prefix = obj, None, None, "run"
     elif isinstance(obj, StepRun):
         run, step, attempt, prefix = obj.run, obj, None, "step"
+    elif isinstance(obj, Handoff):
+        run, step, attempt, prefix = obj.run, obj.step, None, "handoff"
+        handoff = obj
     else:
         run, step, attempt, prefix = obj.run, obj.step, obj, "attempt"
     log.add(
@@ -117,6 +123,7 @@ def transition(
         run=run,
         step=step,
         attempt=attempt,
+        handoff=handoff,
         from_state=from_state,
         to_state=obj.state,
         actor=actor,

@@ -6,29 +6,53 @@ Definitions (DESIGN.md, "Scorecard metrics"), for a time window [since, until):
   started in the window;
 - queue delay = `started_at - due_at` of attempts that started in the window (`due_at`
   is the enqueue time of a first attempt and the due time of a retry): p50, p95, max;
-- handoff accuracy = handoffs reviewed correct / handoffs reviewed (no handoffs yet);
-- branch coverage = edges of a version taken by its runs / edges in it.
+- handoff accuracy = handoffs reviewed correct / handoffs reviewed, of handoffs
+  completed in the window; handoff wait = open → first claim and claim → completion
+  (p50, p95) of the same handoffs;
+- branch coverage = edges of a version taken by its runs created in the window /
+  edges in it (the coverage API counts all its runs).
 A ratio with a zero denominator is None ("no data"), never 0.
+
+On PostgreSQL each card is one pass per table: percentiles come from
+`percentile_cont` in the same aggregate as the counts, and BRIN indexes on the window
+columns keep a week's window from scanning a year of rows. SQLite (the embedded
+default) gets the same numbers from ORDER BY ... OFFSET.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     Max,
     Q,
     QuerySet,
     Sum,
 )
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from designer.models import Workflow, WorkflowVersion
-from runs.models import RUN_FINISHED, Attempt, Event, Run, RunState
+from runs.models import (
+    HANDOFF_ACTIVE,
+    RUN_FINISHED,
+    Attempt,
+    Event,
+    Handoff,
+    HandoffState,
+    HandoffVerdict,
+    Run,
+    RunState,
+)
 
 PERCENTILES = (0.5, 0.95)
 
@@ -88,21 +112,63 @@ def _attempts(
     return qs
 
 
-def queue_delay(attempts: QuerySet[Attempt]) -> dict[str, Any]:
-    """Return p50, p95 and max queue delay (seconds) of started attempts, in SQL."""
-    qs = attempts.annotate(delay=_delay())
-    summary = qs.aggregate(count=Count("pk"), max=Max("delay"))
-    result: dict[str, Any] = {
-        "count": summary["count"],
-        "max": _seconds(summary["max"]),
-    }
+class _PercentileCont(Aggregate):
+    """PostgreSQL's interpolating percentile over a float expression."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float) -> None:
+        super().__init__(expression, fraction=f"{float(fraction)!r}")
+
+
+def _epoch_s(start: str, end: str) -> Func:
+    """Seconds from `start` to `end` as a float (PostgreSQL)."""
+    return Func(
+        F(end) - F(start),
+        # date_part gives a double; EXTRACT gives numeric, several times slower to
+        # sort for a percentile.
+        template="date_part('epoch', %(expressions)s)",
+        output_field=FloatField(),
+    )
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _spread(qs: QuerySet, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    """Return count, max, p50, p95 (seconds) of `end - start` over qs, plus `extra`
+    aggregates, in one query on PostgreSQL."""
+    qs = qs.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
+    if _postgres():
+        value = _epoch_s(start, end)
+        row = qs.aggregate(
+            count=Count("pk"),
+            max=Max(value),
+            **{f"p{round(p * 100)}": _PercentileCont(value, p) for p in PERCENTILES},
+            **extra,
+        )
+        return row
+    annotated = qs.annotate(
+        span=ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    )
+    row = annotated.aggregate(count=Count("pk"), max=Max("span"), **extra)
+    row["max"] = _seconds(row["max"])
     for p in PERCENTILES:
-        result[f"p{round(p * 100)}"] = _percentile(qs, p, summary["count"])
-    return result
+        row[f"p{round(p * 100)}"] = _percentile(annotated, p, row["count"])
+    return row
 
 
-def _percentile(qs: QuerySet[Attempt], p: float, count: int) -> float | None:
-    """Return the interpolated percentile of `delay` (as PostgreSQL's
+def queue_delay(attempts: QuerySet[Attempt]) -> dict[str, Any]:
+    """Return count, p50, p95 and max queue delay (seconds) of started attempts."""
+    row = _spread(attempts, "due_at", "started_at")
+    return {key: row[key] for key in ("count", "max", "p50", "p95")}
+
+
+def _percentile(qs: QuerySet, p: float, count: int) -> float | None:
+    """Return the interpolated percentile of `span` (as PostgreSQL's
     percentile_cont): the two neighbouring values are read by ORDER BY ... OFFSET,
     so the database sorts and nothing but two rows comes back.
     """
@@ -110,11 +176,56 @@ def _percentile(qs: QuerySet[Attempt], p: float, count: int) -> float | None:
         return None
     rank = p * (count - 1)
     low = int(rank)
-    values = list(qs.order_by("delay").values_list("delay", flat=True)[low : low + 2])
+    values = list(qs.order_by("span").values_list("span", flat=True)[low : low + 2])
     below = _seconds(values[0])
     above = _seconds(values[-1])
     assert below is not None and above is not None
     return below + (above - below) * (rank - low)
+
+
+def _handoffs(
+    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+) -> QuerySet[Handoff]:
+    qs = Handoff.objects.filter(
+        state=HandoffState.COMPLETED,
+        completed_at__gte=window.since,
+        completed_at__lt=window.until,
+    )
+    if workflow is not None:
+        qs = qs.filter(workflow=workflow)
+    if version is not None:
+        qs = qs.filter(version=version)
+    return qs
+
+
+def handoff_card(
+    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+) -> dict[str, Any]:
+    """Return handoff accuracy and wait times of handoffs completed in the window."""
+    qs = _handoffs(window, workflow, version)
+    pickup = _spread(
+        qs,
+        "created_at",
+        "first_claimed_at",
+        completed=Count("pk"),
+        reviewed=Count("pk", filter=~Q(verdict=HandoffVerdict.UNREVIEWED)),
+        correct=Count("pk", filter=Q(verdict=HandoffVerdict.CORRECT)),
+    )
+    work = _spread(qs, "claimed_at", "completed_at")
+    active = Handoff.objects.filter(state__in=HANDOFF_ACTIVE)
+    if workflow is not None:
+        active = active.filter(workflow=workflow)
+    if version is not None:
+        active = active.filter(version=version)
+    return {
+        "value": _ratio(pickup["correct"], pickup["reviewed"]),
+        "completed": pickup["completed"],
+        "reviewed": pickup["reviewed"],
+        "correct": pickup["correct"],
+        "wait_to_claim": {k: pickup[k] for k in ("p50", "p95", "max")},
+        "claim_to_complete": {k: work[k] for k in ("p50", "p95", "max")},
+        "open_now": active.count(),
+    }
 
 
 def _card(
@@ -125,7 +236,11 @@ def _card(
         succeeded=Count("pk", filter=Q(state=RunState.SUCCEEDED)),
     )
     attempts_qs = _attempts(window, workflow, version)
-    attempts = attempts_qs.aggregate(
+    # Every attempt in the window has started, so one pass gives counts and delays.
+    attempts = _spread(
+        attempts_qs,
+        "due_at",
+        "started_at",
         total=Count("pk"),
         retries=Count("pk", filter=Q(number__gt=1)),
         runs=Count("run", distinct=True),
@@ -137,9 +252,8 @@ def _card(
         "retries": attempts["retries"],
         "retry_burden": _ratio(attempts["retries"], attempts["total"]),
         "retries_per_run": _ratio(attempts["retries"], attempts["runs"]),
-        "queue_delay": queue_delay(attempts_qs),
-        # Handoffs arrive with the handoff node; until then there is nothing to rate.
-        "handoff_accuracy": {"value": None, "reviewed": 0, "correct": 0},
+        "queue_delay": {k: attempts[k] for k in ("count", "max", "p50", "p95")},
+        "handoff_accuracy": handoff_card(window, workflow, version),
     }
 
 
@@ -155,7 +269,9 @@ def scorecard(
 
     card = _card(window, workflow, version)
     if version is not None:
-        coverage = version_coverage(version=version)
+        coverage = version_coverage(
+            version=version, since=window.since, until=window.until
+        )
         card["branch_coverage"] = {
             "covered": coverage["covered"],
             "total": coverage["total"],
@@ -166,19 +282,31 @@ def scorecard(
 
 
 # Metrics where a higher value is better; the rest are better lower.
-HIGHER_IS_BETTER = {"success_rate", "branch_coverage"}
+HIGHER_IS_BETTER = {"success_rate", "branch_coverage", "handoff_accuracy"}
 
 
 def compare(
-    *, window: Window, workflow: Workflow, a: WorkflowVersion, b: WorkflowVersion
+    *,
+    window: Window,
+    workflow: Workflow,
+    a: WorkflowVersion,
+    b: WorkflowVersion,
+    a_card: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return two versions' scorecards side by side and how b differs from a."""
-    left = scorecard(window=window, workflow=workflow, version=a)
+    """Return two versions' scorecards side by side and how b differs from a.
+
+    `a_card` is a's scorecard when the caller has it already.
+    """
+    left = a_card or scorecard(window=window, workflow=workflow, version=a)
     right = scorecard(window=window, workflow=workflow, version=b)
     pairs = {
         "success_rate": (left["success_rate"], right["success_rate"]),
         "retry_burden": (left["retry_burden"], right["retry_burden"]),
         "queue_delay_p95": (left["queue_delay"]["p95"], right["queue_delay"]["p95"]),
+        "handoff_accuracy": (
+            left["handoff_accuracy"]["value"],
+            right["handoff_accuracy"]["value"],
+        ),
         "branch_coverage": (
             left["branch_coverage"]["value"],
             right["branch_coverage"]["value"],
@@ -204,6 +332,93 @@ def compare(
     }
 
 
+# Closed days' attempt figures never change (an attempt's start is set once), so they
+# are computed once per scope and day and kept; the open ends of a window are read live.
+DAY_CACHE_S = 36 * 3600
+
+
+def _attempt_days(
+    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+) -> dict[date, dict[str, Any]]:
+    """Return {day: {total, retries, p95}} of attempts started in the window."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    first_full = window.since.astimezone(tz).date()
+    if _day_start(first_full, tz) < window.since:
+        first_full += timedelta(days=1)
+    last_full = min(window.until.astimezone(tz).date(), today)  # exclusive
+    if last_full <= first_full:
+        return _attempt_day_rows(window, workflow, version)
+    full = [
+        first_full + timedelta(days=n) for n in range((last_full - first_full).days)
+    ]
+    scope = f"{workflow.pk if workflow else '*'}:{version.pk if version else '*'}"
+    keys = {
+        day: f"switchyard:attempt-day:{tz}:{scope}:{day.isoformat()}" for day in full
+    }
+    cached = cache.get_many(list(keys.values()))
+    days = {day: cached[key] for day, key in keys.items() if key in cached}
+    missing = [day for day in full if day not in days]
+    if missing:
+        span = Window(
+            _day_start(missing[0], tz), _day_start(missing[-1] + timedelta(days=1), tz)
+        )
+        fresh = _attempt_day_rows(span, workflow, version)
+        for day in missing:
+            days[day] = fresh.get(day, {"total": 0, "retries": 0, "p95": None})
+        cache.set_many({keys[day]: days[day] for day in missing}, DAY_CACHE_S)
+    for start, end in (
+        (window.since, _day_start(first_full, tz)),
+        (_day_start(last_full, tz), window.until),
+    ):
+        if start < end:
+            days.update(_attempt_day_rows(Window(start, end), workflow, version))
+    return days
+
+
+def _day_start(day: date, tz: Any) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tz)
+
+
+def _attempt_day_rows(
+    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+) -> dict[date, dict[str, Any]]:
+    qs = _attempts(window, workflow, version)
+    if _postgres():
+        p95 = _PercentileCont(_epoch_s("due_at", "started_at"), 0.95)
+        return {
+            row["day"]: {
+                "total": row["total"],
+                "retries": row["retries"],
+                "p95": row["p95"],
+            }
+            for row in qs.annotate(day=TruncDate("started_at"))
+            .values("day")
+            .annotate(
+                total=Count("pk"),
+                retries=Count("pk", filter=Q(number__gt=1)),
+                p95=p95,
+            )
+        }
+    rows = {}
+    for row in (
+        qs.annotate(day=TruncDate("started_at"))
+        .values("day")
+        .annotate(total=Count("pk"), retries=Count("pk", filter=Q(number__gt=1)))
+    ):
+        start = _day_start(row["day"], timezone.get_current_timezone())
+        bounded = qs.filter(
+            started_at__gte=max(start, window.since),
+            started_at__lt=min(start + timedelta(days=1), window.until),
+        )
+        rows[row["day"]] = {
+            "total": row["total"],
+            "retries": row["retries"],
+            "p95": queue_delay(bounded)["p95"],
+        }
+    return rows
+
+
 def daily_trend(
     *,
     window: Window,
@@ -221,27 +436,13 @@ def daily_trend(
             succeeded=Count("pk", filter=Q(state=RunState.SUCCEEDED)),
         )
     }
-    attempts_qs = _attempts(window, workflow, version)
-    attempts = {
-        row["day"]: row
-        for row in attempts_qs.annotate(day=TruncDate("started_at"))
-        .values("day")
-        .annotate(total=Count("pk"), retries=Count("pk", filter=Q(number__gt=1)))
-    }
+    attempts = _attempt_days(window, workflow, version)
     points = []
     day: date = window.since.date()
     while day < window.until.date() or (day == window.until.date() and day in runs):
         run_row = runs.get(day, {"finished": 0, "succeeded": 0})
         attempt_row = attempts.get(day, {"total": 0, "retries": 0})
-        p95 = None
-        if attempt_row["total"]:
-            start = datetime.combine(day, datetime.min.time(), window.since.tzinfo)
-            p95 = queue_delay(
-                attempts_qs.filter(
-                    started_at__gte=max(start, window.since),
-                    started_at__lt=min(start + timedelta(days=1), window.until),
-                )
-            )["p95"]
+        p95 = attempt_row.get("p95")
         points.append(
             {
                 "day": day.isoformat(),
@@ -335,6 +536,28 @@ def prometheus_text() -> str:
     )
     deferred = Event.objects.filter(kind="retry_deferred").count()
     lines.append(f"switchyard_retry_deferrals_total {deferred}")
+
+    family("switchyard_handoffs", "gauge", "Handoffs by workflow and state.")
+    for row in (
+        Handoff.objects.values("workflow__slug", "state")
+        .annotate(n=Count("pk"))
+        .order_by("workflow__slug", "state")
+    ):
+        labels = _labels(workflow=row["workflow__slug"], state=row["state"])
+        lines.append(f"switchyard_handoffs{labels} {row['n']}")
+    family(
+        "switchyard_handoffs_overdue",
+        "gauge",
+        "Active handoffs past their SLA, by workflow.",
+    )
+    for row in (
+        Handoff.objects.filter(state__in=HANDOFF_ACTIVE, due_at__lte=timezone.now())
+        .values("workflow__slug")
+        .annotate(n=Count("pk"))
+        .order_by("workflow__slug")
+    ):
+        labels = _labels(workflow=row["workflow__slug"])
+        lines.append(f"switchyard_handoffs_overdue{labels} {row['n']}")
     return "\n".join(lines) + "\n"
 
 

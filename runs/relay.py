@@ -6,12 +6,13 @@ channel layer (embedded default); with Redis, the web processes elect one leader
 through a Redis lease so each event is sent once, and the leader's position is kept in
 Redis so a new leader resumes where the old one stopped.
 
-Each message carries `prev_id`, the id of the previous event sent to that group, so a
-consumer that finds a hole (a message dropped by a full channel) refills it from the
-database.
+Each message carries the events of one batch for one group and `prev_id`, the id of
+the previous event sent to that group, so a consumer that finds a hole (a message
+dropped by a full channel) refills it from the database.
 """
 
 import asyncio
+import json
 import logging
 import secrets
 from collections import OrderedDict
@@ -85,21 +86,35 @@ class EventRelay:
                 await asyncio.sleep(1.0)
 
     async def relay_once(self, layer: Any) -> int:
-        """Send the next batch of events; return how many were sent."""
+        """Send the next batch of events; return how many were sent.
+
+        Each group gets one message per batch, holding every event of the batch
+        that belongs to it, already encoded as the WebSocket frame: the consumers
+        (fifty boards, say) forward the text instead of encoding it again each.
+        """
         if self.position is None:
             self.position = await self._load_position()
         events = await database_sync_to_async(_read_events)(self.position)
+        # {group: ([event id, ...], [frame text, ...])} in id order
+        batches: dict[str, tuple[list[int], list[str]]] = {}
         for payload in events:
+            text = json.dumps({"type": "event", "event": payload})
             for group in groups_for(payload):
-                message = {
-                    "type": "event.message",
-                    "event": payload,
-                    "prev_id": self.last_sent.get(group),
-                }
-                await layer.group_send(group, message)
-                self.last_sent[group] = payload["id"]
-                self.last_sent.move_to_end(group)
-            self.position = payload["id"]
+                ids, texts = batches.setdefault(group, ([], []))
+                ids.append(payload["id"])
+                texts.append(text)
+        for group, (ids, texts) in batches.items():
+            message = {
+                "type": "event.batch",
+                "ids": ids,
+                "texts": texts,
+                "prev_id": self.last_sent.get(group),
+            }
+            await layer.group_send(group, message)
+            self.last_sent[group] = ids[-1]
+            self.last_sent.move_to_end(group)
+        if events:
+            self.position = events[-1]["id"]
         while len(self.last_sent) > 10_000:
             self.last_sent.popitem(last=False)
         if events:

@@ -73,7 +73,12 @@ def event_list(
     *, run_id: int | None = None, after: int = 0, limit: int = 500
 ) -> list[Event]:
     """Return events after an id, oldest first, optionally for one run."""
-    qs = Event.objects.select_related("workflow", "version").filter(id__gt=after)
+    # The version's graph is large and unused here: only its number is sent.
+    qs = (
+        Event.objects.select_related("workflow", "version")
+        .defer("version__graph")
+        .filter(id__gt=after)
+    )
     if run_id is not None:
         qs = qs.filter(run_id=run_id)
     return list(qs.order_by("id")[:limit])

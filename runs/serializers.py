@@ -16,6 +16,7 @@ def event_dict(event: Event) -> dict[str, Any]:
         "run_id": event.run_id,
         "step_id": event.step_id,
         "attempt_id": event.attempt_id,
+        "handoff_id": event.handoff_id,
         "workflow": event.workflow.slug if event.workflow_id else None,
         "version": event.version.number if event.version_id else None,
         "node_id": event.node_id,

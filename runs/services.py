@@ -19,6 +19,7 @@ from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
 from engine.graph import CompiledGraph
+from runs import handoffs
 from runs.events import EventLog, transition
 from runs.models import (
     Attempt,
@@ -50,8 +51,19 @@ class RunError(Exception):
     """
 
     BAD_REQUEST = frozenset(
-        {"bad_version", "unknown_node", "no_failed_step", "bad_input"}
+        {
+            "bad_version",
+            "unknown_node",
+            "no_failed_step",
+            "bad_input",
+            "bad_outcome",
+            "bad_assignee",
+            "bad_verdict",
+            "bad_note",
+        }
     )
+    # The user may not do this to this object (403).
+    FORBIDDEN = frozenset({"not_assignee", "claimed_by_other", "not_allowed"})
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -439,7 +451,9 @@ class Advance:
             self._remember(step)
             return
         if kind == "handoff":
-            raise RunError("unsupported_node", "handoff nodes are not supported yet")
+            handoffs.open_node_handoff(self, step, node)
+            self._remember(step)
+            return
         if kind == "join" and node.get("mode", "all") == "any":
             self.cancel_losers(node_id)
         # start, choice, parallel, join: decide the edges now.
@@ -690,6 +704,7 @@ class Advance:
         ]
         if not active_steps:
             return
+        handoffs.cancel_handoffs(self, active_steps, reason=reason)
         attempts = Attempt.objects.filter(
             step__in=active_steps,
             state__in=[
@@ -1062,6 +1077,14 @@ def _attempt_succeeded(
     advance: Advance, attempt: Attempt, step: StepRun, output: Any
 ) -> None:
     log, now, actor = advance.log, advance.now, advance.actor
+    spec = None
+    if step.compensates_id is None:
+        try:
+            spec = handoffs.task_handoff_spec(output)
+        except ValueError as exc:
+            error = {"type": "BadHandoff", "message": str(exc), "retryable": False}
+            _attempt_failed(advance, attempt, step, error)
+            return
     transition(log, attempt, "succeed", actor=actor, at=now)
     if step.compensates_id is not None:
         if advance.run.state == RunState.COMPENSATING:
@@ -1071,6 +1094,16 @@ def _attempt_succeeded(
             advance.compensate_next()
         return
     if advance.run.state not in (RunState.RUNNING, RunState.PAUSED):
+        return
+    if spec is not None:
+        # The action asked a person or an agent to decide: the step waits on it.
+        handoffs.open_handoff(
+            advance=advance,
+            step=step,
+            spec=spec,
+            context=spec.get("context") or {},
+            context_errors={},
+        )
         return
     # A task's normal edges carry no conditions, so routing cannot fail here.
     taken = advance.graph.route(step.node_id, succeeded=True, context={})

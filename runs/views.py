@@ -23,3 +23,10 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         Run.objects.select_related("workflow", "version"), pk=run_id
     )
     return render(request, "run.html", {"run": run})
+
+
+@login_required
+@ensure_csrf_cookie
+def handoffs_page(request: HttpRequest) -> HttpResponse:
+    """Render the handoff inbox."""
+    return render(request, "handoffs.html")

@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 
 from designer.demo import DemoLoad, demo_load
+from designer.models import Workflow
 from runs import services
-from runs.models import Run, RunState
+from runs.models import Handoff, Run, RunState
 from tests.support import drive
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,12 @@ def test_demo_load_starts_a_mix_of_demo_runs(user: Any) -> None:
     load = DemoLoad(every_s=1.0, seed=7)
     started = [load.tick(now=float(i)) for i in range(40)]
     assert load.tick(now=39.5) is None, "one run per interval"
-    assert {"order-fulfilment", "nightly-report", "payment-saga"} <= set(started)
+    assert {
+        "order-fulfilment",
+        "nightly-report",
+        "payment-saga",
+        "refund-approval",
+    } <= set(started)
     assert Run.objects.filter(workflow__slug="payment-saga").exists()
 
 
@@ -28,7 +34,8 @@ def test_demo_load_starts_a_mix_of_demo_runs(user: Any) -> None:
 def test_payment_saga_demo_succeeds_or_compensates(
     succeeds_on: int, state: str, user: Any
 ) -> None:
-    (*_, saga) = demo_load()
+    demo_load()
+    saga = Workflow.objects.get(slug="payment-saga")
     run, _ = services.run_start(
         workflow=saga, input={"charge_succeeds_on": succeeds_on}, actor="test"
     )
@@ -40,3 +47,23 @@ def test_payment_saga_demo_succeeds_or_compensates(
         drive(run)
     run.refresh_from_db()
     assert run.state == state
+
+
+def test_refund_demo_waits_on_support_until_someone_works_it(user: Any) -> None:
+    demo_load()
+    refund = Workflow.objects.get(slug="refund-approval")
+    run, _ = services.run_start(
+        workflow=refund, input={"refund": {"order": 1, "amount": 40}}, actor="test"
+    )
+    drive(run)
+    handoff = Handoff.objects.get(run=run)
+    assert (handoff.assignee, handoff.state) == ("support", "open")
+    assert handoff.context["input.refund"] == {"order": 1, "amount": 40}
+    load = DemoLoad(seed=1)
+    assert load.work_handoffs() == 0, "fresh handoffs are left for people"
+    assert load.work_handoffs(age_s=0) == 1
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    handoff.refresh_from_db()
+    assert handoff.completed_by.username == "demo-reviewer"

@@ -335,22 +335,24 @@ def test_actions_endpoint_lists_builtins_with_schemas(api: Any) -> None:
     assert names["builtin.sleep"]["params_schema"]["required"] == ["seconds"]
 
 
-@pytest.mark.parametrize("kind", ["handoff"])
-def test_node_types_the_engine_cannot_run_yet_are_refused(api: Any, kind: str) -> None:
+def test_handoff_context_expressions_are_compiled_at_save(api: Any) -> None:
     api.post("/api/v1/workflows/", {"slug": "wf", "name": "WF"}, format="json")
     graph = linear_graph(1)
-    node: dict[str, Any] = {"id": "later", "type": kind}
-    if kind == "wait":
-        node["seconds"] = 5
-    else:
-        node.update(to={"group": "ops"}, outcomes=["ok"], sla_s=60)
-    graph["nodes"].append(node)
+    graph["nodes"].append(
+        {
+            "id": "review",
+            "type": "handoff",
+            "to": {"agent": "triage-bot"},
+            "escalate_to": {"group": "leads"},
+            "outcomes": ["ok"],
+            "sla_s": 60,
+            "context": ["input.order", "input.("],
+        }
+    )
     graph["edges"] = [e for e in graph["edges"] if e["id"] != "e_end"]
     graph["edges"] += [
-        {"id": "to_later", "source": "s1", "target": "later"},
-        {"id": "from_later", "source": "later", "target": "done", "default": True}
-        if kind == "handoff"
-        else {"id": "from_later", "source": "later", "target": "done"},
+        {"id": "to_review", "source": "s1", "target": "review"},
+        {"id": "from_review", "source": "review", "target": "done", "default": True},
     ]
     response = api.post(
         "/api/v1/workflows/wf/versions/", {"graph": graph}, format="json"
@@ -358,8 +360,13 @@ def test_node_types_the_engine_cannot_run_yet_are_refused(api: Any, kind: str) -
     assert response.status_code == 400, response.json()
     errors = response.json()["errors"]
     assert [(e["code"], e.get("node_id")) for e in errors] == [
-        ("unsupported_node", "later")
+        ("bad_expression", "review")
     ]
+    graph["nodes"][-1]["context"] = ["input.order"]
+    response = api.post(
+        "/api/v1/workflows/wf/versions/", {"graph": graph}, format="json"
+    )
+    assert response.status_code == 201, response.json()
 
 
 def test_workflow_list_query_count_does_not_grow_with_workflows(

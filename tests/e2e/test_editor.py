@@ -379,7 +379,8 @@ def test_shortcuts_import_export_and_server_errors(
     exported = json.loads(Path(download.value.path()).read_text())
     assert {n["id"] for n in exported["nodes"]} == {"start", "s1", "done"}
 
-    # Import a graph the engine cannot run: only the server knows, and says so on save.
+    # Import a graph with a bad context expression: only the server compiles
+    # expressions, and says so on save.
     handoff = {
         "format": 1,
         "nodes": [
@@ -390,6 +391,7 @@ def test_shortcuts_import_export_and_server_errors(
                 "to": {"group": "risk"},
                 "outcomes": ["approve", "reject"],
                 "sla_s": 600,
+                "context": ["input.order.("],
             },
             {"id": "done", "type": "end"},
             {"id": "stop", "type": "end", "status": "failed"},
@@ -421,7 +423,7 @@ def test_shortcuts_import_export_and_server_errors(
     )
     page.get_by_test_id("node-review").wait_for()
     page.get_by_test_id("save-draft").click()
-    issue = _issue(page, "unsupported_node", "review")
+    issue = _issue(page, "bad_expression", "review")
     issue.wait_for()
     assert issue.get_attribute("data-source") == "server"
     assert page.get_by_test_id("node-review").get_attribute("data-issues") == "error"

@@ -32,7 +32,7 @@ const TYPE_FIELDS: Record<string, string[]> = {
   choice: [],
   parallel: [],
   join: ['mode'],
-  handoff: ['to', 'outcomes', 'sla_s', 'context', 'instructions'],
+  handoff: ['to', 'outcomes', 'sla_s', 'context', 'instructions', 'escalate_to'],
   wait: ['seconds'],
 };
 const TYPE_REQUIRED: Record<string, string[]> = {
@@ -53,6 +53,16 @@ const DEFAULTS_FIELDS = new Set(['queue', 'retry', 'timeout_s']);
 const GRAPH_FIELDS = new Set(['format', 'defaults', 'max_concurrent_runs', 'nodes', 'edges', 'layout']);
 
 type Json = Record<string, unknown>;
+
+/** `{"group"|"user"|"agent": name}`: who a handoff goes to (a user may be an id). */
+function isAssignee(value: unknown): boolean {
+  if (!isObject(value) || Object.keys(value).length !== 1) return false;
+  const [[kind, name]] = Object.entries(value);
+  if (kind === 'user' && isInteger(name)) return true;
+  return (
+    ['group', 'user', 'agent'].includes(kind) && typeof name === 'string' && name.length >= 1 && name.length <= 150
+  );
+}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -296,14 +306,10 @@ class Checker {
       bad('compensate_with', 'must be a node id');
     }
     if (node.mode !== undefined && node.mode !== 'all' && node.mode !== 'any') bad('mode', 'must be "all" or "any"');
-    if (node.to !== undefined) {
-      const to = node.to;
-      const group = isObject(to) && Object.keys(to).length === 1 && typeof to.group === 'string' && to.group.length >= 1;
-      const user =
-        isObject(to) &&
-        Object.keys(to).length === 1 &&
-        ((typeof to.user === 'string' && to.user.length >= 1) || isInteger(to.user));
-      if (!group && !user) bad('to', 'must be {"group": name} or {"user": name}');
+    for (const field of ['to', 'escalate_to'] as const) {
+      const to = node[field];
+      if (to === undefined) continue;
+      if (!isAssignee(to)) bad(field, 'must be {"group": name}, {"user": name} or {"agent": name}');
     }
     if (node.outcomes !== undefined) {
       const outcomes = node.outcomes;

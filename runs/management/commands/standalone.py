@@ -11,11 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config.processes import web_command, worker_command
-from designer.demo import DemoLoad, demo_load
+from designer.demo import DEMO_GROUP, DemoLoad, demo_load
 
 
 class Command(BaseCommand):
@@ -49,6 +50,9 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             for workflow in demo_load():
                 self.stdout.write(f"loaded demo workflow {workflow.slug}")
+            # The admin works the demo's handoffs in the inbox (/handoffs/).
+            admin = get_user_model().objects.get(username="admin")
+            admin.groups.add(Group.objects.get(name=DEMO_GROUP))
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],

@@ -1,0 +1,600 @@
+"""Handoffs: a run's step waits while a person, a group or an agent decides.
+
+A handoff opens when a run reaches a `handoff` node (or a task's action returns
+`{"handoff": {...}}`); its step waits without holding a worker. Completing it with one
+of its outcomes finishes the step and routes the graph on that outcome. Every change is
+an FSM transition with its Event, in the same transaction.
+
+Lock order is the engine's: the run row first, then the handoff row.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+
+from engine.expressions import ExpressionError
+from runs.events import EventLog, transition
+from runs.models import (
+    HANDOFF_ACTIVE,
+    AssigneeKind,
+    Handoff,
+    HandoffState,
+    HandoffVerdict,
+    Run,
+    RunState,
+    StepRun,
+    StepState,
+)
+
+# Where a handoff goes when its SLA passes and its node names no `escalate_to`.
+DEFAULT_ESCALATION_GROUP = "escalations"
+MAX_NOTE = 5000
+
+
+def _run_error(code: str, message: str) -> Exception:
+    from runs.services import RunError
+
+    return RunError(code, message)
+
+
+# ------------------------------------------------------------------ who may act
+
+
+def actor_for(user: Any, handoff: Handoff) -> str:
+    """Return the event actor: `agent:<name>` for an agent's own handoff."""
+    if (
+        handoff.assignee_kind == AssigneeKind.AGENT
+        and user.get_username() == handoff.assignee
+    ):
+        return f"agent:{handoff.assignee}"
+    return f"user:{user.get_username()}"
+
+
+def is_assignee(user: Any, handoff: Handoff) -> bool:
+    """Say whether the user is the handoff's assignee or in its assignee group."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if handoff.assignee_kind == AssigneeKind.GROUP:
+        return user.groups.filter(name=handoff.assignee).exists()
+    return handoff.assignee in (user.get_username(), str(user.pk))
+
+
+def allowed_actions(user: Any, handoff: Handoff) -> dict[str, bool]:
+    """Return what the user may do with the handoff now (for the inbox's buttons)."""
+    state = handoff.state
+    mine = handoff.claimed_by_id is not None and handoff.claimed_by_id == user.pk
+    eligible = is_assignee(user, handoff)
+    staff = bool(user.is_staff)
+    waiting = handoff.run.state == RunState.RUNNING
+    unclaimed = state in (
+        HandoffState.OPEN,
+        HandoffState.EXPIRED,
+        HandoffState.ESCALATED,
+    )
+    return {
+        "claim": unclaimed and eligible,
+        "release": state == HandoffState.CLAIMED and (mine or staff),
+        "complete": waiting
+        and ((state == HandoffState.CLAIMED and mine) or (unclaimed and eligible)),
+        "reassign": state in HANDOFF_ACTIVE and (mine or eligible or staff),
+    }
+
+
+def _require_assignee(user: Any, handoff: Handoff) -> None:
+    if not is_assignee(user, handoff):
+        raise _run_error(
+            "not_assignee",
+            f"handoff {handoff.pk} is for {handoff.assignee_kind} "
+            f"{handoff.assignee!r}; only they can take it",
+        )
+
+
+# ------------------------------------------------------------------ opening
+
+
+def parse_assignee(value: Any, *, field: str = "to") -> tuple[str, str]:
+    """Return (kind, name) from `{"group"|"user"|"agent": name}`; raise RunError."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, name),) = value.items()
+        if (
+            kind in AssigneeKind.values
+            and isinstance(name, str | int)
+            and not isinstance(name, bool)
+            and 0 < len(str(name)) <= 150
+        ):
+            return kind, str(name)
+    raise _run_error(
+        "bad_assignee",
+        f"{field} must be one of {{'group': name}}, {{'user': name}}, "
+        "{'agent': name}",
+    )
+
+
+def open_handoff(
+    *,
+    advance: Any,
+    step: StepRun,
+    spec: dict[str, Any],
+    context: dict[str, Any],
+    context_errors: dict[str, str],
+) -> Handoff:
+    """Put the step in `waiting` and open its handoff (inside the caller's transaction).
+
+    `spec` has the node's fields: to, outcomes, instructions, title, sla_s,
+    escalate_to. The step is saved already, or is new and pending.
+    """
+    now = advance.now
+    kind, name = parse_assignee(spec["to"])
+    escalate_kind, escalate_to = "", ""
+    if spec.get("escalate_to"):
+        escalate_kind, escalate_to = parse_assignee(
+            spec["escalate_to"], field="escalate_to"
+        )
+    sla_s = spec.get("sla_s")
+    due_at = now + timedelta(seconds=float(sla_s)) if sla_s is not None else None
+    transition(
+        advance.log,
+        step,
+        "wait",
+        actor=advance.actor,
+        until=None,
+        reason=f"handed off to {kind} {name}",
+    )
+    handoff = Handoff(
+        run=advance.run,
+        step=step,
+        workflow_id=advance.run.workflow_id,
+        version_id=advance.run.version_id,
+        node_id=step.node_id,
+        title=str(spec.get("title") or spec.get("label") or "")[:200],
+        instructions=str(spec.get("instructions") or ""),
+        outcomes=list(spec["outcomes"]),
+        context=context,
+        context_errors=context_errors,
+        assignee_kind=kind,
+        assignee=name,
+        escalate_kind=escalate_kind,
+        escalate_to=escalate_to,
+        sla_s=float(sla_s) if sla_s is not None else None,
+        due_at=due_at,
+    )
+    handoff.save()
+    advance.log.add(
+        "handoff_opened",
+        run=advance.run,
+        step=step,
+        handoff=handoff,
+        to_state=HandoffState.OPEN,
+        actor=advance.actor,
+        reason=f"for {kind} {name}",
+        data={
+            "to": {"kind": kind, "name": name},
+            "outcomes": handoff.outcomes,
+            "due_at": due_at.isoformat() if due_at else None,
+        },
+    )
+    return handoff
+
+
+def task_handoff_spec(output: Any) -> dict[str, Any] | None:
+    """Return the handoff a task's action asked for in its output, if any.
+
+    Raise ValueError naming the problem when the request is malformed, so the attempt
+    fails (non-retryable) instead of the run waiting on a handoff nobody can finish.
+    """
+    if not isinstance(output, dict) or "handoff" not in output:
+        return None
+    spec = output["handoff"]
+    if not isinstance(spec, dict):
+        raise ValueError("`handoff` must be an object")
+    try:
+        parse_assignee(spec.get("to"))
+        if spec.get("escalate_to") is not None:
+            parse_assignee(spec["escalate_to"], field="escalate_to")
+    except Exception as exc:
+        raise ValueError(f"handoff: {exc}") from exc
+    outcomes = spec.get("outcomes")
+    if (
+        not isinstance(outcomes, list)
+        or not outcomes
+        or len(outcomes) > 50
+        or not all(isinstance(o, str) and 0 < len(o) <= 100 for o in outcomes)
+        or len(set(outcomes)) != len(outcomes)
+    ):
+        raise ValueError("handoff: outcomes must be 1-50 distinct non-empty strings")
+    sla_s = spec.get("sla_s")
+    if sla_s is not None and (
+        not isinstance(sla_s, int | float) or isinstance(sla_s, bool) or sla_s <= 0
+    ):
+        raise ValueError("handoff: sla_s must be a positive number")
+    if not isinstance(spec.get("context", {}), dict):
+        raise ValueError("handoff: context must be an object")
+    if not isinstance(spec.get("instructions", ""), str):
+        raise ValueError("handoff: instructions must be a string")
+    return spec
+
+
+def open_node_handoff(advance: Any, step: StepRun, node: dict[str, Any]) -> Handoff:
+    """Open the handoff of a handoff node, snapshotting its context expressions."""
+    values, errors = advance.graph.handoff_context(node["id"], advance.context())
+    return open_handoff(
+        advance=advance, step=step, spec=node, context=values, context_errors=errors
+    )
+
+
+def cancel_handoffs(advance: Any, steps: list[StepRun], *, reason: str) -> None:
+    """Cancel the active handoffs of steps being cancelled with their run."""
+    waiting = [s for s in steps if s.state == StepState.WAITING and s.pk]
+    if not waiting:
+        return
+    by_step = {s.pk: s for s in waiting}
+    for handoff in Handoff.objects.filter(
+        step__in=waiting, state__in=HANDOFF_ACTIVE
+    ).select_for_update(no_key=True):
+        handoff.run = advance.run
+        handoff.step = by_step[handoff.step_id]
+        transition(
+            advance.log,
+            handoff,
+            "cancel",
+            kind="handoff_cancelled",
+            actor=advance.actor,
+            reason=reason,
+            at=advance.now,
+        )
+
+
+# ------------------------------------------------------------------ people act
+
+
+def _locked(handoff_id: int, *, lock_run: bool) -> tuple[Run, Handoff]:
+    """Lock (run, handoff) in the engine's order; raise Handoff.DoesNotExist."""
+    run_id = Handoff.objects.values_list("run_id", flat=True).get(pk=handoff_id)
+    run = Run.objects.select_related("workflow", "version")
+    if lock_run:
+        run = run.select_for_update(no_key=True, of=("self",))
+    run_row = run.get(pk=run_id)
+    handoff = (
+        Handoff.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("step")
+        .get(pk=handoff_id)
+    )
+    handoff.run = run_row
+    handoff.step.run = run_row
+    return run_row, handoff
+
+
+def _not_allowed(handoff: Handoff, action: str) -> Exception:
+    return _run_error(
+        "transition_not_allowed",
+        f"handoff {handoff.pk} is {handoff.state}; it cannot be {action}",
+    )
+
+
+def handoff_claim(*, handoff_id: int, user: Any) -> Handoff:
+    """Claim an open (or escalated) handoff for the user; one claimer wins."""
+    with transaction.atomic():
+        _, handoff = _locked(handoff_id, lock_run=False)
+        _require_assignee(user, handoff)
+        if handoff.state == HandoffState.CLAIMED:
+            who = "you" if handoff.claimed_by_id == user.pk else "someone else"
+            raise _run_error(
+                "transition_not_allowed",
+                f"handoff {handoff.pk} is already claimed by {who}",
+            )
+        if handoff.state not in HANDOFF_ACTIVE:
+            raise _not_allowed(handoff, "claimed")
+        log = EventLog()
+        _claim(log, handoff, user, timezone.now())
+        log.flush()
+    return handoff
+
+
+def _claim(log: EventLog, handoff: Handoff, user: Any, now: datetime) -> None:
+    transition(
+        log,
+        handoff,
+        "claim",
+        kind="handoff_claimed",
+        actor=actor_for(user, handoff),
+        user=user,
+        at=now,
+        data={"by": user.get_username()},
+    )
+
+
+def handoff_release(*, handoff_id: int, user: Any, note: str = "") -> Handoff:
+    """Give a claimed handoff back to its assignee (the claimer or staff)."""
+    with transaction.atomic():
+        _, handoff = _locked(handoff_id, lock_run=False)
+        if handoff.state != HandoffState.CLAIMED:
+            raise _not_allowed(handoff, "released")
+        if handoff.claimed_by_id != user.pk and not user.is_staff:
+            raise _run_error(
+                "claimed_by_other", f"handoff {handoff.pk} is claimed by someone else"
+            )
+        log = EventLog()
+        transition(
+            log,
+            handoff,
+            "release",
+            kind="handoff_released",
+            actor=actor_for(user, handoff),
+            reason=note[:500],
+        )
+        log.flush()
+    return handoff
+
+
+def handoff_reassign(*, handoff_id: int, user: Any, to: Any, note: str = "") -> Handoff:
+    """Hand an active handoff to another user, group or agent; it is open again."""
+    kind, name = parse_assignee(to)
+    if kind != AssigneeKind.GROUP and not _user_exists(name):
+        raise _run_error("bad_assignee", f"there is no user {name!r}")
+    with transaction.atomic():
+        _, handoff = _locked(handoff_id, lock_run=False)
+        if handoff.state not in HANDOFF_ACTIVE:
+            raise _not_allowed(handoff, "reassigned")
+        mine = handoff.claimed_by_id == user.pk
+        if not (mine or user.is_staff or is_assignee(user, handoff)):
+            raise _run_error(
+                "not_assignee",
+                f"only the assignee, the claimer or staff can reassign handoff "
+                f"{handoff.pk}",
+            )
+        before = {"kind": handoff.assignee_kind, "name": handoff.assignee}
+        log = EventLog()
+        transition(
+            log,
+            handoff,
+            "reassign",
+            kind="handoff_reassigned",
+            actor=actor_for(user, handoff),
+            reason=note[:500] or f"to {kind} {name}",
+            data={"from": before, "to": {"kind": kind, "name": name}},
+            assignee_kind=kind,
+            assignee=name,
+        )
+        log.flush()
+    return handoff
+
+
+def _user_exists(name: str) -> bool:
+    users = get_user_model().objects
+    if users.filter(username=name).exists():
+        return True
+    return name.isdigit() and users.filter(pk=int(name)).exists()
+
+
+def handoff_complete(
+    *, handoff_id: int, user: Any, outcome: Any, note: str = ""
+) -> Handoff:
+    """Complete the handoff with an outcome; its step succeeds and the run moves on.
+
+    An eligible user completing an unclaimed handoff claims it in the same
+    transaction (two events). The run must be running: a paused run is resumed first.
+    """
+    from runs.services import Advance, compiled_graph_for
+
+    note = str(note or "")
+    if len(note) > MAX_NOTE:
+        raise _run_error("bad_note", f"note is longer than {MAX_NOTE} characters")
+    with transaction.atomic():
+        run, handoff = _locked(handoff_id, lock_run=True)
+        if not isinstance(outcome, str) or outcome not in handoff.outcomes:
+            raise _run_error(
+                "bad_outcome",
+                f"outcome must be one of {', '.join(handoff.outcomes)}; "
+                f"got {outcome!r}",
+            )
+        if handoff.state == HandoffState.CLAIMED:
+            if handoff.claimed_by_id != user.pk:
+                raise _run_error(
+                    "claimed_by_other",
+                    f"handoff {handoff.pk} is claimed by someone else",
+                )
+        elif handoff.state in HANDOFF_ACTIVE:
+            _require_assignee(user, handoff)
+        else:
+            raise _not_allowed(handoff, "completed")
+        if run.state != RunState.RUNNING:
+            raise _run_error(
+                "run_not_running",
+                f"run {run.pk} is {run.state}; resume it before completing its handoff",
+            )
+        now = timezone.now()
+        actor = actor_for(user, handoff)
+        log = EventLog()
+        if handoff.state != HandoffState.CLAIMED:
+            _claim(log, handoff, user, now)
+        transition(
+            log,
+            handoff,
+            "complete",
+            kind="handoff_completed",
+            actor=actor,
+            reason=note[:500],
+            user=user,
+            outcome=outcome,
+            note=note,
+            at=now,
+            data={"outcome": outcome, "by": user.get_username()},
+        )
+        advance = Advance(
+            run, compiled_graph_for(run.version_id), log, now=now, actor=actor
+        )
+        _finish_step(advance, handoff, outcome=outcome, note=note, by=user)
+        log.flush()
+    return handoff
+
+
+def _finish_step(
+    advance: Any, handoff: Handoff, *, outcome: str, note: str, by: Any
+) -> None:
+    step = next(
+        (v[-1] for v in advance.steps.values() if v and v[-1].pk == handoff.step_id),
+        None,
+    )
+    if step is None or step.state != StepState.WAITING:
+        return  # superseded by a rerun: the handoff no longer drives the run
+    output = {"outcome": outcome, "note": note, "by": by.get_username()}
+    graph = advance.graph
+    try:
+        if step.node_type == "handoff":
+            taken = graph.route(
+                step.node_id, succeeded=True, context=advance.context(outcome=outcome)
+            )
+        else:
+            taken = graph.route(step.node_id, succeeded=True, context={})
+    except ExpressionError as exc:
+        error = {
+            "type": "ExpressionError",
+            "message": str(exc),
+            "node_id": step.node_id,
+        }
+        transition(
+            advance.log,
+            step,
+            "fail",
+            actor=advance.actor,
+            error=error,
+            taken_edges=[],
+            at=advance.now,
+            reason=str(exc),
+        )
+        advance.fail_run(error)
+        return
+    transition(
+        advance.log,
+        step,
+        "succeed",
+        actor=advance.actor,
+        output=output,
+        taken_edges=taken,
+        at=advance.now,
+        reason=f"handoff outcome {outcome}",
+        data={"taken_edges": taken, "outcome": outcome},
+    )
+    advance.took(taken)
+    if not taken and step.node_type == "handoff":
+        advance.fail_run(
+            {
+                "type": "NoRoute",
+                "message": f"no edge out of {step.node_id!r} for outcome {outcome!r}",
+                "node_id": step.node_id,
+            }
+        )
+        return
+    advance.follow(step)
+
+
+# ------------------------------------------------------------------ SLA
+
+
+def escalation_target(handoff: Handoff) -> tuple[str, str]:
+    """Return (kind, name) the handoff escalates to."""
+    if handoff.escalate_kind and handoff.escalate_to:
+        return handoff.escalate_kind, handoff.escalate_to
+    group = getattr(settings, "SWITCHYARD_ESCALATION_GROUP", DEFAULT_ESCALATION_GROUP)
+    return AssigneeKind.GROUP, group
+
+
+def handoffs_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Expire handoffs past their SLA and escalate them; return how many."""
+    now = now or timezone.now()
+    due = list(
+        Handoff.objects.filter(
+            state__in=[HandoffState.OPEN, HandoffState.CLAIMED], due_at__lte=now
+        )
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for handoff_id in due:
+        try:
+            done += _expire(handoff_id, now)
+        except ConcurrentTransition:
+            continue
+    return done
+
+
+def _expire(handoff_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        _, handoff = _locked(handoff_id, lock_run=False)
+        if handoff.state not in (HandoffState.OPEN, HandoffState.CLAIMED):
+            return False
+        if handoff.due_at is None or handoff.due_at > now:
+            return False
+        log = EventLog()
+        late_s = (now - handoff.due_at).total_seconds()
+        transition(
+            log,
+            handoff,
+            "expire",
+            kind="handoff_expired",
+            actor="system:sla",
+            reason=f"SLA of {handoff.sla_s:g} s passed",
+            data={"due_at": handoff.due_at.isoformat(), "late_s": late_s},
+        )
+        kind, name = escalation_target(handoff)
+        before = {"kind": handoff.assignee_kind, "name": handoff.assignee}
+        if kind == AssigneeKind.GROUP:
+            Group.objects.get_or_create(name=name)
+        transition(
+            log,
+            handoff,
+            "escalate",
+            kind="handoff_escalated",
+            actor="system:sla",
+            reason=f"escalated to {kind} {name}",
+            data={"from": before, "to": {"kind": kind, "name": name}},
+            assignee_kind=kind,
+            assignee=name,
+            at=now,
+        )
+        log.flush()
+    return True
+
+
+# ------------------------------------------------------------------ review
+
+
+def handoff_review(
+    *, handoff_id: int, verdict: str, comment: str, user: Any
+) -> Handoff:
+    """Record a staff verdict (correct / incorrect) on a completed handoff."""
+    if verdict not in (HandoffVerdict.CORRECT, HandoffVerdict.INCORRECT):
+        raise _run_error("bad_verdict", "verdict must be 'correct' or 'incorrect'")
+    if not (user.is_staff and user.has_perm("runs.review_handoff")):
+        raise _run_error("not_allowed", "only staff with review permission review")
+    with transaction.atomic():
+        _, handoff = _locked(handoff_id, lock_run=False)
+        if handoff.state != HandoffState.COMPLETED:
+            raise _run_error(
+                "transition_not_allowed",
+                f"handoff {handoff.pk} is {handoff.state}; only completed handoffs "
+                "are reviewed",
+            )
+        before = handoff.verdict
+        handoff.review(verdict=verdict, comment=comment, user=user, at=timezone.now())
+        handoff.save()
+        log = EventLog()
+        log.add(
+            "handoff_reviewed",
+            run=handoff.run,
+            step=handoff.step,
+            handoff=handoff,
+            from_state=before,
+            to_state=handoff.verdict,
+            actor=f"user:{user.get_username()}",
+            reason=comment[:500],
+            data={"verdict": verdict},
+        )
+        log.flush()
+    return handoff
