@@ -58,8 +58,12 @@ def run_counts() -> list[dict]:
 
 def run_get(*, run_id: int) -> Run:
     """Return a run with its steps and attempts, or raise Http404."""
-    steps = StepRun.objects.order_by("id").prefetch_related(
-        Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
+    steps = (
+        StepRun.objects.order_by("id")
+        .select_related("handoff")
+        .prefetch_related(
+            Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
+        )
     )
     return get_object_or_404(
         Run.objects.select_related("workflow", "version").prefetch_related(

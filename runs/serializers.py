@@ -98,6 +98,21 @@ class AttemptOutput(serializers.ModelSerializer):
 
 class StepOutput(serializers.ModelSerializer):
     attempts = AttemptOutput(many=True, read_only=True)
+    handoff = serializers.SerializerMethodField()
+
+    def get_handoff(self, obj: StepRun) -> dict[str, Any] | None:
+        """The handoff this step waits (or waited) on, in brief; the inbox has more."""
+        try:
+            handoff = obj.handoff
+        except StepRun.handoff.RelatedObjectDoesNotExist:
+            return None
+        return {
+            "id": handoff.pk,
+            "state": handoff.state,
+            "to": {"kind": handoff.assignee_kind, "name": handoff.assignee},
+            "outcome": handoff.outcome,
+            "due_at": handoff.due_at.isoformat() if handoff.due_at else None,
+        }
 
     class Meta:
         model = StepRun
@@ -116,6 +131,7 @@ class StepOutput(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "attempts",
+            "handoff",
         ]
 
 

@@ -178,6 +178,16 @@ export interface StepDetail {
   started_at: string | null;
   finished_at: string | null;
   attempts: AttemptDetail[];
+  /** The handoff this step waits (or waited) on, in brief. */
+  handoff?: StepHandoff | null;
+}
+
+export interface StepHandoff {
+  id: number;
+  state: string;
+  to: { kind: string; name: string };
+  outcome: string;
+  due_at: string | null;
 }
 
 /** One retry-from-failure of a run, oldest first (Run.reruns). */

@@ -574,7 +574,7 @@ describe('details', () => {
     expect(schema.map((i) => [i.node_id, i.message])).toEqual([
       ['work', "nodes[1]: field 'status' is not allowed on a task node"],
       ['work', 'nodes[1].retry.max_attempts: must be an integer from 1 to 100'],
-      ['ask', 'nodes[4].to: must be {"group": name} or {"user": name}'],
+      ['ask', 'nodes[4].to: must be {"group": name}, {"user": name} or {"agent": name}'],
       ['ask', 'nodes[4].outcomes: must be a list of 1 to 50 different, non-empty names'],
     ]);
   });

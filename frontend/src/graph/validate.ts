@@ -57,7 +57,7 @@ type Json = Record<string, unknown>;
 /** `{"group"|"user"|"agent": name}`: who a handoff goes to (a user may be an id). */
 function isAssignee(value: unknown): boolean {
   if (!isObject(value) || Object.keys(value).length !== 1) return false;
-  const [[kind, name]] = Object.entries(value);
+  const [kind, name] = Object.entries(value)[0] ?? ['', undefined];
   if (kind === 'user' && isInteger(name)) return true;
   return (
     ['group', 'user', 'agent'].includes(kind) && typeof name === 'string' && name.length >= 1 && name.length <= 150

@@ -67,6 +67,14 @@ export function StepsPanel({ steps, graph, selected, now }: StepsPanelProps) {
                       wakes {new Date(step.wake_at).toLocaleTimeString()}
                     </div>
                   ) : null}
+                  {step.handoff ? (
+                    <div className="muted small" data-testid={`step-handoff-${step.id}`}>
+                      {step.handoff.outcome
+                        ? `outcome ${step.handoff.outcome}`
+                        : `handoff ${step.handoff.state} · ${step.handoff.to.kind} ${step.handoff.to.name}`}{' '}
+                      · <a href="/handoffs/">inbox</a>
+                    </div>
+                  ) : null}
                 </td>
                 <td title={formatDateTime(step.started_at ?? step.created_at)}>
                   {step.started_at ? new Date(step.started_at).toLocaleTimeString() : <span className="muted">—</span>}
