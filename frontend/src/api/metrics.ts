@@ -2,6 +2,13 @@
 
 import { api } from './client';
 
+/** p50 / p95 / max of a duration in seconds; null when there is no data. */
+export interface Spread {
+  p50: number | null;
+  p95: number | null;
+  max: number | null;
+}
+
 export interface QueueDelay {
   count: number;
   p50: number | null;
@@ -24,7 +31,16 @@ export interface Scorecard {
   retry_burden: number | null;
   retries_per_run: number | null;
   queue_delay: QueueDelay;
-  handoff_accuracy: { value: number | null; reviewed: number; correct: number };
+  handoff_accuracy: {
+    value: number | null;
+    reviewed: number;
+    correct: number;
+    /** Handoffs completed in the window, and how long they waited to be claimed and worked (s). */
+    completed?: number;
+    wait_to_claim?: Spread;
+    claim_to_complete?: Spread;
+    open_now?: number;
+  };
   branch_coverage?: BranchCoverage;
 }
 
@@ -39,7 +55,7 @@ export interface TrendPoint {
 
 export type Verdict = 'better' | 'worse' | 'same' | 'no data';
 
-export type ComparedMetric = 'success_rate' | 'retry_burden' | 'queue_delay_p95' | 'branch_coverage';
+export type ComparedMetric = 'success_rate' | 'retry_burden' | 'queue_delay_p95' | 'handoff_accuracy' | 'branch_coverage';
 
 export interface Difference {
   delta: number | null;

@@ -278,7 +278,8 @@ function ScorecardBody({ data, comparing, title }: { data: Loaded; comparing: bo
         />
         <MetricCard
           title="Handoff accuracy"
-          help="Handoffs reviewed correct ÷ handoffs reviewed"
+          help="Handoffs reviewed correct ÷ handoffs reviewed (staff review in the admin)"
+          metric="handoff_accuracy"
           comparison={comparison}
           labelA={labelA}
           labelB={labelB}
@@ -334,7 +335,11 @@ function delayNote(card: Scorecard): string {
 
 function handoffNote(card: Scorecard): string {
   const h = card.handoff_accuracy;
-  return h.reviewed ? `${h.correct} of ${h.reviewed} reviewed correct` : 'no handoff reviewed';
+  const reviewed = h.reviewed ? `${h.correct} of ${h.reviewed} reviewed correct` : 'no handoff reviewed';
+  if (!h.completed) return reviewed;
+  const wait = h.wait_to_claim?.p50;
+  const work = h.claim_to_complete?.p50;
+  return `${reviewed} · ${h.completed} completed · median wait ${formatSeconds(wait)}, work ${formatSeconds(work)}`;
 }
 
 function volumeNote(card: Scorecard): string {
