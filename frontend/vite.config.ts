@@ -20,6 +20,7 @@ export default defineConfig({
       input: {
         board: fileURLToPath(new URL('src/board/main.tsx', import.meta.url)),
         editor: fileURLToPath(new URL('src/editor/main.tsx', import.meta.url)),
+        inbox: fileURLToPath(new URL('src/inbox/main.tsx', import.meta.url)),
         run: fileURLToPath(new URL('src/run/main.tsx', import.meta.url)),
         workflows: fileURLToPath(new URL('src/workflows/main.tsx', import.meta.url)),
       },

@@ -61,8 +61,17 @@ def is_assignee(user: Any, handoff: Handoff) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if handoff.assignee_kind == AssigneeKind.GROUP:
-        return user.groups.filter(name=handoff.assignee).exists()
+        return handoff.assignee in group_names(user)
     return handoff.assignee in (user.get_username(), str(user.pk))
+
+
+def group_names(user: Any) -> frozenset[str]:
+    """Return the user's group names, read once per user object (one request)."""
+    names = getattr(user, "_switchyard_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        user._switchyard_group_names = names
+    return names
 
 
 def allowed_actions(user: Any, handoff: Handoff) -> dict[str, bool]:

@@ -19,6 +19,34 @@ from tests.support import free_port, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _flush_with_retry() -> None:
+    """Let the flush after a transactional test retry when it loses a deadlock.
+
+    The flush TRUNCATEs every table at once while the test's worker and web server
+    may still be in a transaction (the sweeper runs every few seconds); PostgreSQL
+    then picks the TRUNCATE as the deadlock victim. Trying again is what a person
+    would do.
+    """
+    from django.core.management.base import CommandError
+    from django.test.testcases import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self: Any) -> None:
+        for attempt in range(5):
+            try:
+                original(self)
+                return
+            except CommandError:
+                if attempt == 4:
+                    raise
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+
+
+_flush_with_retry()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Cached metrics of one test must not leak into the next."""

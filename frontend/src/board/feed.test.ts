@@ -1,7 +1,7 @@
 /** Tests for the retry and handoff feeds. */
 
 import { describe, expect, it } from 'vitest';
-import { feedEvent, feedItem, feedKind, initialFeed, MAX_FEED_ITEMS } from './feed';
+import { actorName, feedEvent, feedItem, feedKind, initialFeed, MAX_FEED_ITEMS } from './feed';
 import { event } from './testEvents';
 
 describe('feedKind', () => {
@@ -34,6 +34,72 @@ describe('feedItem', () => {
     expect(feedItem(event(5, 3, 'step_retry_wait', 'retry_wait', { data: { next_attempt: 3 } })).title).toBe('Retry 3 waiting');
     expect(feedItem(event(5, 3, 'retry_deferred', 'scheduled', { data: { number: 2 } })).title).toBe('Retry 2 deferred');
     expect(feedItem(event(5, 3, 'handoff_completed', 'completed')).title).toBe('Handoff completed');
+    expect(feedItem(event(5, 3, 'handoff_completed', 'completed', { data: { outcome: 'approve' } })).title).toBe('Handoff completed: approve');
+  });
+});
+
+describe('handoff events', () => {
+  const handoffEvent = (kind: string, extra: Parameters<typeof event>[4] = {}) =>
+    feedItem(event(7, 3, kind, null, { node_id: 'review', actor: 'user:alice', ...extra }));
+
+  it('says whom an opened handoff is for, its outcomes and due time', () => {
+    const item = handoffEvent('handoff_opened', {
+      actor: 'system',
+      reason: 'for group reviewers',
+      data: { to: { kind: 'group', name: 'reviewers' }, outcomes: ['approve', 'reject'], due_at: null },
+    });
+    expect(item).toMatchObject({ title: 'Handoff opened for group reviewers', detail: 'approve / reject', tone: 'waiting', nodeId: 'review' });
+    const due = handoffEvent('handoff_opened', { data: { to: { kind: 'user', name: 'bob' }, outcomes: ['ok'], due_at: '2025-01-01T12:00:00Z' } });
+    expect(due.detail).toMatch(/^ok · due /);
+  });
+
+  it('names who claimed, released and completed it, with the outcome and note', () => {
+    expect(handoffEvent('handoff_claimed', { data: { by: 'alice' } }).title).toBe('Handoff claimed by alice');
+    expect(handoffEvent('handoff_released', { reason: 'not mine' })).toMatchObject({ title: 'Handoff released by alice', detail: 'not mine', tone: 'waiting' });
+    expect(handoffEvent('handoff_completed', { reason: 'looks fine', data: { outcome: 'approve', by: 'alice' } })).toMatchObject({
+      title: 'Handoff completed: approve',
+      detail: 'by alice — looks fine',
+    });
+    expect(handoffEvent('handoff_completed', { actor: 'agent:triage', data: { outcome: 'reject' } }).detail).toBe('by agent triage');
+  });
+
+  it('says where a reassigned or escalated handoff went and came from', () => {
+    const moved = { from: { kind: 'group', name: 'reviewers' }, to: { kind: 'user', name: 'bob' } };
+    expect(handoffEvent('handoff_reassigned', { reason: 'to user bob', data: moved })).toMatchObject({
+      title: 'Handoff reassigned to user bob',
+      detail: 'from group reviewers — by alice',
+    });
+    expect(handoffEvent('handoff_reassigned', { reason: 'bob knows this customer', data: moved }).detail).toBe(
+      'from group reviewers — by alice — bob knows this customer',
+    );
+    const escalated = handoffEvent('handoff_escalated', {
+      actor: 'system:sla',
+      data: { from: { kind: 'group', name: 'reviewers' }, to: { kind: 'group', name: 'escalations' } },
+    });
+    expect(escalated).toMatchObject({ title: 'Handoff escalated to group escalations', detail: 'from group reviewers', tone: 'deferred' });
+  });
+
+  it('flags an expired handoff, and reports cancellation and review', () => {
+    expect(handoffEvent('handoff_expired', { actor: 'system:sla', reason: 'SLA of 60 s passed', data: { late_s: 125 } })).toMatchObject({
+      title: 'Handoff overdue',
+      detail: 'SLA of 60 s passed — 2 min late',
+      tone: 'failed',
+    });
+    expect(handoffEvent('handoff_cancelled', { reason: 'run cancelled' })).toMatchObject({ title: 'Handoff cancelled', detail: 'run cancelled' });
+    expect(handoffEvent('handoff_reviewed', { data: { verdict: 'incorrect' }, reason: 'wrong call' })).toMatchObject({
+      title: 'Handoff reviewed: incorrect',
+      detail: 'by alice — wrong call',
+      tone: 'failed',
+    });
+    expect(handoffEvent('handoff_something_new').title).toBe('Handoff something new');
+  });
+
+  it('reads actors for people', () => {
+    expect(actorName('user:alice')).toBe('alice');
+    expect(actorName('agent:triage')).toBe('agent triage');
+    expect(actorName('system:sla')).toBe('the SLA timer');
+    expect(actorName('system')).toBe('system');
+    expect(actorName(null)).toBe('');
   });
 });
 
