@@ -57,6 +57,7 @@ bench: install services
 	$(BIN)/python bench/saturation.py
 	$(BIN)/python bench/amplification.py
 	$(BIN)/python bench/editor.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var
