@@ -580,6 +580,9 @@ def handoff_review(
     """Record a staff verdict (correct / incorrect) on a completed handoff."""
     if verdict not in (HandoffVerdict.CORRECT, HandoffVerdict.INCORRECT):
         raise _run_error("bad_verdict", "verdict must be 'correct' or 'incorrect'")
+    comment = str(comment or "")
+    if len(comment) > MAX_NOTE:
+        raise _run_error("bad_note", f"comment is longer than {MAX_NOTE} characters")
     if not (user.is_staff and user.has_perm("runs.review_handoff")):
         raise _run_error("not_allowed", "only staff with review permission review")
     with transaction.atomic():
