@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from designer import account_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
@@ -63,6 +64,8 @@ api_v1 = [
         handoff_apis.HandoffReassignApi.as_view(),
     ),
     path("actions/", designer_apis.ActionListApi.as_view()),
+    path("tokens/", account_apis.TokenApi.as_view()),
+    path("me/", account_apis.MeApi.as_view()),
     path("metrics/", runs_apis.MetricsApi.as_view()),
 ]
 

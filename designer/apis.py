@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import IntegrityError
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import error_response
-from designer import selectors, services
+from designer import access, selectors, services
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph import diff_graphs
@@ -18,6 +19,7 @@ from engine.graph import diff_graphs
 
 class WorkflowOutput(serializers.ModelSerializer):
     live_version = serializers.SerializerMethodField()
+    owner_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
     last_run = serializers.SerializerMethodField()
 
     class Meta:
@@ -27,6 +29,7 @@ class WorkflowOutput(serializers.ModelSerializer):
             "name",
             "description",
             "live_version",
+            "owner_group",
             "last_run",
             "created_at",
             "updated_at",
@@ -51,7 +54,10 @@ class WorkflowOutput(serializers.ModelSerializer):
 class WorkflowInput(serializers.Serializer):
     slug = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000
+    )
+    owner_group = serializers.CharField(required=False, max_length=150)
 
 
 class WorkflowPatchInput(serializers.Serializer):
@@ -104,9 +110,11 @@ class RollbackInput(serializers.Serializer):
 
 
 class WorkflowListCreateApi(APIView):
+    perms = {"POST": access.EDIT}
+
     def get(self, request: Request) -> Response:
         qs = selectors.workflow_list(
-            search=request.query_params.get("search", "")[:100]
+            search=request.query_params.get("search", "")[:100], user=request.user
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -115,10 +123,38 @@ class WorkflowListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = WorkflowInput(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        owner = fields.pop("owner_group", None)
+        if owner is not None:
+            group = Group.objects.filter(name=owner).first()
+            if group is None:
+                return error_response(
+                    status.HTTP_400_BAD_REQUEST,
+                    [
+                        {
+                            "code": "unknown_group",
+                            "message": f"there is no group {owner!r}",
+                            "field": "owner_group",
+                        }
+                    ],
+                )
+            if not access.sees_all(request.user) and group.pk not in access.team_ids(
+                request.user
+            ):
+                return error_response(
+                    status.HTTP_403_FORBIDDEN,
+                    [
+                        {
+                            "code": "not_member",
+                            "message": f"you are not in {owner!r}; a team owns its "
+                            "own workflows",
+                            "field": "owner_group",
+                        }
+                    ],
+                )
+            fields["owner_group"] = group
         try:
-            workflow = services.workflow_create(
-                **data.validated_data, created_by=request.user
-            )
+            workflow = services.workflow_create(**fields, created_by=request.user)
         except IntegrityError:
             return error_response(
                 status.HTTP_409_CONFLICT,
@@ -134,11 +170,15 @@ class WorkflowListCreateApi(APIView):
 
 
 class WorkflowDetailApi(APIView):
+    perms = {"PATCH": access.EDIT}
+
     def get(self, request: Request, slug: str) -> Response:
-        return Response(WorkflowOutput(selectors.workflow_get(slug=slug)).data)
+        return Response(
+            WorkflowOutput(selectors.workflow_get(slug=slug, user=request.user)).data
+        )
 
     def patch(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = WorkflowPatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         for field, value in data.validated_data.items():
@@ -148,8 +188,10 @@ class WorkflowDetailApi(APIView):
 
 
 class VersionListCreateApi(APIView):
+    perms = {"POST": access.EDIT}
+
     def get(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         versions = selectors.version_list(workflow=workflow)
         for version in versions:
             version.workflow = workflow
@@ -158,7 +200,7 @@ class VersionListCreateApi(APIView):
         return paginator.get_paginated_response(VersionOutput(page, many=True).data)
 
     def post(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = VersionInput(data=request.data)
         data.is_valid(raise_exception=True)
         version, result = services.version_create(
@@ -173,13 +215,15 @@ class VersionListCreateApi(APIView):
 
 
 class VersionDetailApi(APIView):
+    perms = {"PUT": access.EDIT}
+
     def get(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         return Response(VersionDetailOutput(version).data)
 
     def put(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         data = VersionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -200,16 +244,20 @@ class VersionDetailApi(APIView):
 
 
 class VersionPublishApi(APIView):
+    perms = {"POST": access.EDIT}
+
     def post(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         version = services.version_publish(version=version, actor=request.user)
         return Response(VersionDetailOutput(version).data)
 
 
 class WorkflowRollbackApi(APIView):
+    perms = {"POST": access.EDIT}
+
     def post(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = RollbackInput(data=request.data)
         data.is_valid(raise_exception=True)
         workflow = services.workflow_rollback(
@@ -223,7 +271,7 @@ class WorkflowRollbackApi(APIView):
 
 class VersionDiffApi(APIView):
     def get(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         against = request.query_params.get("against", "")
         if not against.isdigit():
@@ -243,14 +291,16 @@ class VersionDiffApi(APIView):
 
 class VersionCoverageApi(APIView):
     def get(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         return Response(selectors.version_coverage(version=version))
 
 
 class WorkflowValidateApi(APIView):
+    perms = {"POST": access.VIEW}
+
     def post(self, request: Request, slug: str) -> Response:
-        selectors.workflow_get(slug=slug)
+        selectors.workflow_get(slug=slug, user=request.user)
         data = GraphInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.graph_validate(graph=data.validated_data["graph"])

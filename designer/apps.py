@@ -8,3 +8,10 @@ class DesignerConfig(AppConfig):
 
     name = "designer"
     verbose_name = "Workflow designer"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from designer.access import ensure_roles
+
+        post_migrate.connect(ensure_roles, dispatch_uid="switchyard-roles")

@@ -36,6 +36,10 @@ class Workflow(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("edit_workflow", "Can change drafts, publish and roll back workflows"),
+            ("manage_workflow", "Can see and manage the workflows of every team"),
+        ]
 
     def __str__(self) -> str:
         return self.slug

@@ -3,17 +3,18 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from designer.access import visible_q
 from designer.models import Workflow, WorkflowVersion
 from runs.models import Run
 
 
-def workflow_list(*, search: str = "") -> QuerySet[Workflow]:
-    """Return workflows with their live version and last run, by name."""
+def workflow_list(*, search: str = "", user: Any = None) -> QuerySet[Workflow]:
+    """Return workflows (those `user` sees) with their live version and last run."""
     last_run = Run.objects.filter(workflow=OuterRef("pk")).order_by("-id")
-    qs = Workflow.objects.select_related("live_version").annotate(
+    qs = Workflow.objects.select_related("live_version", "owner_group").annotate(
         last_run_id=Subquery(last_run.values("id")[:1]),
         last_run_state=Subquery(last_run.values("state")[:1]),
         last_run_created_at=Subquery(last_run.values("created_at")[:1]),
@@ -21,13 +22,18 @@ def workflow_list(*, search: str = "") -> QuerySet[Workflow]:
         last_run_version=Subquery(last_run.values("version__number")[:1]),
     )
     if search:
-        qs = qs.filter(name__icontains=search) | qs.filter(slug__icontains=search)
+        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    if user is not None:
+        qs = qs.filter(visible_q(user))
     return qs.order_by("name")
 
 
-def workflow_get(*, slug: str) -> Workflow:
-    """Return one workflow or raise Http404."""
-    return get_object_or_404(Workflow.objects.select_related("live_version"), slug=slug)
+def workflow_get(*, slug: str, user: Any = None) -> Workflow:
+    """Return one workflow (if `user` sees it) or raise Http404."""
+    qs = Workflow.objects.select_related("live_version", "owner_group")
+    if user is not None:
+        qs = qs.filter(visible_q(user))
+    return get_object_or_404(qs, slug=slug)
 
 
 def version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:

@@ -48,11 +48,20 @@ def _validated(graph: Any) -> ValidationResult:
 
 
 def workflow_create(
-    *, slug: str, name: str, description: str = "", created_by: Any = None
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    created_by: Any = None,
+    owner_group: Any = None,
 ) -> Workflow:
-    """Create an empty workflow."""
+    """Create an empty workflow, owned by a team (group) or by nobody (everyone)."""
     return Workflow.objects.create(
-        slug=slug, name=name, description=description, created_by=created_by
+        slug=slug,
+        name=name,
+        description=description,
+        created_by=created_by,
+        owner_group=owner_group,
     )
 
 

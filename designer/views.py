@@ -19,5 +19,5 @@ def workflow_list_page(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def workflow_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Render the graph editor of one workflow (404 if it does not exist)."""
-    workflow = selectors.workflow_get(slug=slug)
+    workflow = selectors.workflow_get(slug=slug, user=request.user)
     return render(request, "editor.html", {"workflow": workflow})

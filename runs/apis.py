@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from designer import access
 from designer import selectors as designer_selectors
 from runs import metrics, selectors, services
 from runs.events import actor_of
@@ -35,8 +36,10 @@ class RunStartInput(serializers.Serializer):
 
 
 class WorkflowRunsApi(APIView):
+    perms = {"POST": access.OPERATE}
+
     def get(self, request: Request, slug: str) -> Response:
-        workflow = designer_selectors.workflow_get(slug=slug)
+        workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
         qs = selectors.run_list(
             workflow=workflow.slug, state=request.query_params.get("state", "")
         )
@@ -45,7 +48,7 @@ class WorkflowRunsApi(APIView):
         return paginator.get_paginated_response(RunSummaryOutput(page, many=True).data)
 
     def post(self, request: Request, slug: str) -> Response:
-        workflow = designer_selectors.workflow_get(slug=slug)
+        workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
         data = RunStartInput(data=request.data)
         data.is_valid(raise_exception=True)
         version = None
@@ -73,6 +76,7 @@ class RunListApi(APIView):
         version = request.query_params.get("version", "")
         last_event = selectors.last_event_id()
         qs = selectors.run_list(
+            user=request.user,
             workflow=request.query_params.get("workflow", ""),
             state=request.query_params.get("state", ""),
             version=int(version) if version.isdigit() else None,
@@ -92,7 +96,7 @@ class RunCountsApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "results": selectors.run_counts(),
+                "results": selectors.run_counts(user=request.user),
                 "last_event_id": selectors.last_event_id(),
             }
         )
@@ -100,12 +104,14 @@ class RunCountsApi(APIView):
 
 class RunDetailApi(APIView):
     def get(self, request: Request, run_id: int) -> Response:
-        return Response(RunDetailOutput(selectors.run_get(run_id=run_id)).data)
+        return Response(
+            RunDetailOutput(selectors.run_get(run_id=run_id, user=request.user)).data
+        )
 
 
 class RunEventsApi(APIView):
     def get(self, request: Request, run_id: int) -> Response:
-        selectors.run_get(run_id=run_id)
+        selectors.run_get(run_id=run_id, user=request.user)
         after = request.query_params.get("after", "0")
         limit = request.query_params.get("limit", "500")
         events = selectors.event_list(
@@ -123,6 +129,8 @@ class RunControlInput(serializers.Serializer):
 class _RunControlApi(APIView):
     """POST a control with an optional reason; answer with the run as it is now."""
 
+    perms = {"POST": access.OPERATE}
+
     def control(self, *, run: Run, actor: str, reason: str) -> Run:
         raise NotImplementedError
 
@@ -130,7 +138,7 @@ class _RunControlApi(APIView):
         data = RunControlInput(data=request.data)
         data.is_valid(raise_exception=True)
         run = self.control(
-            run=selectors.run_get(run_id=run_id),
+            run=selectors.run_get(run_id=run_id, user=request.user),
             actor=actor_of(request.user),
             reason=data.validated_data["reason"],
         )
@@ -184,11 +192,13 @@ class RunRetryInput(serializers.Serializer):
 
 
 class RunRetryApi(APIView):
+    perms = {"POST": access.OPERATE}
+
     def post(self, request: Request, run_id: int) -> Response:
         data = RunRetryInput(data=request.data)
         data.is_valid(raise_exception=True)
         run = services.run_retry(
-            run=selectors.run_get(run_id=run_id),
+            run=selectors.run_get(run_id=run_id, user=request.user),
             actor=actor_of(request.user),
             version=data.validated_data["version"],
             from_node=data.validated_data.get("from_node"),
@@ -238,9 +248,15 @@ class MetricsApi(APIView):
         data.is_valid(raise_exception=True)
         query = data.validated_data
         window = metrics.Window(since=query["since"], until=query["until"])
-        workflow = version = None
+        workflow: Any = None
+        version = None
+        if "workflow" not in query:
+            # Every workflow the user may see (None: all of them).
+            workflow = access.visible_workflow_ids(request.user)
         if "workflow" in query:
-            workflow = designer_selectors.workflow_get(slug=query["workflow"])
+            workflow = designer_selectors.workflow_get(
+                slug=query["workflow"], user=request.user
+            )
         if "version" in query:
             version = designer_selectors.version_get(
                 workflow=workflow, number=query["version"]
@@ -250,7 +266,7 @@ class MetricsApi(APIView):
                 "since": window.since.isoformat(),
                 "until": window.until.isoformat(),
             },
-            "workflow": workflow.slug if workflow else None,
+            "workflow": query.get("workflow"),
             "version": version.number if version else None,
             "scorecard": metrics.scorecard(
                 window=window, workflow=workflow, version=version
@@ -275,6 +291,8 @@ class MetricsApi(APIView):
 
 class PrometheusApi(APIView):
     """Prometheus text format; scrape with `Authorization: Token <key>`."""
+
+    perms = {"GET": access.MANAGE}
 
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from designer import access
 from runs import handoffs, selectors
 from runs.models import HANDOFF_ACTIVE, AssigneeKind, Event, Handoff, HandoffState
 from runs.serializers import event_dict
@@ -68,10 +69,14 @@ def handoff_dict(handoff: Handoff, user: Any) -> dict[str, Any]:
     }
 
 
-def _base() -> QuerySet[Handoff]:
-    return Handoff.objects.select_related(
-        "run", "workflow", "version", "claimed_by", "completed_by"
-    ).defer("run__input", "run__output", "version__graph")
+def _base(user: Any) -> QuerySet[Handoff]:
+    return (
+        Handoff.objects.select_related(
+            "run", "workflow", "version", "claimed_by", "completed_by"
+        )
+        .defer("run__input", "run__output", "version__graph")
+        .filter(access.visible_q(user, "workflow__"))
+    )
 
 
 def handoff_list(
@@ -79,7 +84,7 @@ def handoff_list(
 ) -> QuerySet[Handoff]:
     """Return handoffs: overdue first, then by due time, then newest."""
     now = timezone.now()
-    qs = _base()
+    qs = _base(user)
     if status:
         qs = qs.filter(state__in=STATUSES.get(status, [status]))
     if workflow:
@@ -124,13 +129,13 @@ class HandoffListApi(APIView):
         return response
 
 
-def _get(handoff_id: int) -> Handoff:
-    return get_object_or_404(_base(), pk=handoff_id)
+def _get(handoff_id: int, user: Any) -> Handoff:
+    return get_object_or_404(_base(user), pk=handoff_id)
 
 
 class HandoffDetailApi(APIView):
     def get(self, request: Request, handoff_id: int) -> Response:
-        handoff = _get(handoff_id)
+        handoff = _get(handoff_id, request.user)
         events = Event.objects.filter(
             run_id=handoff.run_id, handoff_id=handoff.pk
         ).select_related("workflow", "version")
@@ -156,17 +161,19 @@ class ReassignInput(NoteInput):
 class _HandoffActionApi(APIView):
     """POST an action on a handoff; answer with the handoff as it is now."""
 
+    perms = {"POST": access.WORK_HANDOFFS}
+
     input_class: type[serializers.Serializer] = NoteInput
 
     def act(self, *, handoff_id: int, user: Any, data: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def post(self, request: Request, handoff_id: int) -> Response:
-        _get(handoff_id)  # 404 before anything else
+        _get(handoff_id, request.user)  # 404 before anything else
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
         self.act(handoff_id=handoff_id, user=request.user, data=data.validated_data)
-        return Response(handoff_dict(_get(handoff_id), request.user))
+        return Response(handoff_dict(_get(handoff_id, request.user), request.user))
 
 
 class HandoffClaimApi(_HandoffActionApi):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from designer import access
 from engine.expressions import ExpressionError
 from runs.events import EventLog, transition
 from runs.models import (
@@ -79,7 +80,7 @@ def allowed_actions(user: Any, handoff: Handoff) -> dict[str, bool]:
     state = handoff.state
     mine = handoff.claimed_by_id is not None and handoff.claimed_by_id == user.pk
     eligible = is_assignee(user, handoff)
-    staff = bool(user.is_staff)
+    staff = bool(user.is_staff or access.sees_all(user))
     waiting = handoff.run.state == RunState.RUNNING
     unclaimed = state in (
         HandoffState.OPEN,
@@ -93,6 +94,11 @@ def allowed_actions(user: Any, handoff: Handoff) -> dict[str, bool]:
         and ((state == HandoffState.CLAIMED and mine) or (unclaimed and eligible)),
         "reassign": state in HANDOFF_ACTIVE and (mine or eligible or staff),
     }
+
+
+def _supervises(user: Any) -> bool:
+    """Staff and admins (who see every workflow) may release and reassign any."""
+    return bool(user.is_staff or access.sees_all(user))
 
 
 def _require_assignee(user: Any, handoff: Handoff) -> None:
@@ -324,7 +330,7 @@ def handoff_release(*, handoff_id: int, user: Any, note: str = "") -> Handoff:
         _, handoff = _locked(handoff_id, lock_run=False)
         if handoff.state != HandoffState.CLAIMED:
             raise _not_allowed(handoff, "released")
-        if handoff.claimed_by_id != user.pk and not user.is_staff:
+        if handoff.claimed_by_id != user.pk and not _supervises(user):
             raise _run_error(
                 "claimed_by_other", f"handoff {handoff.pk} is claimed by someone else"
             )
@@ -351,7 +357,7 @@ def handoff_reassign(*, handoff_id: int, user: Any, to: Any, note: str = "") -> 
         if handoff.state not in HANDOFF_ACTIVE:
             raise _not_allowed(handoff, "reassigned")
         mine = handoff.claimed_by_id == user.pk
-        if not (mine or user.is_staff or is_assignee(user, handoff)):
+        if not (mine or _supervises(user) or is_assignee(user, handoff)):
             raise _run_error(
                 "not_assignee",
                 f"only the assignee, the claimer or staff can reassign handoff "

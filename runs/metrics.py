@@ -19,6 +19,7 @@ columns keep a week's window from scanning a year of rows. SQLite (the embedded
 default) gets the same numbers from ORDER BY ... OFFSET.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -65,6 +66,25 @@ class Window:
     until: datetime
 
 
+# One workflow, the workflows with these ids (what a user may see), or all (None).
+WorkflowScope = Workflow | list[int] | None
+
+
+def _in_scope(qs: QuerySet, workflow: WorkflowScope, field: str) -> QuerySet:
+    if isinstance(workflow, list):
+        return qs.filter(**{f"{field}_id__in": workflow})
+    if workflow is not None:
+        return qs.filter(**{field: workflow})
+    return qs
+
+
+def _scope_key(workflow: WorkflowScope) -> str:
+    if isinstance(workflow, list):
+        ids = ",".join(str(i) for i in sorted(workflow))
+        return "ids-" + hashlib.sha256(ids.encode()).hexdigest()[:16]
+    return str(workflow.pk) if workflow is not None else "*"
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -85,28 +105,26 @@ def _seconds(value: Any) -> float | None:
 
 
 def _runs(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> QuerySet[Run]:
     qs = Run.objects.filter(
         finished_at__gte=window.since,
         finished_at__lt=window.until,
         state__in=RUN_FINISHED,
     )
-    if workflow is not None:
-        qs = qs.filter(workflow=workflow)
+    qs = _in_scope(qs, workflow, "workflow")
     if version is not None:
         qs = qs.filter(version=version)
     return qs
 
 
 def _attempts(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> QuerySet[Attempt]:
     qs = Attempt.objects.filter(
         started_at__gte=window.since, started_at__lt=window.until
     )
-    if workflow is not None:
-        qs = qs.filter(run__workflow=workflow)
+    qs = _in_scope(qs, workflow, "run__workflow")
     if version is not None:
         qs = qs.filter(run__version=version)
     return qs
@@ -184,22 +202,21 @@ def _percentile(qs: QuerySet, p: float, count: int) -> float | None:
 
 
 def _handoffs(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> QuerySet[Handoff]:
     qs = Handoff.objects.filter(
         state=HandoffState.COMPLETED,
         completed_at__gte=window.since,
         completed_at__lt=window.until,
     )
-    if workflow is not None:
-        qs = qs.filter(workflow=workflow)
+    qs = _in_scope(qs, workflow, "workflow")
     if version is not None:
         qs = qs.filter(version=version)
     return qs
 
 
 def handoff_card(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> dict[str, Any]:
     """Return handoff accuracy and wait times of handoffs completed in the window."""
     qs = _handoffs(window, workflow, version)
@@ -213,8 +230,7 @@ def handoff_card(
     )
     work = _spread(qs, "claimed_at", "completed_at")
     active = Handoff.objects.filter(state__in=HANDOFF_ACTIVE)
-    if workflow is not None:
-        active = active.filter(workflow=workflow)
+    active = _in_scope(active, workflow, "workflow")
     if version is not None:
         active = active.filter(version=version)
     return {
@@ -229,7 +245,7 @@ def handoff_card(
 
 
 def _card(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> dict[str, Any]:
     runs = _runs(window, workflow, version).aggregate(
         finished=Count("pk"),
@@ -260,7 +276,7 @@ def _card(
 def scorecard(
     *,
     window: Window,
-    workflow: Workflow | None = None,
+    workflow: WorkflowScope = None,
     version: WorkflowVersion | None = None,
 ) -> dict[str, Any]:
     """Return the scorecard of a workflow (or all) in a window, with branch coverage
@@ -338,7 +354,7 @@ DAY_CACHE_S = 36 * 3600
 
 
 def _attempt_days(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> dict[date, dict[str, Any]]:
     """Return {day: {total, retries, p95}} of attempts started in the window."""
     tz = timezone.get_current_timezone()
@@ -352,7 +368,7 @@ def _attempt_days(
     full = [
         first_full + timedelta(days=n) for n in range((last_full - first_full).days)
     ]
-    scope = f"{workflow.pk if workflow else '*'}:{version.pk if version else '*'}"
+    scope = f"{_scope_key(workflow)}:{version.pk if version else '*'}"
     keys = {
         day: f"switchyard:attempt-day:{tz}:{scope}:{day.isoformat()}" for day in full
     }
@@ -381,7 +397,7 @@ def _day_start(day: date, tz: Any) -> datetime:
 
 
 def _attempt_day_rows(
-    window: Window, workflow: Workflow | None, version: WorkflowVersion | None
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
 ) -> dict[date, dict[str, Any]]:
     qs = _attempts(window, workflow, version)
     if _postgres():
@@ -422,7 +438,7 @@ def _attempt_day_rows(
 def daily_trend(
     *,
     window: Window,
-    workflow: Workflow | None = None,
+    workflow: WorkflowScope = None,
     version: WorkflowVersion | None = None,
 ) -> list[dict[str, Any]]:
     """Return one point per day of the window: success rate, retry burden, p95 delay."""

@@ -79,6 +79,9 @@ class Run(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(fields=["version", "state"], name="run_version_state"),
         ]
+        permissions = [
+            ("operate_run", "Can start, cancel, pause, resume and retry runs"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["workflow", "idempotency_key"],
@@ -540,7 +543,10 @@ class Handoff(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(fields=["version", "verdict"], name="handoff_version_verdict"),
         ]
-        permissions = [("review_handoff", "Can review handoffs (correct/incorrect)")]
+        permissions = [
+            ("review_handoff", "Can review handoffs (correct/incorrect)"),
+            ("work_handoff", "Can claim, complete, release and reassign handoffs"),
+        ]
 
     def __str__(self) -> str:
         return f"handoff {self.pk} ({self.state})"

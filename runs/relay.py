@@ -95,18 +95,21 @@ class EventRelay:
         if self.position is None:
             self.position = await self._load_position()
         events = await database_sync_to_async(_read_events)(self.position)
-        # {group: ([event id, ...], [frame text, ...])} in id order
-        batches: dict[str, tuple[list[int], list[str]]] = {}
+        # {group: ([event id, ...], [workflow slug, ...], [frame text, ...])}
+        batches: dict[str, tuple[list[int], list[str | None], list[str]]] = {}
         for payload in events:
             text = json.dumps({"type": "event", "event": payload})
             for group in groups_for(payload):
-                ids, texts = batches.setdefault(group, ([], []))
+                ids, workflows, texts = batches.setdefault(group, ([], [], []))
                 ids.append(payload["id"])
+                workflows.append(payload["workflow"])
                 texts.append(text)
-        for group, (ids, texts) in batches.items():
+        for group, (ids, workflows, texts) in batches.items():
             message = {
                 "type": "event.batch",
                 "ids": ids,
+                # Consumers show each event only to users who see its workflow.
+                "workflows": workflows,
                 "texts": texts,
                 "prev_id": self.last_sent.get(group),
             }

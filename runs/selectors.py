@@ -1,8 +1,11 @@
 """Read runs, steps, attempts and events with their joins decided here."""
 
+from typing import Any
+
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from designer.access import visible_q
 from runs.models import Attempt, Event, Run, StepRun
 
 # Sort keys the board may ask for (API name: ORM ordering).
@@ -18,6 +21,7 @@ RUN_SORTS = {
 
 def run_list(
     *,
+    user: Any = None,
     workflow: str = "",
     state: str = "",
     version: int | None = None,
@@ -36,6 +40,8 @@ def run_list(
         .annotate(last_event_at=Subquery(last_event.values("created_at")[:1]))
         .order_by(*RUN_SORTS.get(sort, RUN_SORTS["newest"]))
     )
+    if user is not None:
+        qs = qs.filter(visible_q(user, "workflow__"))
     if workflow:
         qs = qs.filter(workflow__slug=workflow)
     if state:
@@ -47,17 +53,20 @@ def run_list(
     return qs
 
 
-def run_counts() -> list[dict]:
+def run_counts(*, user: Any = None) -> list[dict]:
     """Return how many runs each workflow has in each state (live board counters)."""
+    qs = Run.objects.all()
+    if user is not None:
+        qs = qs.filter(visible_q(user, "workflow__"))
     return list(
-        Run.objects.values("workflow__slug", "workflow__name", "state")
+        qs.values("workflow__slug", "workflow__name", "state")
         .annotate(count=Count("pk"))
         .order_by("workflow__name", "state")
     )
 
 
-def run_get(*, run_id: int) -> Run:
-    """Return a run with its steps and attempts, or raise Http404."""
+def run_get(*, run_id: int, user: Any = None) -> Run:
+    """Return a run (of a workflow `user` sees) with its steps and attempts, or 404."""
     steps = (
         StepRun.objects.order_by("id")
         .select_related("handoff")
@@ -65,12 +74,12 @@ def run_get(*, run_id: int) -> Run:
             Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
         )
     )
-    return get_object_or_404(
-        Run.objects.select_related("workflow", "version").prefetch_related(
-            Prefetch("steps", queryset=steps)
-        ),
-        pk=run_id,
+    qs = Run.objects.select_related("workflow", "version").prefetch_related(
+        Prefetch("steps", queryset=steps)
     )
+    if user is not None:
+        qs = qs.filter(visible_q(user, "workflow__"))
+    return get_object_or_404(qs, pk=run_id)
 
 
 def event_list(

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from designer import access
 from runs.models import Run
 
 
@@ -20,7 +21,10 @@ def board_page(request: HttpRequest) -> HttpResponse:
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """Render one run's page."""
     run = get_object_or_404(
-        Run.objects.select_related("workflow", "version"), pk=run_id
+        Run.objects.select_related("workflow", "version").filter(
+            access.visible_q(request.user, "workflow__")
+        ),
+        pk=run_id,
     )
     return render(request, "run.html", {"run": run})
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from config.processes import web_command, worker_command
-from tests.support import free_port, wait_for
+from tests.support import free_port, grant, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,12 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture
 def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("alice", password="alice-password-1")
+    # Alice administers Switchyard: most tests are about what things do, not who
+    # may do them (tests/test_permissions.py is about that).
+    return grant(
+        django_user_model.objects.create_user("alice", password="alice-password-1"),
+        "admin",
+    )
 
 
 @pytest.fixture

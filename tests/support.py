@@ -110,3 +110,12 @@ def drive(run: Any, *, worker: str = "test") -> None:
         output, error = execute(work)
         services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
     raise AssertionError("run did not settle")
+
+
+def grant(user: Any, *roles: str) -> Any:
+    """Put a user in role groups (viewer, editor, operator, admin); return the user."""
+    from django.contrib.auth.models import Group
+
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user

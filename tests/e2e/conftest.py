@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import grant
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,7 +51,13 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def logged_in(page: Any, asgi_server: str, live_db: Any, django_user_model: Any) -> Any:
     """Log a real user in through the login form."""
-    django_user_model.objects.create_user("operator", password="operator-password-1")
+    grant(
+        django_user_model.objects.create_user(
+            "operator", password="operator-password-1"
+        ),
+        "editor",
+        "operator",
+    )
     page.goto(f"{asgi_server}/login/")
     page.fill("input[name=username]", "operator")
     page.fill("input[name=password]", "operator-password-1")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from runs.handoffs import handoff_claim, handoffs_expire_due
 from runs.models import Handoff, HandoffState, Run
 from runs.services import run_start
-from tests.support import wait_for
+from tests.support import grant, wait_for
 
 pytestmark = pytest.mark.e2e
 # README images are refreshed only on request (SWITCHYARD_DOC_SCREENSHOTS=1), so a
@@ -176,7 +176,10 @@ def test_claim_release_reassign_and_refusals(
     """Claim and release round trip; others' claims show live; refusals explained."""
     operator = _operator(django_user_model)
     _join(operator, "reviewers")
-    bob = django_user_model.objects.create_user("bob", password="bob-password-1")
+    bob = grant(
+        django_user_model.objects.create_user("bob", password="bob-password-1"),
+        "operator",
+    )
     _join(bob, "reviewers")
     orders = workflow_factory(review_graph(), slug="orders")
     finance = workflow_factory(
@@ -252,7 +255,10 @@ def test_a_stale_card_is_refreshed_after_a_conflict(
 ) -> None:
     """Without live events, claiming what someone else claimed says so and refreshes."""
     _join(_operator(django_user_model), "reviewers")
-    bob = django_user_model.objects.create_user("bob", password="bob-password-1")
+    bob = grant(
+        django_user_model.objects.create_user("bob", password="bob-password-1"),
+        "operator",
+    )
     _join(bob, "reviewers")
     _, handoff = _start(workflow_factory(review_graph(), slug="orders"), {"id": 1})
     page = logged_in

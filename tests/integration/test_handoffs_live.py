@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from runs.models import Handoff, HandoffState, Run, RunState, StepState
 from tests.runs.test_handoffs import review_graph
-from tests.support import linear_graph, wait_for
+from tests.support import grant, linear_graph, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,10 @@ def _finished(run_id: int) -> Run | None:
 def test_waiting_handoffs_hold_no_worker_and_outcomes_route(
     live_db: Any, workflow_factory: Any, django_user_model: Any
 ) -> None:
-    reviewer = django_user_model.objects.create_user("rex", password="pw-rex-12345")
+    reviewer = grant(
+        django_user_model.objects.create_user("rex", password="pw-rex-12345"),
+        "operator",
+    )
     reviewer.groups.add(Group.objects.get_or_create(name="risk")[0])
     client = APIClient()
     client.force_authenticate(reviewer)

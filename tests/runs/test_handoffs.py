@@ -21,7 +21,7 @@ from runs.models import (
     RunState,
     StepState,
 )
-from tests.support import drive
+from tests.support import drive, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -66,14 +66,20 @@ def review_graph(**handoff: Any) -> dict[str, Any]:
 @pytest.fixture
 def risk(django_user_model: Any) -> Any:
     """A member of group `risk`."""
-    user = django_user_model.objects.create_user("rita", password="pw-rita-12345")
+    user = grant(
+        django_user_model.objects.create_user("rita", password="pw-rita-12345"),
+        "operator",
+    )
     user.groups.add(Group.objects.get_or_create(name="risk")[0])
     return user
 
 
 @pytest.fixture
 def outsider(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("otto", password="pw-otto-12345")
+    return grant(
+        django_user_model.objects.create_user("otto", password="pw-otto-12345"),
+        "operator",
+    )
 
 
 def _client(user: Any) -> APIClient:
@@ -246,7 +252,10 @@ def test_sla_expiry_escalates_without_sleeping(
     # Escalated once: a later sweep does nothing more.
     assert handoffs.handoffs_expire_due(now=handoff.due_at + timedelta(hours=1)) == 0
     # The escalation group works it; the original group no longer can.
-    lead = django_user_model.objects.create_user("lea", password="pw-lea-123456")
+    lead = grant(
+        django_user_model.objects.create_user("lea", password="pw-lea-123456"),
+        "operator",
+    )
     lead.groups.add(Group.objects.get(name="risk-leads"))
     assert _client(risk).post(f"/api/v1/handoffs/{handoff.pk}/claim/").status_code == (
         403
@@ -286,7 +295,10 @@ def test_two_people_claiming_at_once_one_wins(
     group = Group.objects.get_or_create(name="risk")[0]
     people = []
     for name in ("ann", "bob"):
-        person = django_user_model.objects.create_user(name, password="pw-123456789")
+        person = grant(
+            django_user_model.objects.create_user(name, password="pw-123456789"),
+            "operator",
+        )
         person.groups.add(group)
         people.append(person)
     barrier = threading.Barrier(2)
@@ -379,7 +391,7 @@ def _agent_graph(action_name: str) -> dict[str, Any]:
 def test_agent_completes_a_task_handoff_with_its_token(
     workflow_factory: Any, django_user_model: Any
 ) -> None:
-    bot = django_user_model.objects.create_user("triage-bot")
+    bot = grant(django_user_model.objects.create_user("triage-bot"), "operator")
     token = Token.objects.create(user=bot)
     run = _start(workflow_factory, _agent_graph("tests.ask_agent"))
     drive(run)
