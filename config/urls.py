@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from designer import account_apis
+from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
@@ -37,6 +37,21 @@ api_v1 = [
     path(
         "workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()
     ),
+    path("workflows/<slug:slug>/tests/", change_apis.TestCaseListApi.as_view()),
+    path(
+        "workflows/<slug:slug>/tests/<int:case_id>/",
+        change_apis.TestCaseDetailApi.as_view(),
+    ),
+    path(
+        "workflows/<slug:slug>/versions/<int:number>/test/",
+        change_apis.VersionTestApi.as_view(),
+    ),
+    path("workflows/<slug:slug>/settings/", change_apis.WorkflowSettingsApi.as_view()),
+    path(
+        "workflows/<slug:slug>/canary/promote/",
+        change_apis.CanaryPromoteApi.as_view(),
+    ),
+    path("workflows/<slug:slug>/canary/abort/", change_apis.CanaryAbortApi.as_view()),
     path(
         "workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()
     ),

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import error_response
-from designer import access, selectors, services
+from designer import access, selectors, services, testing
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph import diff_graphs
@@ -102,6 +102,13 @@ class VersionInput(serializers.Serializer):
 
 class GraphInput(serializers.Serializer):
     graph = serializers.JSONField()
+
+
+class PublishInput(serializers.Serializer):
+    # 1-99: publish as a canary taking that share of new runs; 0: make it live.
+    canary_percent = serializers.IntegerField(
+        min_value=0, max_value=99, required=False, default=0
+    )
 
 
 class RollbackInput(serializers.Serializer):
@@ -249,8 +256,18 @@ class VersionPublishApi(APIView):
     def post(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
-        version = services.version_publish(version=version, actor=request.user)
-        return Response(VersionDetailOutput(version).data)
+        data = PublishInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        # Checked again inside version_publish, which refuses under a block gate.
+        gate = services.publish_gate_check(version=version)
+        version = services.version_publish(
+            version=version,
+            actor=request.user,
+            canary_percent=data.validated_data["canary_percent"],
+        )
+        body = VersionDetailOutput(version).data
+        body["gate"] = gate
+        return Response(body)
 
 
 class WorkflowRollbackApi(APIView):
@@ -293,17 +310,28 @@ class VersionCoverageApi(APIView):
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
-        return Response(selectors.version_coverage(version=version))
+        body = selectors.version_coverage(version=version)
+        # The same edges taken by the workflow's test cases, and by either.
+        tests = testing.run_cases(version)["coverage"]
+        body["tests"] = tests
+        either = {
+            edge["id"]: edge["taken"] + test["taken"]
+            for edge, test in zip(body["edges"], tests["edges"], strict=True)
+        }
+        body["combined"] = testing.coverage_of(version.graph, either)
+        return Response(body)
 
 
 class WorkflowValidateApi(APIView):
     perms = {"POST": access.VIEW}
 
     def post(self, request: Request, slug: str) -> Response:
-        selectors.workflow_get(slug=slug, user=request.user)
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = GraphInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.graph_validate(graph=data.validated_data["graph"])
+        result = services.graph_validate(
+            graph=data.validated_data["graph"], workflow=workflow
+        )
         return Response(result.to_dict())
 
 

@@ -12,6 +12,12 @@ class ImmutableVersionError(Exception):
     """Raised when code tries to change a published workflow version."""
 
 
+class PublishGate(models.TextChoices):
+    OFF = "off"
+    WARN = "warn"
+    BLOCK = "block"
+
+
 class Workflow(models.Model):
     """A named workflow; its behaviour lives in versions."""
 
@@ -33,6 +39,36 @@ class Workflow(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Change safety (docs/change-safety.md).
+    # Publishing needs the test cases to pass and branch coverage (by the cases) to
+    # reach `coverage_threshold` percent: not checked, reported, or enforced.
+    publish_gate = models.CharField(
+        max_length=8, choices=PublishGate.choices, default=PublishGate.OFF
+    )
+    coverage_threshold = models.PositiveSmallIntegerField(default=0)
+    # A canary gets `canary_percent` of new runs while the live version keeps the rest.
+    canary_version = models.ForeignKey(
+        "WorkflowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    canary_percent = models.PositiveSmallIntegerField(default=0)
+    canary_started_at = models.DateTimeField(null=True, blank=True)
+    # The version that was live before the current one, and since when it is live:
+    # a newly live version that breaks the criteria goes back to it.
+    previous_live_version = models.ForeignKey(
+        "WorkflowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    live_since = models.DateTimeField(null=True, blank=True)
+    # {"min_success_rate": 0.9, "max_retry_burden": 0.3, "max_queue_delay_p95_s": 30,
+    #  "min_runs": 20, "window_s": 3600}; empty: no automatic rollback.
+    rollback_criteria = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -128,3 +164,42 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
     )
     def archive(self) -> None:
         pass
+
+
+class WorkflowTestCase(models.Model):
+    """An input, mocked task results and handoff outcomes, and what should happen.
+
+    `mocks`: {task node id: {"output": ...} or {"error": "HttpError", "message": ...,
+    "retryable": false}}; `outcomes`: {handoff node id: outcome}; `expect`: {"end":
+    node id, "state": run state, "path": [node ids]} (each optional).
+    """
+
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="test_cases"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    input = models.JSONField(default=dict, blank=True)
+    mocks = models.JSONField(default=dict, blank=True)
+    outcomes = models.JSONField(default=dict, blank=True)
+    expect = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workflow", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "name"], name="test_case_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}:{self.name}"

@@ -6,9 +6,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from designer.models import VersionStatus, Workflow, WorkflowVersion
+from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
-from engine.graph import ValidationResult, graph_checksum, validate_graph
+from engine.graph import Issue, ValidationResult, graph_checksum, validate_graph
 from runs.events import EventLog, actor_of
 
 MAX_GRAPH_NODES = 2000
@@ -33,10 +33,44 @@ class VersionConflict(Exception):
 
 # Node types the format describes but this engine cannot run yet: refused at save
 # time rather than failing a run halfway.
-def graph_validate(*, graph: Any) -> ValidationResult:
-    """Validate a graph against the schema, the semantic rules and the actions."""
-    actions = {name: a.params_schema for name, a in registered_actions().items()}
+def graph_validate(*, graph: Any, workflow: Workflow | None = None) -> ValidationResult:
+    """Validate a graph against the schema, the semantic rules and the actions, and
+    lint it for hidden risks (warnings): a task with side effects and neither a
+    compensation nor a stated reason; with a workflow, choice branches that none of
+    its test cases takes."""
+    registry = registered_actions()
+    actions = {name: a.params_schema for name, a in registry.items()}
     result = validate_graph(graph, actions=actions)
+    if not result.ok:
+        return result
+    for node in graph["nodes"]:
+        spec = registry.get(node.get("action", "")) if node["type"] == "task" else None
+        if (
+            spec is not None
+            and spec.side_effects
+            and not node.get("compensate_with")
+            and not node.get("side_effects_reason")
+        ):
+            result.warnings.append(
+                Issue(
+                    "side_effects_uncompensated",
+                    f"task {node['id']!r} has side effects ({spec.name}) but no "
+                    "compensate_with; add one, or say why none is needed in "
+                    "side_effects_reason",
+                    node_id=node["id"],
+                )
+            )
+    if workflow is not None:
+        from designer import testing
+
+        cases = list(workflow.test_cases.all())
+        tested: set[str] = set()
+        for case in cases:
+            sim = testing.simulate(
+                graph, input=case.input, mocks=case.mocks, outcomes=case.outcomes
+            )
+            tested.update(sim.edges)
+        result.warnings.extend(testing.untested_choice_edges(graph, tested))
     return result
 
 
@@ -124,9 +158,59 @@ def version_update(
     return locked, result
 
 
-def version_publish(*, version: WorkflowVersion, actor: Any = None) -> WorkflowVersion:
-    """Publish a draft with the next number and make it the live version."""
+def publish_gate_check(*, version: WorkflowVersion) -> dict[str, Any] | None:
+    """Run the workflow's publish gate on a draft: its test cases must pass and reach
+    the coverage threshold. Return None when the gate is off, else {mode, ok,
+    problems, passed, failed, coverage}."""
+    from designer import testing
+
+    workflow = version.workflow
+    if workflow.publish_gate == PublishGate.OFF:
+        return None
+    cases = list(workflow.test_cases.order_by("name"))
+    report = testing.run_cases(version, cases)
+    problems = []
+    if not cases:
+        problems.append("the workflow has no test cases")
+    failing = [r["name"] for r in report["results"] if not r["passed"]]
+    if failing:
+        problems.append(
+            f"{len(failing)} of {len(cases)} test cases fail: {', '.join(failing)}"
+        )
+    percent = report["coverage"]["percent"] or 0.0
+    if percent < workflow.coverage_threshold:
+        problems.append(
+            f"test coverage {percent:g} % is below the threshold "
+            f"{workflow.coverage_threshold} %"
+        )
+    return {
+        "mode": workflow.publish_gate,
+        "ok": not problems,
+        "problems": problems,
+        "passed": report["passed"],
+        "failed": report["failed"],
+        "coverage": report["coverage"],
+    }
+
+
+def version_publish(
+    *, version: WorkflowVersion, actor: Any = None, canary_percent: int = 0
+) -> WorkflowVersion:
+    """Publish a draft with the next number and make it the live version, or route
+    `canary_percent` of new runs to it while the live version keeps the rest.
+
+    Under a `block` publish gate a draft whose test cases fail (or fall short of the
+    coverage threshold) is refused with VersionConflict("publish_gate_failed").
+    """
+    from designer import rollout
+
     _validated(version.graph)
+    gate = publish_gate_check(version=version)
+    if gate is not None and not gate["ok"] and gate["mode"] == PublishGate.BLOCK:
+        raise VersionConflict(
+            "publish_gate_failed",
+            "publishing is blocked: " + "; ".join(gate["problems"]),
+        )
     with transaction.atomic():
         workflow = Workflow.objects.select_for_update(no_key=True).get(
             pk=version.workflow_id
@@ -141,8 +225,18 @@ def version_publish(*, version: WorkflowVersion, actor: Any = None) -> WorkflowV
         previous_live = workflow.live_version_id
         locked.publish(at=timezone.now())
         locked.save()
-        workflow.live_version = locked
-        workflow.save(update_fields=["live_version", "updated_at"])
+        if canary_percent:
+            try:
+                rollout.canary_start(
+                    workflow=workflow,
+                    version=locked,
+                    percent=canary_percent,
+                    actor=actor,
+                )
+            except rollout.RolloutError as exc:
+                raise VersionConflict(exc.code, exc.message) from exc
+        else:
+            rollout._make_live(workflow, locked)
         log = EventLog()
         log.add(
             "version_published",
@@ -151,7 +245,12 @@ def version_publish(*, version: WorkflowVersion, actor: Any = None) -> WorkflowV
             actor=actor_of(actor),
             workflow_id=workflow.pk,
             version_id=locked.pk,
-            data={"number": locked.number, "previous_live_version_id": previous_live},
+            data={
+                "number": locked.number,
+                "previous_live_version_id": previous_live,
+                "canary_percent": canary_percent,
+                "gate": gate,
+            },
         )
         log.flush()
     return locked
@@ -172,7 +271,17 @@ def workflow_rollback(
             )
         previous = locked.live_version
         locked.live_version = target
-        locked.save(update_fields=["live_version", "updated_at"])
+        # A deliberate rollback is not a new version to watch for automatic rollback.
+        locked.previous_live_version = None
+        locked.live_since = timezone.now()
+        locked.save(
+            update_fields=[
+                "live_version",
+                "previous_live_version",
+                "live_since",
+                "updated_at",
+            ]
+        )
         log = EventLog()
         log.add(
             "live_version_changed",

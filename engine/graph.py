@@ -62,6 +62,7 @@ _TYPE_FIELDS: dict[str, tuple[str, ...]] = {
         "priority",
         "timeout_s",
         "compensate_with",
+        "side_effects_reason",
     ),
     "choice": (),
     "parallel": (),
@@ -136,6 +137,8 @@ _NODE_SCHEMA: dict[str, Any] = {
         "priority": {"type": "integer", "minimum": 0, "maximum": 9},
         "timeout_s": {"$ref": "#/$defs/timeout"},
         "compensate_with": {"type": "string", "pattern": NODE_ID_PATTERN},
+        # Why a task with side effects needs no compensation (silences the lint).
+        "side_effects_reason": {"type": "string", "minLength": 1, "maxLength": 500},
         # join
         "mode": {"enum": ["all", "any"]},
         # handoff

@@ -130,6 +130,14 @@ def enqueue_due() -> int:
     return services.attempts_enqueue_due() + services.steps_wake_due()
 
 
+@shared_task(name="engine.evaluate_rollbacks", queue="default", ignore_result=True)
+def evaluate_rollbacks() -> list[str]:
+    """Roll back canaries and new live versions that break their criteria."""
+    from designer import rollout
+
+    return rollout.evaluate_rollbacks()
+
+
 @shared_task(name="engine.sweep", queue="default", ignore_result=True)
 def sweep() -> dict[str, int]:
     """Recover attempts whose worker died and re-publish ones whose message was lost."""

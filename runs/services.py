@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from designer import rollout
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
@@ -108,6 +109,7 @@ def run_start(
     Return the run and whether it was created (False: an earlier run with the same
     idempotency key).
     """
+    chosen = version is not None
     if version is None:
         version = workflow.live_version
         if version is None:
@@ -118,19 +120,24 @@ def run_start(
         raise RunError("bad_version", "the version belongs to another workflow")
     if version.status == VersionStatus.DRAFT:
         raise RunError("version_not_published", "only published versions can run")
-    graph = compiled_graph(version)
     try:
         with transaction.atomic():
-            # Serialises admission per workflow: the running count cannot race.
-            Workflow.objects.select_for_update(no_key=True).filter(
-                pk=workflow.pk
-            ).first()
+            # Serialises admission per workflow: the running count cannot race, nor
+            # the canary's share.
+            locked = (
+                Workflow.objects.select_for_update(no_key=True)
+                .filter(pk=workflow.pk)
+                .first()
+            )
             if idempotency_key:
                 existing = Run.objects.filter(
                     workflow=workflow, idempotency_key=idempotency_key
                 ).first()
                 if existing is not None:
                     return existing, False
+            if not chosen and locked is not None and locked.canary_version_id:
+                version = rollout.pick_version(locked, live=version)
+            graph = compiled_graph(version)
             log = EventLog()
             run = Run.objects.create(
                 workflow=workflow,

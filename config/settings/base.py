@@ -214,6 +214,12 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "schedule": 5.0,
         "options": {"priority": 0, "expires": 10},
     },
+    # Canaries and newly live versions that break their workflow's rollback criteria.
+    "rollbacks": {
+        "task": "engine.evaluate_rollbacks",
+        "schedule": 30.0,
+        "options": {"priority": 0, "expires": 30},
+    },
 }
 
 # Event relay: how often each web process tails the Event table.

@@ -28,7 +28,7 @@ const COMMON_FIELDS = ['id', 'type', 'label', 'description', 'owner', 'max_visit
 const TYPE_FIELDS: Record<string, string[]> = {
   start: [],
   end: ['status'],
-  task: ['action', 'params', 'retry', 'queue', 'priority', 'timeout_s', 'compensate_with'],
+  task: ['action', 'params', 'retry', 'queue', 'priority', 'timeout_s', 'compensate_with', 'side_effects_reason'],
   choice: [],
   parallel: [],
   join: ['mode'],

@@ -1,0 +1,241 @@
+"""Change safety over HTTP: test cases, running them, gates, canary and rollback."""
+
+from typing import Any
+
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import error_response
+from designer import access, rollout, selectors, testing
+from designer.models import PublishGate, WorkflowTestCase
+
+MAX_CASES_PER_RUN = 200
+
+
+class TestCaseInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000
+    )
+    input = serializers.DictField(required=False, default=dict)
+    mocks = serializers.DictField(required=False, default=dict)
+    outcomes = serializers.DictField(required=False, default=dict)
+    expect = serializers.DictField(required=False, default=dict)
+
+    def validate_mocks(self, value: dict[str, Any]) -> dict[str, Any]:
+        for node_id, mock in value.items():
+            if not isinstance(mock, dict) or not (
+                ("output" in mock) ^ ("error" in mock)
+            ):
+                raise serializers.ValidationError(
+                    f"mock of {node_id!r} must be {{'output': ...}} or "
+                    "{'error': 'ErrorName'}"
+                )
+        return value
+
+    def validate_expect(self, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(value) - {"end", "state", "path"}
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown expectation {', '.join(sorted(unknown))}; use end, state, "
+                "path"
+            )
+        if "path" in value and not (
+            isinstance(value["path"], list)
+            and all(isinstance(n, str) for n in value["path"])
+        ):
+            raise serializers.ValidationError("path must be a list of node ids")
+        return value
+
+
+def case_dict(case: WorkflowTestCase) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "name": case.name,
+        "description": case.description,
+        "input": case.input,
+        "mocks": case.mocks,
+        "outcomes": case.outcomes,
+        "expect": case.expect,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def _name_taken(name: str) -> Response:
+    return error_response(
+        status.HTTP_409_CONFLICT,
+        [{"code": "name_taken", "message": f"a test case {name!r} exists"}],
+    )
+
+
+class TestCaseListApi(APIView):
+    perms = {"POST": access.EDIT}
+
+    def get(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        cases = workflow.test_cases.order_by("name")
+        return Response({"results": [case_dict(c) for c in cases]})
+
+    def post(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        data = TestCaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            case = WorkflowTestCase.objects.create(
+                workflow=workflow, created_by=request.user, **data.validated_data
+            )
+        except IntegrityError:
+            return _name_taken(data.validated_data["name"])
+        return Response(case_dict(case), status=status.HTTP_201_CREATED)
+
+
+class TestCaseDetailApi(APIView):
+    perms = {"PUT": access.EDIT, "DELETE": access.EDIT}
+
+    def _case(self, request: Request, slug: str, case_id: int) -> WorkflowTestCase:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        return get_object_or_404(workflow.test_cases, pk=case_id)
+
+    def get(self, request: Request, slug: str, case_id: int) -> Response:
+        return Response(case_dict(self._case(request, slug, case_id)))
+
+    def put(self, request: Request, slug: str, case_id: int) -> Response:
+        case = self._case(request, slug, case_id)
+        data = TestCaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        for field, value in data.validated_data.items():
+            setattr(case, field, value)
+        try:
+            case.save()
+        except IntegrityError:
+            return _name_taken(data.validated_data["name"])
+        return Response(case_dict(case))
+
+    def delete(self, request: Request, slug: str, case_id: int) -> Response:
+        self._case(request, slug, case_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RunTestsInput(serializers.Serializer):
+    # Saved cases to run (default: all); or unsaved cases straight from the editor.
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=MAX_CASES_PER_RUN
+    )
+    cases = serializers.ListField(
+        child=TestCaseInput(), required=False, max_length=MAX_CASES_PER_RUN
+    )
+
+
+class VersionTestApi(APIView):
+    """Run test cases against a version (drafts too): no action is called."""
+
+    perms = {"POST": access.VIEW}
+
+    def post(self, request: Request, slug: str, number: int) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        version = selectors.version_get(workflow=workflow, number=number)
+        data = RunTestsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "cases" in data.validated_data:
+            cases: list[Any] = [
+                WorkflowTestCase(workflow=workflow, **c)
+                for c in data.validated_data["cases"]
+            ]
+        else:
+            saved = workflow.test_cases.order_by("name")
+            if "ids" in data.validated_data:
+                saved = saved.filter(pk__in=data.validated_data["ids"])
+            cases = list(saved[:MAX_CASES_PER_RUN])
+        return Response(testing.run_cases(version, cases))
+
+
+class SettingsInput(serializers.Serializer):
+    publish_gate = serializers.ChoiceField(PublishGate.choices, required=False)
+    coverage_threshold = serializers.IntegerField(
+        min_value=0, max_value=100, required=False
+    )
+    rollback_criteria = serializers.JSONField(required=False)
+
+    def validate_rollback_criteria(self, value: Any) -> dict[str, Any]:
+        try:
+            return rollout.clean_criteria(value)
+        except rollout.RolloutError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+
+def settings_dict(workflow: Any) -> dict[str, Any]:
+    canary = None
+    if workflow.canary_version_id:
+        canary = {
+            "version": workflow.canary_version.number,
+            "percent": workflow.canary_percent,
+            "started_at": workflow.canary_started_at.isoformat(),
+        }
+    return {
+        "publish_gate": workflow.publish_gate,
+        "coverage_threshold": workflow.coverage_threshold,
+        "rollback_criteria": workflow.rollback_criteria,
+        "live_version": workflow.live_version.number if workflow.live_version else None,
+        "previous_live_version": (
+            workflow.previous_live_version.number
+            if workflow.previous_live_version
+            else None
+        ),
+        "live_since": workflow.live_since.isoformat() if workflow.live_since else None,
+        "canary": canary,
+    }
+
+
+class WorkflowSettingsApi(APIView):
+    perms = {"PATCH": access.EDIT}
+
+    def get(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        return Response(settings_dict(workflow))
+
+    def patch(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        data = SettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = list(data.validated_data)
+        for field, value in data.validated_data.items():
+            setattr(workflow, field, value)
+        workflow.save(update_fields=[*fields, "updated_at"])
+        return Response(settings_dict(workflow))
+
+
+class _CanaryApi(APIView):
+    perms = {"POST": access.EDIT}
+
+    def act(self, workflow: Any, request: Request) -> Any:
+        raise NotImplementedError
+
+    def post(self, request: Request, slug: str) -> Response:
+        workflow = selectors.workflow_get(slug=slug, user=request.user)
+        try:
+            workflow = self.act(workflow, request)
+        except rollout.RolloutError as exc:
+            return error_response(
+                status.HTTP_409_CONFLICT, [{"code": exc.code, "message": exc.message}]
+            )
+        return Response(
+            settings_dict(selectors.workflow_get(slug=slug, user=request.user))
+        )
+
+
+class CanaryPromoteApi(_CanaryApi):
+    def act(self, workflow: Any, request: Request) -> Any:
+        return rollout.canary_promote(workflow=workflow, actor=request.user)
+
+
+class CanaryAbortApi(_CanaryApi):
+    def act(self, workflow: Any, request: Request) -> Any:
+        reason = str(request.data.get("reason", ""))[:500] if request.data else ""
+        return rollout.canary_abort(
+            workflow=workflow, actor=request.user, reason=reason or "aborted"
+        )
