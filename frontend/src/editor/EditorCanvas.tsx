@@ -1,4 +1,4 @@
-/** The editable React Flow canvas: drop from the palette, drag, connect, select. */
+/** The editable React Flow canvas: drop from the palette, drag, connect, select (only select when read-only). */
 
 import {
   Background,
@@ -31,6 +31,8 @@ interface EditorCanvasProps {
   onConnect: (source: string, target: string) => void;
   onAddNode: (type: NodeType, position: XY) => void;
   onInit?: () => void;
+  /** Nodes can be selected (to read them in the inspector), not moved, connected or dropped. */
+  readOnly?: boolean;
 }
 
 // Above this many nodes React Flow renders only what is in view.
@@ -58,6 +60,7 @@ export const EditorCanvas = memo(function EditorCanvas({
   onConnect,
   onAddNode,
   onInit,
+  readOnly = false,
 }: EditorCanvasProps) {
   const { screenToFlowPosition } = useReactFlow();
   const nodeCache = useRef(new Map<string, FlowNode>());
@@ -156,15 +159,15 @@ export const EditorCanvas = memo(function EditorCanvas({
   );
 
   const onDragOver = useCallback((event: DragEvent) => {
-    if (!event.dataTransfer.types.includes(PALETTE_MIME)) return;
+    if (readOnly || !event.dataTransfer.types.includes(PALETTE_MIME)) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
-  }, []);
+  }, [readOnly]);
 
   const onDrop = useCallback(
     (event: DragEvent) => {
       const type = event.dataTransfer.getData(PALETTE_MIME);
-      if (!isNodeType(type)) return;
+      if (readOnly || !isNodeType(type)) return;
       event.preventDefault();
       const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
       onAddNode(type, {
@@ -172,11 +175,11 @@ export const EditorCanvas = memo(function EditorCanvas({
         y: Math.round(point.y - NODE_SIZE.height / 2),
       });
     },
-    [screenToFlowPosition, onAddNode],
+    [screenToFlowPosition, onAddNode, readOnly],
   );
 
   return (
-    <div className="editor-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div className={`editor-canvas${readOnly ? ' is-readonly' : ''}`} data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -190,6 +193,9 @@ export const EditorCanvas = memo(function EditorCanvas({
         fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.1}
         maxZoom={2}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        elementsSelectable
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={MULTI_SELECT_KEYS}

@@ -37,7 +37,9 @@ import {
   type WorkflowGraph,
 } from '../graph';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
+import { useMe } from '../hooks/useMe';
 import { ErrorList, errorItems } from '../ui/ErrorList';
+import { denial, readOnlyBanner } from '../ui/permissions';
 import { DiffView } from './DiffView';
 import { EditorCanvas } from './EditorCanvas';
 import type { XY } from './flow';
@@ -79,8 +81,22 @@ function pickVersion(versions: readonly VersionSummary[]): VersionSummary | null
 
 export function EditorPage({ slug }: { slug: string }) {
   const rf = useReactFlow();
+  const me = useMe();
+  // Null when the role allows it, else why not (the disabled controls' tooltip).
+  const editDenied = denial(me, 'edit');
+  const runDenied = denial(me, 'operate');
+  const readOnly = editDenied !== null;
+  const roleBanner = readOnlyBanner(me);
   // Destructured: the functions are stable, the history object itself is not.
-  const { graph, canUndo, canRedo, get: getGraph, commit, undo, redo, reset } = useGraphHistory(emptyGraph);
+  const { graph, canUndo, canRedo, get: getGraph, commit: commitChange, undo, redo, reset } = useGraphHistory(emptyGraph);
+  // Every change goes through here, whichever control or shortcut asks: a read-only
+  // user's changes go nowhere, so the graph never differs from the saved one.
+  const commit = useCallback(
+    (next: WorkflowGraph, coalesceKey?: string) => {
+      if (!readOnly) commitChange(next, coalesceKey);
+    },
+    [readOnly, commitChange],
+  );
 
   const [loadErrors, setLoadErrors] = useState<ApiErrorItem[]>([]);
   const [loaded, setLoaded] = useState(false);
@@ -320,10 +336,10 @@ export function EditorPage({ slug }: { slug: string }) {
   );
 
   const deleteSelection = useCallback(() => {
-    if (selection.nodes.size + selection.edges.size === 0) return;
+    if (readOnly || selection.nodes.size + selection.edges.size === 0) return;
     edit((g) => removeElements(g, [...selection.nodes], [...selection.edges]));
     setSelection(EMPTY_SELECTION);
-  }, [edit, selection]);
+  }, [edit, selection, readOnly]);
 
   const copySelection = useCallback(() => {
     if (selection.nodes.size === 0) return;
@@ -333,13 +349,13 @@ export function EditorPage({ slug }: { slug: string }) {
 
   const paste = useCallback(() => {
     const held = clipboard.current;
-    if (held === null) return;
+    if (held === null || readOnly) return;
     held.pastes += 1;
     const offset = { x: 40 * held.pastes, y: 40 * held.pastes };
     const result = pasteFragment(getGraph(), held.fragment, offset);
     commit(result.graph);
     setSelection(selectionOf(result.nodeIds, result.edgeIds));
-  }, [commit, getGraph]);
+  }, [commit, getGraph, readOnly]);
 
   const selectAll = useCallback(() => {
     const g = getGraph();
@@ -505,7 +521,7 @@ export function EditorPage({ slug }: { slug: string }) {
   const onImportFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
     event.target.value = '';
-    if (!file) return;
+    if (!file || readOnly) return;
     try {
       const imported = normalizeGraph(await file.text());
       commit(imported);
@@ -539,7 +555,9 @@ export function EditorPage({ slug }: { slug: string }) {
     onPaste: paste,
     onDelete: deleteSelection,
     onSelectAll: selectAll,
-    onSave: () => void save(),
+    onSave: () => {
+      if (!readOnly) void save();
+    },
     onEscape: () => {
       setSelection(EMPTY_SELECTION);
       setPanel('none');
@@ -570,9 +588,16 @@ export function EditorPage({ slug }: { slug: string }) {
   const statusText = current === null ? 'new' : current.is_live ? 'live' : current.status;
   const canPublish = !busy && counts.errors === 0 && (dirty || current === null || current.status === 'draft');
   const onlyStartEnd = graph.nodes.every((n) => n.type === 'start' || n.type === 'end');
+  // Ready for input once the graph and what the role allows are both known.
+  const ready = loaded && me.status !== 'loading';
 
   return (
-    <div className="editor" data-testid="editor" data-loaded={loaded ? 'true' : 'false'}>
+    <div
+      className={`editor${readOnly ? ' is-readonly' : ''}`}
+      data-testid="editor"
+      data-loaded={ready ? 'true' : 'false'}
+      data-readonly={readOnly ? 'true' : 'false'}
+    >
       <header className="editor-topbar">
         <div className="topbar-group topbar-title">
           <a href="/" className="back-link" title="All workflows" aria-label="All workflows">
@@ -608,16 +633,16 @@ export function EditorPage({ slug }: { slug: string }) {
         </div>
 
         <div className="topbar-group">
-          <button type="button" className="btn btn-icon" onClick={undo} disabled={!canUndo} title="Undo (Ctrl/⌘+Z)" aria-label="Undo" data-testid="undo">
+          <button type="button" className="btn btn-icon" onClick={undo} disabled={readOnly || !canUndo} title={editDenied ?? 'Undo (Ctrl/⌘+Z)'} aria-label="Undo" data-testid="undo">
             ↶
           </button>
-          <button type="button" className="btn btn-icon" onClick={redo} disabled={!canRedo} title="Redo (Ctrl/⌘+Shift+Z)" aria-label="Redo" data-testid="redo">
+          <button type="button" className="btn btn-icon" onClick={redo} disabled={readOnly || !canRedo} title={editDenied ?? 'Redo (Ctrl/⌘+Shift+Z)'} aria-label="Redo" data-testid="redo">
             ↷
           </button>
-          <button type="button" className="btn btn-icon" onClick={layout} title="Auto-layout left to right" aria-label="Auto-layout" data-testid="auto-layout">
+          <button type="button" className="btn btn-icon" onClick={layout} disabled={readOnly} title={editDenied ?? 'Auto-layout left to right'} aria-label="Auto-layout" data-testid="auto-layout">
             ⇶
           </button>
-          <button type="button" className="btn btn-icon" onClick={() => fileInput.current?.click()} title="Import graph JSON" aria-label="Import JSON" data-testid="import-json">
+          <button type="button" className="btn btn-icon" onClick={() => fileInput.current?.click()} disabled={readOnly} title={editDenied ?? 'Import graph JSON'} aria-label="Import JSON" data-testid="import-json">
             ⤓
           </button>
           <input ref={fileInput} type="file" accept="application/json,.json" hidden onChange={onImportFile} data-testid="import-file" />
@@ -662,8 +687,8 @@ export function EditorPage({ slug }: { slug: string }) {
             type="button"
             className="btn"
             onClick={() => void save()}
-            disabled={busy !== null || !loaded || (!dirty && current !== null)}
-            title={current?.status === 'published' ? 'Save your changes as a new draft (Ctrl/⌘+S)' : 'Save the draft (Ctrl/⌘+S)'}
+            disabled={readOnly || busy !== null || !loaded || (!dirty && current !== null)}
+            title={editDenied ?? (current?.status === 'published' ? 'Save your changes as a new draft (Ctrl/⌘+S)' : 'Save the draft (Ctrl/⌘+S)')}
             data-testid="save-draft"
           >
             {busy === 'save' ? 'Saving…' : 'Save draft'}
@@ -672,8 +697,8 @@ export function EditorPage({ slug }: { slug: string }) {
             type="button"
             className="btn btn-primary"
             onClick={() => void publish()}
-            disabled={!canPublish}
-            title={counts.errors ? 'Fix the errors first' : current?.status === 'published' && !dirty ? 'This version is already published' : 'Publish as the live version'}
+            disabled={readOnly || !canPublish}
+            title={editDenied ?? (counts.errors ? 'Fix the errors first' : current?.status === 'published' && !dirty ? 'This version is already published' : 'Publish as the live version')}
             data-testid="publish"
           >
             {busy === 'publish' ? 'Publishing…' : 'Publish'}
@@ -683,6 +708,8 @@ export function EditorPage({ slug }: { slug: string }) {
             className={`btn btn-secondary ${panel === 'run' ? 'is-on' : ''}`}
             onClick={() => setPanel((p) => (p === 'run' ? 'none' : 'run'))}
             aria-expanded={panel === 'run'}
+            disabled={runDenied !== null}
+            title={runDenied ?? 'Start a run'}
             data-testid="run-open"
           >
             ▶ Run
@@ -708,18 +735,23 @@ export function EditorPage({ slug }: { slug: string }) {
             onOpen={onPickVersion}
             onDiff={(n) => openDiff(n)}
             onMakeLive={(n) => void makeLive(n)}
+            makeLiveDenied={editDenied}
             onClose={() => setPanel('none')}
           />
         ) : null}
-        {panel === 'run' ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
+        {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
         {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
       </header>
 
       <div className="editor-body">
-        <Palette onAdd={addInView} disabled={!loaded} />
+        <Palette onAdd={addInView} disabled={!loaded || readOnly} disabledReason={editDenied} />
         <div className="editor-center">
           <div className="editor-canvas-wrap" ref={canvasRef}>
-            {current?.status === 'published' ? (
+            {roleBanner !== null ? (
+              <div className="readonly-banner is-role" role="status" data-testid="role-readonly-banner">
+                {roleBanner}
+              </div>
+            ) : !readOnly && current?.status === 'published' ? (
               <div className="readonly-banner" data-testid="readonly-banner">
                 {dirty
                   ? `Editing a copy of published v${current.number}: Save draft creates a new version.`
@@ -735,8 +767,9 @@ export function EditorPage({ slug }: { slug: string }) {
               onMove={onMove}
               onConnect={onConnect}
               onAddNode={onAddNode}
+              readOnly={readOnly}
             />
-            {loaded && onlyStartEnd ? (
+            {loaded && onlyStartEnd && !readOnly ? (
               <div className="canvas-hint" data-testid="canvas-empty-hint">
                 <strong>Drag a task from the palette</strong> onto the canvas, then connect the steps: drag from a
                 node’s right handle to the next node’s left handle.
@@ -799,6 +832,7 @@ export function EditorPage({ slug }: { slug: string }) {
           onEdit={edit}
           onSelect={setSelection}
           onDelete={deleteSelection}
+          readOnly={readOnly}
         />
       </div>
 

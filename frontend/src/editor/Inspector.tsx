@@ -1,4 +1,4 @@
-/** The right panel: edit the selected node or edge, or the workflow's settings. */
+/** The right panel: edit the selected node or edge, or the workflow's settings (or only read them). */
 
 import { memo, useId } from 'react';
 import type { ActionDescription } from '../api/versions';
@@ -20,9 +20,11 @@ interface InspectorProps {
   onEdit: (update: Update, coalesceKey?: string) => void;
   onSelect: (selection: Selection) => void;
   onDelete: () => void;
+  /** Show the fields disabled: the user's role may not edit. */
+  readOnly?: boolean;
 }
 
-export const Inspector = memo(function Inspector({ graph, selection, actions, issues, onEdit, onSelect, onDelete }: InspectorProps) {
+export const Inspector = memo(function Inspector({ graph, selection, actions, issues, onEdit, onSelect, onDelete, readOnly = false }: InspectorProps) {
   let body;
   if (selection.nodes.size === 1 && selection.edges.size === 0) {
     const id = [...selection.nodes][0]!;
@@ -49,7 +51,10 @@ export const Inspector = memo(function Inspector({ graph, selection, actions, is
   }
   return (
     <aside className="editor-inspector" aria-label="Inspector" data-testid="inspector">
-      {body ?? <WorkflowSettings graph={graph} onEdit={onEdit} />}
+      {/* A disabled fieldset disables every field and button inside it, however deep. */}
+      <fieldset className="inspector-fieldset" disabled={readOnly} data-testid="inspector-fields">
+        {body ?? <WorkflowSettings graph={graph} onEdit={onEdit} />}
+      </fieldset>
     </aside>
   );
 });

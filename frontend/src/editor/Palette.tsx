@@ -7,9 +7,11 @@ import { NODE_TYPES, PALETTE_MIME } from './nodeMeta';
 interface PaletteProps {
   onAdd: (type: NodeType) => void;
   disabled?: boolean;
+  /** Why the palette is disabled (its tooltip), when the role is the reason. */
+  disabledReason?: string | null;
 }
 
-export const Palette = memo(function Palette({ onAdd, disabled = false }: PaletteProps) {
+export const Palette = memo(function Palette({ onAdd, disabled = false, disabledReason = null }: PaletteProps) {
   const onDragStart = (event: DragEvent, type: NodeType) => {
     event.dataTransfer.setData(PALETTE_MIME, type);
     event.dataTransfer.setData('text/plain', type);
@@ -18,7 +20,7 @@ export const Palette = memo(function Palette({ onAdd, disabled = false }: Palett
   return (
     <aside className="editor-palette" aria-label="Node palette" data-testid="palette">
       <h2 className="panel-title">Nodes</h2>
-      <p className="hint">Drag onto the canvas, or click to add.</p>
+      <p className="hint">{disabledReason ?? 'Drag onto the canvas, or click to add.'}</p>
       <ul>
         {NODE_TYPES.map((meta) => (
           <li key={meta.type}>
@@ -29,7 +31,7 @@ export const Palette = memo(function Palette({ onAdd, disabled = false }: Palett
               disabled={disabled}
               onDragStart={(event) => onDragStart(event, meta.type)}
               onClick={() => onAdd(meta.type)}
-              title={meta.hint}
+              title={disabledReason ?? meta.hint}
               data-testid={`palette-${meta.type}`}
             >
               <span className={`palette-icon wf-icon-${meta.type}`} aria-hidden="true">

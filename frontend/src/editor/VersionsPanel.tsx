@@ -11,10 +11,12 @@ interface VersionsPanelProps {
   onOpen: (number: number) => void;
   onDiff: (number: number) => void;
   onMakeLive: (number: number) => void;
+  /** Why the user may not make a version live, or null. */
+  makeLiveDenied?: string | null;
   onClose: () => void;
 }
 
-export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, onMakeLive, onClose }: VersionsPanelProps) {
+export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, onMakeLive, makeLiveDenied = null, onClose }: VersionsPanelProps) {
   const now = useNow(30_000);
   return (
     <div className="popover versions-panel" role="dialog" aria-label="Version history" data-testid="versions-panel">
@@ -62,7 +64,8 @@ export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, o
                     type="button"
                     className="btn btn-small btn-secondary"
                     onClick={() => onMakeLive(version.number)}
-                    disabled={busy}
+                    disabled={busy || makeLiveDenied !== null}
+                    title={makeLiveDenied ?? 'Make this version the live one again'}
                     data-testid={`make-live-${version.number}`}
                   >
                     Make live

@@ -29,6 +29,8 @@ interface HandoffCardProps {
   /** The group it is listed in (view.ts `groupOf`). */
   group: GroupId;
   me: string;
+  /** Why the user's role may not work handoffs, or null when it may. */
+  roleDenial: string | null;
   now: number;
   onUpdated: (handoff: Handoff) => void;
   onStale: (id: number) => void;
@@ -37,7 +39,7 @@ interface HandoffCardProps {
 
 type Form = 'complete' | 'reassign' | null;
 
-export function HandoffCard({ handoff, group, me, now, onUpdated, onStale, onNotice }: HandoffCardProps) {
+export function HandoffCard({ handoff, group, me, roleDenial, now, onUpdated, onStale, onNotice }: HandoffCardProps) {
   const [form, setForm] = useState<Form>(null);
   const [busy, setBusy] = useState<HandoffAction | null>(null);
   const [errors, setErrors] = useState<ApiErrorItem[]>([]);
@@ -83,7 +85,7 @@ export function HandoffCard({ handoff, group, me, now, onUpdated, onStale, onNot
     }
   };
 
-  const views = actionViews(handoff, me);
+  const views = actionViews(handoff, me, roleDenial);
   const contextKeys = Object.keys(handoff.context ?? {});
   const contextErrors = Object.entries(handoff.context_errors ?? {});
 

@@ -5,9 +5,11 @@ import { ApiError, isAbortError } from '../api/client';
 import { getHandoff, listHandoffs, type Handoff, type HandoffEvent, type HandoffPage } from '../api/handoffs';
 import type { ApiErrorItem } from '../api/types';
 import { useEventStream } from '../hooks/useEventStream';
+import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { ConnectionIndicator } from '../ui/ConnectionIndicator';
 import { ErrorList, errorItems } from '../ui/ErrorList';
+import { roleNotice } from '../ui/permissions';
 import { HandoffCard, type Notice } from './HandoffCard';
 import {
   clampOffset,
@@ -48,6 +50,8 @@ export function InboxPage({ username }: { username: string }) {
   const [streamAfter, setStreamAfter] = useState<number | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const now = useNow(1000);
+  // The server's `can` flags already refuse; this says why, once, for the whole page.
+  const roleDenial = roleNotice(useMe(), 'work_handoffs');
 
   useEffect(() => {
     const search = writeLocation(window.location.search, tab, offset);
@@ -197,6 +201,12 @@ export function InboxPage({ username }: { username: string }) {
         </div>
       ) : null}
 
+      {roleDenial !== null ? (
+        <div className="notice notice-warning" role="status" data-testid="inbox-role-notice">
+          {roleDenial} You can follow handoffs here, but not claim, complete or reassign them.
+        </div>
+      ) : null}
+
       <ErrorList errors={errors} testId="inbox-errors" />
 
       <section id="inbox-list" role="tabpanel" aria-label={tabLabel} aria-busy={loading} data-testid="inbox-list" data-loaded={current !== null}>
@@ -235,6 +245,7 @@ export function InboxPage({ username }: { username: string }) {
                     handoff={handoff}
                     group={group.id}
                     me={username}
+                    roleDenial={roleDenial}
                     now={now}
                     onUpdated={onUpdated}
                     onStale={onStale}

@@ -85,3 +85,20 @@ describe('form checks', () => {
     expect(staleAfter(400)).toBe(false);
   });
 });
+
+describe('a role that may not work handoffs', () => {
+  const noRole = 'Your role (viewer) cannot work handoffs; ask an operator.';
+
+  it('is the reason every action is disabled', () => {
+    const views = actionViews(handoff(1, { can: NONE }), 'alice', noRole);
+    expect(views.map((v) => [v.action, v.enabled, v.reason])).toEqual([
+      ['claim', false, noRole],
+      ['complete', false, noRole],
+      ['reassign', false, noRole],
+    ]);
+  });
+
+  it('does not override what the server allows', () => {
+    expect(disabledReason('claim', handoff(1), 'alice', noRole)).toBe('');
+  });
+});

@@ -18,11 +18,15 @@ const LABELS: Record<HandoffAction, string> = {
   reassign: 'Reassign…',
 };
 
-/** Explain why the server's `can` flag refuses an action to this user now. */
-export function disabledReason(action: HandoffAction, handoff: Handoff, me: string): string {
+/**
+ * Explain why the server's `can` flag refuses an action to this user now;
+ * `roleDenial` is why the user's role may not work handoffs at all (null when it may).
+ */
+export function disabledReason(action: HandoffAction, handoff: Handoff, me: string, roleDenial: string | null = null): string {
   if (handoff.can[action]) return '';
   const state = handoff.state;
   if (!isActive(handoff)) return `It is ${state}.`;
+  if (roleDenial !== null) return roleDenial;
   const claimer = personLabel(handoff.claimed_by, me);
   const whom = assigneeLabel(handoff.to);
   switch (action) {
@@ -45,14 +49,14 @@ export function disabledReason(action: HandoffAction, handoff: Handoff, me: stri
  * Return the buttons of a handoff, in order: Release when it is claimed (else Claim),
  * Complete, Reassign. Finished handoffs have none.
  */
-export function actionViews(handoff: Handoff, me: string): ActionView[] {
+export function actionViews(handoff: Handoff, me: string, roleDenial: string | null = null): ActionView[] {
   if (!isActive(handoff)) return [];
   const first: HandoffAction = handoff.state === 'claimed' ? 'release' : 'claim';
   return ([first, 'complete', 'reassign'] as const).map((action) => ({
     action,
     label: LABELS[action],
     enabled: handoff.can[action],
-    reason: disabledReason(action, handoff, me),
+    reason: disabledReason(action, handoff, me, roleDenial),
   }));
 }
 

@@ -6,13 +6,15 @@ import type { ApiErrorItem, RunDetail, RunEvent, Workflow } from '../api/types';
 import { getVersion, getWorkflow, listVersions } from '../api/versions';
 import { autoLayout, normalizeGraph, type WorkflowGraph } from '../graph';
 import { useEventStream } from '../hooks/useEventStream';
+import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { ConnectionIndicator } from '../ui/ConnectionIndicator';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { formatDateTime, formatRelative, runDuration } from '../ui/format';
 import { JsonTree } from '../ui/JsonTree';
+import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
-import { disabledReason, isAllowed, type RunAction } from './actions';
+import { controlView, type RunAction } from './actions';
 import { RetryForm } from './RetryForm';
 import { RunGraph } from './RunGraph';
 import { StepsPanel } from './StepsPanel';
@@ -38,6 +40,7 @@ export function RunPage({ runId }: { runId: number }) {
   const [retryOpen, setRetryOpen] = useState(false);
   const [actionErrors, setActionErrors] = useState<ApiErrorItem[]>([]);
   const now = useNow(1000);
+  const operateDenied = denial(useMe(), 'operate', 'cancel, pause, resume or retry runs');
 
   // Responses apply in the order their requests were sent: a slow old one never
   // overwrites a newer one.
@@ -158,8 +161,8 @@ export function RunPage({ runId }: { runId: number }) {
     );
   }
 
-  const enabled = (action: RunAction) => busy === null && isAllowed(action, run.state);
-  const title = (action: RunAction) => (isAllowed(action, run.state) ? undefined : disabledReason(action, run.state));
+  const enabled = (action: RunAction) => busy === null && controlView(action, run.state, operateDenied).allowed;
+  const title = (action: RunAction) => controlView(action, run.state, operateDenied).reason;
 
   return (
     <div className="page-body run-page" data-testid="run-page" data-run-id={run.id} data-state={run.state}>
@@ -280,7 +283,7 @@ export function RunPage({ runId }: { runId: number }) {
         <ErrorList errors={actionErrors} testId="run-action-errors" />
       </header>
 
-      {retryOpen && isAllowed('retry', run.state) ? (
+      {retryOpen && controlView('retry', run.state, operateDenied).allowed ? (
         <RetryForm
           run={run}
           nodes={graph?.nodes ?? []}

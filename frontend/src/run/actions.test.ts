@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { RUN_STATES } from '../api/types';
-import { allowedActions, disabledReason, isAllowed } from './actions';
+import { allowedActions, controlView, disabledReason, isAllowed } from './actions';
 
 describe('allowedActions', () => {
   it('follows the run state machine', () => {
@@ -28,5 +28,22 @@ describe('allowedActions', () => {
 
   it('explains a refusal', () => {
     expect(disabledReason('pause', 'paused')).toBe('Only a run that is running can be paused; this one is paused.');
+  });
+});
+
+describe('controlView', () => {
+  const noRole = 'Your role (viewer) cannot start or control runs; ask an operator.';
+
+  it('offers what the state machine allows to a role that may operate', () => {
+    expect(controlView('cancel', 'running', null)).toEqual({ allowed: true, reason: undefined });
+    expect(controlView('resume', 'running', null)).toEqual({
+      allowed: false,
+      reason: 'Only a run that is paused can be resumed; this one is running.',
+    });
+  });
+
+  it('offers nothing to a role that may not, and says so first', () => {
+    expect(controlView('cancel', 'running', noRole)).toEqual({ allowed: false, reason: noRole });
+    expect(controlView('resume', 'running', noRole)).toEqual({ allowed: false, reason: noRole });
   });
 });

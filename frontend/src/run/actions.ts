@@ -1,4 +1,4 @@
-/** Which run controls the state machine allows in each run state (runs/models.py). */
+/** Which run controls the state machine (runs/models.py) and the user's role allow. */
 
 import type { RunState } from '../api/types';
 
@@ -28,6 +28,23 @@ export function allowedActions(state: RunState | string): RunAction[] {
 export function disabledReason(action: RunAction, state: string): string {
   const from = [...ALLOWED_FROM[action]].map((s) => s.replace(/_/g, ' ')).join(', ');
   return `Only a run that is ${from} can be ${ACTION_PAST[action]}; this one is ${state.replace(/_/g, ' ')}.`;
+}
+
+export interface ControlView {
+  allowed: boolean;
+  /** Why it is not allowed (the button's tooltip); undefined when it is. */
+  reason: string | undefined;
+}
+
+/**
+ * Say whether `action` is offered on a run in `state` to a user whose role refuses
+ * it with `roleDenial` (null when the role allows it). The role is said first: for
+ * someone who may never act, the run's state is not the reason.
+ */
+export function controlView(action: RunAction, state: string, roleDenial: string | null): ControlView {
+  if (roleDenial !== null) return { allowed: false, reason: roleDenial };
+  if (!isAllowed(action, state)) return { allowed: false, reason: disabledReason(action, state) };
+  return { allowed: true, reason: undefined };
 }
 
 const ACTION_PAST: Record<RunAction, string> = {

@@ -1,13 +1,15 @@
-/** List workflows with search, start runs of live versions, and create workflows. */
+/** List workflows with search, start runs of live versions, and create workflows (as the role allows). */
 
 import { Fragment, useEffect, useState } from 'react';
 import { isAbortError } from '../api/client';
 import type { ApiErrorItem, Workflow } from '../api/types';
 import { listWorkflows } from '../api/workflows';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
+import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { formatDateTime, formatRelative } from '../ui/format';
+import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
 import { NewWorkflowForm } from './NewWorkflowForm';
 import { StartRunPanel } from './StartRunPanel';
@@ -37,6 +39,10 @@ export function WorkflowsPage() {
   const [created, setCreated] = useState<Workflow | null>(null);
   const [startOpen, setStartOpen] = useState<string | null>(null);
   const now = useNow(15_000);
+  const me = useMe();
+  // Each is null when the role allows it, else the disabled control's tooltip.
+  const createDenied = denial(me, 'edit', 'create workflows');
+  const startDenied = denial(me, 'operate', 'start runs');
 
   useEffect(() => {
     const controller = new AbortController();
@@ -75,7 +81,8 @@ export function WorkflowsPage() {
               setCreating(true);
               setCreated(null);
             }}
-            disabled={creating}
+            disabled={creating || createDenied !== null}
+            title={createDenied ?? undefined}
             data-testid="new-workflow"
           >
             New workflow
@@ -83,7 +90,7 @@ export function WorkflowsPage() {
         </div>
       </header>
 
-      {creating ? (
+      {creating && createDenied === null ? (
         <NewWorkflowForm
           onCancel={() => setCreating(false)}
           onCreated={(workflow) => {
@@ -106,7 +113,7 @@ export function WorkflowsPage() {
       {!list.loaded ? (
         list.errors.length === 0 ? <p className="muted">Loading workflows…</p> : null
       ) : list.workflows.length === 0 ? (
-        <EmptyState query={query} onCreate={() => setCreating(true)} creating={creating} />
+        <EmptyState query={query} onCreate={() => setCreating(true)} creating={creating} createDenied={createDenied} />
       ) : (
         <div className="card table-card">
           <table className="table" aria-busy={list.loading}>
@@ -126,11 +133,12 @@ export function WorkflowsPage() {
                     workflow={workflow}
                     now={now}
                     startOpen={startOpen === workflow.slug}
+                    startDenied={startDenied}
                     onToggleStart={() =>
                       setStartOpen((open) => (open === workflow.slug ? null : workflow.slug))
                     }
                   />
-                  {startOpen === workflow.slug && workflow.live_version !== null ? (
+                  {startOpen === workflow.slug && workflow.live_version !== null && startDenied === null ? (
                     <tr className="panel-row">
                       <td colSpan={5}>
                         <StartRunPanel
@@ -161,10 +169,12 @@ interface WorkflowRowProps {
   workflow: Workflow;
   now: number;
   startOpen: boolean;
+  /** Why the user may not start runs, or null. */
+  startDenied: string | null;
   onToggleStart: () => void;
 }
 
-function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowProps) {
+function WorkflowRow({ workflow, now, startOpen, startDenied, onToggleStart }: WorkflowRowProps) {
   const { slug, last_run: lastRun } = workflow;
   return (
     <tr data-testid={`workflow-${slug}`}>
@@ -204,6 +214,8 @@ function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowPro
             className={startOpen ? 'btn' : 'btn btn-secondary'}
             onClick={onToggleStart}
             aria-expanded={startOpen}
+            disabled={startDenied !== null}
+            title={startDenied ?? undefined}
             data-testid={`start-${slug}`}
           >
             {startOpen ? 'Hide' : 'Start run'}
@@ -217,10 +229,12 @@ function WorkflowRow({ workflow, now, startOpen, onToggleStart }: WorkflowRowPro
 interface EmptyStateProps {
   query: string;
   creating: boolean;
+  /** Why the user may not create workflows, or null. */
+  createDenied: string | null;
   onCreate: () => void;
 }
 
-function EmptyState({ query, creating, onCreate }: EmptyStateProps) {
+function EmptyState({ query, creating, createDenied, onCreate }: EmptyStateProps) {
   if (query) {
     return (
       <div className="empty card" data-testid="workflows-empty">
@@ -236,11 +250,15 @@ function EmptyState({ query, creating, onCreate }: EmptyStateProps) {
         editor. Create one, draw it, and publish a version; then start runs here and watch them live
         on the <a href="/board/">Board</a>.
       </p>
-      {!creating ? (
+      {creating ? null : createDenied === null ? (
         <button type="button" className="btn btn-primary" onClick={onCreate}>
           Create your first workflow
         </button>
-      ) : null}
+      ) : (
+        <p className="muted" data-testid="create-denied">
+          {createDenied}
+        </p>
+      )}
     </div>
   );
 }
