@@ -1,6 +1,7 @@
-/** Editor endpoints: a workflow, its versions, diff, coverage, validation, actions, runs. */
+/** Editor endpoints: a workflow, its versions, diff, coverage, validation, actions, runs (publishing: changeSafety.ts). */
 
 import { apiFetch, api } from './client';
+import type { EdgeCoverage } from './changeSafety';
 import type { ApiErrorItem, Page, RunSummary, Workflow } from './types';
 
 export type VersionStatus = 'draft' | 'published' | 'archived';
@@ -60,6 +61,9 @@ export interface Coverage {
   total: number;
   percent: number | null; // null when the version has no edges
   uncovered: string[];
+  /** The same edges taken by the workflow's test cases, and by runs or cases. */
+  tests?: EdgeCoverage;
+  combined?: EdgeCoverage;
 }
 
 export interface ActionDescription {
@@ -95,10 +99,6 @@ export function updateDraft(slug: string, number: number, graph: unknown, note?:
     method: 'PUT',
     body: note === undefined ? { graph } : { graph, note },
   });
-}
-
-export function publishVersion(slug: string, number: number): Promise<VersionDetail> {
-  return api.post<VersionDetail>(`${versionPath(slug, number)}publish/`, {});
 }
 
 /** Make an older published version live again. */

@@ -1,4 +1,4 @@
-/** The board's live tab: counters per workflow and state, the run table, retry and handoff feeds. */
+/** The board's live tab: counters per workflow and state, the run table, retry, handoff and release feeds. */
 
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { isAbortError } from '../api/client';
@@ -372,6 +372,13 @@ export function LiveTab({ onStatus }: LiveTabProps) {
           testId="feed-handoff"
           empty="No handoff events yet. When a workflow hands a step to a person, its opening, claims and outcomes appear here."
         />
+        <Feed
+          title="Releases"
+          items={feed.release}
+          now={now}
+          testId="feed-release"
+          empty="No release yet. Publishes, canaries and their promotion or abort, and automatic rollbacks appear here."
+        />
       </div>
     </div>
   );
@@ -550,16 +557,29 @@ function Feed({ title, items, now, testId, empty }: { title: string; items: Feed
       ) : (
         <ol className="feed-list">
           {items.map((item) => (
-            <li key={item.id} className={`feed-item tone-${item.tone}`} data-testid={`${testId}-${item.id}`} data-kind={item.kind}>
+            <li
+              key={item.id}
+              className={`feed-item tone-${item.tone}${item.automatic ? ' is-automatic' : ''}`}
+              data-testid={`${testId}-${item.id}`}
+              data-kind={item.kind}
+              data-automatic={item.automatic ? 'true' : undefined}
+            >
               <div className="feed-line">
-                <span className="feed-title">{item.title}</span>
+                <span className="feed-title">
+                  {item.automatic ? <span className="feed-badge">automatic</span> : null}
+                  {item.title}
+                </span>
                 <span className="muted small" title={formatDateTime(item.createdAt)}>
                   {formatRelative(item.createdAt, now)}
                 </span>
               </div>
               <div className="feed-where small">
                 {item.runId !== null ? <a href={`/runs/${item.runId}/`}>run #{item.runId}</a> : null}
-                {item.workflow ? <span className="muted"> · {item.workflow}</span> : null}
+                {item.workflow && item.runId !== null ? <span className="muted"> · {item.workflow}</span> : null}
+                {item.workflow && item.runId === null ? (
+                  // A release event is about the workflow itself: open it in the editor.
+                  <a href={`/workflows/${encodeURIComponent(item.workflow)}/edit/`}>{item.workflow}</a>
+                ) : null}
                 {item.nodeId ? (
                   <span className="muted">
                     {' '}

@@ -1,6 +1,7 @@
 /** The board's scorecard tab: a workflow's metrics over a window, and two versions side by side. */
 
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { getReleaseSettings, type ReleaseSettings } from '../api/changeSafety';
 import { isAbortError } from '../api/client';
 import {
   getMetrics,
@@ -48,6 +49,7 @@ interface ScorecardTabProps {
 export function ScorecardTab({ choice, onChoice }: ScorecardTabProps) {
   const [workflows, setWorkflows] = useState<Workflow[]>([]);
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
+  const [release, setRelease] = useState<ReleaseSettings | null>(null);
   const [data, setData] = useState<Loaded | null>(null);
   const [loading, setLoading] = useState(false);
   const [errors, setErrors] = useState<ApiErrorItem[]>([]);
@@ -64,22 +66,27 @@ export function ScorecardTab({ choice, onChoice }: ScorecardTabProps) {
     return () => controller.abort();
   }, []);
 
-  // A workflow's published versions; picking a workflow first compares its last change.
+  // A workflow's published versions; picking a workflow first compares the canary with
+  // the live version while one runs, else its last change.
   useEffect(() => {
     setVersions(null);
+    setRelease(null);
     if (!choice.workflow) return undefined;
     const controller = new AbortController();
-    listVersions(choice.workflow, controller.signal).then(
-      (page) => {
+    // Without the settings (an older server, say) the defaults compare the last change.
+    const settings = getReleaseSettings(choice.workflow, controller.signal).catch(() => null);
+    Promise.all([listVersions(choice.workflow, controller.signal), settings]).then(
+      ([page, rollout]) => {
         const published = page.results.filter((v) => v.status !== 'draft').sort((a, b) => a.number - b.number);
         setVersions(published);
+        setRelease(rollout);
         const numbers = published.map((v) => v.number);
         const valid = (n: number | null) => n === null || numbers.includes(n);
+        const defaults = defaultVersions(numbers, rollout && { live: rollout.live_version, canary: rollout.canary?.version ?? null });
         if (choice.a === null && choice.b === null) {
-          const picked = defaultVersions(numbers);
-          if (picked.a !== null) onChoice({ ...choice, ...picked });
+          if (defaults.a !== null) onChoice({ ...choice, ...defaults });
         } else if (!valid(choice.a) || !valid(choice.b)) {
-          onChoice({ ...choice, ...defaultVersions(numbers) });
+          onChoice({ ...choice, ...defaults });
         }
       },
       (error: unknown) => {
@@ -200,6 +207,29 @@ export function ScorecardTab({ choice, onChoice }: ScorecardTabProps) {
         </button>
         {loading ? <span className="muted small">Loading…</span> : null}
       </div>
+
+      {release?.canary ? (
+        <div className="card scorecard-canary" data-testid="scorecard-canary">
+          <strong>v{release.canary.version} is a canary</strong>: it takes {release.canary.percent} % of new runs since{' '}
+          {formatDateTime(release.canary.started_at)}
+          {release.live_version !== null ? `; live v${release.live_version} takes the rest` : ''}.
+          {choice.a === release.live_version && choice.b === release.canary.version ? (
+            ' Compared side by side below.'
+          ) : release.live_version !== null ? (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => onChoice({ ...choice, a: release.live_version, b: release.canary!.version })}
+                data-testid="scorecard-compare-canary"
+              >
+                Compare live with canary
+              </button>
+            </>
+          ) : null}
+        </div>
+      ) : null}
 
       <ErrorList errors={errors} testId="scorecard-errors" />
 

@@ -1,7 +1,7 @@
 /** Tests for the retry and handoff feeds. */
 
 import { describe, expect, it } from 'vitest';
-import { actorName, feedEvent, feedItem, feedKind, initialFeed, MAX_FEED_ITEMS } from './feed';
+import { actorName, feedEvent, feedItem, feedKind, initialFeed, MAX_FEED_ITEMS, releaseText } from './feed';
 import { event } from './testEvents';
 
 describe('feedKind', () => {
@@ -103,6 +103,64 @@ describe('handoff events', () => {
   });
 });
 
+describe('release events', () => {
+  const release = (kind: string, extra: Parameters<typeof event>[4] = {}) => event(9, null, kind, null, { actor: 'user:alice', version: 2, ...extra });
+
+  it('go to the release feed', () => {
+    for (const kind of ['version_published', 'live_version_changed', 'canary_started', 'canary_promoted', 'canary_aborted', 'auto_rollback']) {
+      expect(feedKind(release(kind))).toBe('release');
+    }
+  });
+
+  it('say what was published, live or as a canary, and what the gate found', () => {
+    expect(releaseText(release('version_published', { data: { number: 2, canary_percent: 0, gate: null } }))).toMatchObject({
+      title: 'v2 published and live',
+      detail: 'by alice',
+      tone: 'info',
+    });
+    const warned = releaseText(
+      release('version_published', { data: { number: 2, canary_percent: 30, gate: { mode: 'warn', ok: false, problems: ['1 of 2 test cases fail: x'] } } }),
+    );
+    expect(warned).toMatchObject({ title: 'v2 published as a canary (30 %)', detail: 'by alice — gate (warn): 1 of 2 test cases fail: x', tone: 'deferred' });
+  });
+
+  it('follow a canary from start to promotion or abort', () => {
+    expect(releaseText(release('canary_started', { data: { version: 2, percent: 30 } })).title).toBe('Canary v2 started at 30 %');
+    expect(releaseText(release('canary_promoted', { data: { from: 1, to: 2 } }))).toMatchObject({ title: 'Canary v2 promoted to live', detail: 'by alice — replaces v1' });
+    expect(releaseText(release('canary_aborted', { reason: 'aborted', data: { version: 2 } }))).toMatchObject({
+      title: 'Canary v2 aborted',
+      detail: 'by alice',
+      tone: 'deferred',
+    });
+    expect(releaseText(release('live_version_changed', { reason: 'rollback', data: { from: 2, to: 1 } })).title).toBe('Live version v2 → v1');
+  });
+
+  it('make automatic rollbacks stand out, with the broken criteria', () => {
+    const aborted = feedItem(
+      release('canary_aborted', {
+        actor: 'system:rollback',
+        reason: 'automatic rollback: success rate 40% < 90%',
+        data: { version: 2, automatic: true },
+      }),
+    );
+    expect(aborted).toMatchObject({
+      title: 'Automatic rollback: canary v2 aborted',
+      detail: 'success rate 40% < 90%',
+      tone: 'failed',
+      automatic: true,
+    });
+    const live = feedItem(
+      release('auto_rollback', {
+        actor: 'system:rollback',
+        version: 1,
+        reason: 'v2 rolled back to v1: retry burden 50% > 30%',
+        data: { from: 2, to: 1, automatic: true },
+      }),
+    );
+    expect(live).toMatchObject({ title: 'Automatic rollback: v2 → v1', detail: 'retry burden 50% > 30%', automatic: true, runId: null });
+  });
+});
+
 describe('feedEvent', () => {
   it('keeps the newest first, once each, up to the cap', () => {
     let state = initialFeed;
@@ -111,5 +169,6 @@ describe('feedEvent', () => {
     expect(state.retry[0]?.id).toBe(MAX_FEED_ITEMS + 5);
     expect(feedEvent(state, event(MAX_FEED_ITEMS + 5, 1, 'attempt_failed', 'failed'))).toBe(state);
     expect(feedEvent(state, event(999, 1, 'run_running', 'running'))).toBe(state);
+    expect(feedEvent(state, event(1000, null, 'auto_rollback', null)).release).toHaveLength(1);
   });
 });

@@ -1,8 +1,18 @@
-/** Pick the retry and handoff events out of the board stream and describe them (no React). */
+/** Pick the retry, handoff and release events out of the board stream and describe them (no React). */
 
 import type { RunEvent } from '../api/types';
 
-export type FeedKind = 'retry' | 'handoff';
+export type FeedKind = 'retry' | 'handoff' | 'release';
+
+/** Workflow-level events about which version runs: publishes, canaries, rollbacks. */
+export const RELEASE_KINDS: ReadonlySet<string> = new Set([
+  'version_published',
+  'live_version_changed',
+  'canary_started',
+  'canary_promoted',
+  'canary_aborted',
+  'auto_rollback',
+]);
 
 export interface FeedItem {
   id: number; // event id
@@ -15,6 +25,8 @@ export interface FeedItem {
   detail: string;
   createdAt: string;
   tone: 'failed' | 'waiting' | 'deferred' | 'info';
+  /** Switchyard did it by itself (an automatic rollback): shown so that it stands out. */
+  automatic?: boolean;
 }
 
 /** Newest items kept per feed. */
@@ -29,6 +41,7 @@ function numberIn(data: unknown, key: string): number | null {
 /** Return which feed an event belongs to, or null for neither. */
 export function feedKind(event: RunEvent): FeedKind | null {
   if (event.kind.startsWith('handoff_')) return 'handoff';
+  if (RELEASE_KINDS.has(event.kind)) return 'release';
   switch (event.kind) {
     case 'step_retry_wait':
     case 'retry_deferred':
@@ -70,7 +83,7 @@ export function feedItem(event: RunEvent): FeedItem {
     case 'retry_deferred':
       return { ...base, title: number ? `Retry ${number} deferred` : 'Retry deferred', tone: 'deferred' };
     default:
-      return { ...base, ...handoffText(event) };
+      return RELEASE_KINDS.has(event.kind) ? { ...base, attempt: null, ...releaseText(event) } : { ...base, ...handoffText(event) };
   }
 }
 
@@ -185,6 +198,72 @@ export function handoffText(event: RunEvent): Pick<FeedItem, 'title' | 'detail' 
   }
 }
 
+/**
+ * Describe a release event (designer/services.py, designer/rollout.py):
+ * version_published `{number, canary_percent, gate}`, live_version_changed `{from, to}`,
+ * canary_started `{version, percent}`, canary_promoted `{from, to}`, canary_aborted
+ * `{version, automatic?, success_rate?, …}` (reason: why), auto_rollback `{from, to}`.
+ */
+export function releaseText(event: RunEvent): Pick<FeedItem, 'title' | 'detail' | 'tone' | 'automatic'> {
+  const data = record(event.data);
+  const reason = event.reason ?? '';
+  const who = actorName(event.actor);
+  const by = who && !event.actor?.startsWith('system') ? `by ${who}` : '';
+  const v = (n: unknown) => (typeof n === 'number' ? `v${n}` : '');
+  const automatic = data.automatic === true;
+  switch (event.kind) {
+    case 'version_published': {
+      const number = v(data.number) || v(event.version);
+      const percent = numberIn(data, 'canary_percent') ?? 0;
+      const gate = record(data.gate);
+      const problems = Array.isArray(gate.problems) ? gate.problems.filter((p): p is string => typeof p === 'string') : [];
+      const gateNote = gate.ok === false && problems.length ? `gate (${String(gate.mode)}): ${problems.join('; ')}` : '';
+      return {
+        title: percent > 0 ? `${number} published as a canary (${percent} %)` : `${number} published and live`,
+        detail: joined(by, gateNote),
+        tone: gateNote ? 'deferred' : 'info',
+      };
+    }
+    case 'live_version_changed':
+      return {
+        title: `Live version ${v(data.from) || '?'} → ${v(data.to) || v(event.version)}`,
+        detail: joined(by, reason === 'rollback' ? '' : reason),
+        tone: 'info',
+      };
+    case 'canary_started': {
+      const percent = numberIn(data, 'percent');
+      return {
+        title: `Canary ${v(data.version) || v(event.version)} started${percent !== null ? ` at ${percent} %` : ''}`,
+        detail: by,
+        tone: 'waiting',
+      };
+    }
+    case 'canary_promoted':
+      return { title: `Canary ${v(data.to) || v(event.version)} promoted to live`, detail: joined(by, data.from ? `replaces ${v(data.from)}` : ''), tone: 'info' };
+    case 'canary_aborted': {
+      const version = v(data.version) || v(event.version);
+      if (automatic) {
+        return {
+          title: `Automatic rollback: canary ${version} aborted`,
+          detail: reason.replace(/^automatic rollback:\s*/, ''),
+          tone: 'failed',
+          automatic: true,
+        };
+      }
+      return { title: `Canary ${version} aborted`, detail: joined(by, reason === 'aborted' ? '' : reason), tone: 'deferred' };
+    }
+    case 'auto_rollback':
+      return {
+        title: `Automatic rollback: ${v(data.from) || '?'} → ${v(data.to) || v(event.version)}`,
+        detail: reason.replace(/^v\d+ rolled back to v\d+:\s*/, ''),
+        tone: 'failed',
+        automatic: true,
+      };
+    default:
+      return { title: event.kind.replace(/_/g, ' '), detail: reason, tone: 'info' };
+  }
+}
+
 function dueText(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '';
   const due = (data as { due_at?: unknown }).due_at;
@@ -196,9 +275,10 @@ function dueText(data: unknown): string {
 export interface FeedState {
   retry: FeedItem[]; // newest first
   handoff: FeedItem[];
+  release: FeedItem[];
 }
 
-export const initialFeed: FeedState = { retry: [], handoff: [] };
+export const initialFeed: FeedState = { retry: [], handoff: [], release: [] };
 
 /** Add an event to its feed (newest first, capped); others leave the state as it is. */
 export function feedEvent(state: FeedState, event: RunEvent): FeedState {

@@ -60,6 +60,12 @@ describe('choices', () => {
     expect(defaultVersions([])).toEqual({ a: null, b: null });
   });
 
+  it('compares the live version with a running canary by default', () => {
+    expect(defaultVersions([1, 2, 3], { live: 1, canary: 3 })).toEqual({ a: 1, b: 3 });
+    expect(defaultVersions([1, 2, 3], { live: 2, canary: null })).toEqual({ a: 2, b: 3 });
+    expect(defaultVersions([1, 2], { live: 1, canary: 9 })).toEqual({ a: 1, b: 2 });
+  });
+
   it('starts the window the given days ago', () => {
     expect(windowSince(7, Date.parse('2025-01-08T00:00:00Z'))).toBe('2025-01-01T00:00:00.000Z');
   });

@@ -94,11 +94,21 @@ export function writeChoice(params: URLSearchParams, choice: ScorecardChoice): U
   return next;
 }
 
+/** Which versions take new runs: the live one, and a canary if one is running. */
+export interface Rollout {
+  live: number | null;
+  canary: number | null;
+}
+
 /**
- * Pick default versions for a workflow: A the one before the newest, B the newest,
- * so that opening a workflow compares its last change at once.
+ * Pick default versions for a workflow: while a canary runs, A the live version and B
+ * the canary; otherwise A the one before the newest and B the newest, so that opening a
+ * workflow compares its last change at once.
  */
-export function defaultVersions(numbers: readonly number[]): { a: number | null; b: number | null } {
+export function defaultVersions(numbers: readonly number[], rollout: Rollout | null = null): { a: number | null; b: number | null } {
+  if (rollout?.live != null && rollout.canary != null && numbers.includes(rollout.live) && numbers.includes(rollout.canary)) {
+    return { a: rollout.live, b: rollout.canary };
+  }
   const sorted = [...numbers].sort((x, y) => x - y);
   if (sorted.length === 0) return { a: null, b: null };
   if (sorted.length === 1) return { a: sorted[0]!, b: null };

@@ -16,6 +16,7 @@ import { memo, useCallback, useMemo, useRef, useState, type DragEvent, type SetS
 import type { NodeType, WorkflowGraph } from '../graph';
 import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size, type XY } from './flow';
 import type { Marks } from './issues';
+import type { PathHighlight } from './testCases';
 import { NODE_SIZE, PALETTE_MIME } from './nodeMeta';
 import { nodeTypes } from './nodes';
 import { applyEdgeSelect, applyNodeSelect, type Selection } from './selection';
@@ -26,6 +27,10 @@ interface EditorCanvasProps {
   selection: Selection;
   marks: Marks;
   coverage: ReadonlyMap<string, number> | null;
+  /** The path of the test case shown: nodes that ran and edges taken. */
+  path?: PathHighlight | null;
+  /** Edges no test case takes, from the last test report. */
+  uncovered?: ReadonlySet<string> | null;
   onSelectionChange: (update: SetStateAction<Selection>) => void;
   onMove: (positions: Record<string, XY>) => void;
   onConnect: (source: string, target: string) => void;
@@ -55,6 +60,8 @@ export const EditorCanvas = memo(function EditorCanvas({
   selection,
   marks,
   coverage,
+  path = null,
+  uncovered = null,
   onSelectionChange,
   onMove,
   onConnect,
@@ -75,19 +82,27 @@ export const EditorCanvas = memo(function EditorCanvas({
     () =>
       flowNodes(
         graph,
-        { selected: selection.nodes, marks: marks.nodes, diff: null, moving, measured, testIdPrefix: '' },
+        { selected: selection.nodes, marks: marks.nodes, diff: null, moving, measured, testIdPrefix: '', path: path?.nodes ?? null },
         nodeCache.current,
       ),
-    [graph, selection.nodes, marks.nodes, moving, measured],
+    [graph, selection.nodes, marks.nodes, moving, measured, path],
   );
   const edges = useMemo(
     () =>
       flowEdges(
         graph,
-        { selected: selection.edges, marks: marks.edges, diff: null, coverage, testIdPrefix: '' },
+        {
+          selected: selection.edges,
+          marks: marks.edges,
+          diff: null,
+          coverage,
+          testIdPrefix: '',
+          path: path?.edges ?? null,
+          uncovered,
+        },
         edgeCache.current,
       ),
-    [graph, selection.edges, marks.edges, coverage],
+    [graph, selection.edges, marks.edges, coverage, path, uncovered],
   );
 
   const onNodesChange = useCallback(

@@ -1,7 +1,14 @@
-/** The workflow editor: palette, canvas, inspector, problems, versions, diff, runs. */
+/** The workflow editor: palette, canvas, inspector, problems, versions, diff, runs, tests and releases. */
 
 import { useNodesInitialized, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ChangeEvent, type SetStateAction } from 'react';
+import {
+  abortCanary,
+  getReleaseSettings,
+  promoteCanary,
+  publishVersion,
+  type ReleaseSettings,
+} from '../api/changeSafety';
 import { ApiError } from '../api/client';
 import type { ApiErrorItem, Workflow } from '../api/types';
 import {
@@ -11,7 +18,6 @@ import {
   getWorkflow,
   listActions,
   listVersions,
-  publishVersion,
   rollbackTo,
   updateDraft,
   validateOnServer,
@@ -40,6 +46,8 @@ import { useDebouncedValue } from '../hooks/useDebouncedValue';
 import { useMe } from '../hooks/useMe';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { denial, readOnlyBanner } from '../ui/permissions';
+import { CanaryBanner } from './CanaryBanner';
+import { COVERAGE_SOURCES, coverageFor, coverageLegend, percentText, takenMap, type CoverageSource } from './coverage';
 import { DiffView } from './DiffView';
 import { EditorCanvas } from './EditorCanvas';
 import type { XY } from './flow';
@@ -49,8 +57,13 @@ import { countLevels, marksOf, mergeIssues, type PinnedIssue } from './issues';
 import { IssuesPanel } from './IssuesPanel';
 import { NODE_SIZE } from './nodeMeta';
 import { Palette } from './Palette';
+import { PublishDialog, type PublishOutcome } from './PublishDialog';
+import { blockedProblems, publishedText } from './release';
+import { ReleaseSettingsPanel } from './ReleaseSettingsPanel';
 import { RunPanel } from './RunPanel';
 import { EMPTY_SELECTION, pruneSelection, selectionOf, type Selection } from './selection';
+import { pathOf, reportSummary, resultKey, testTarget } from './testCases';
+import { TestsPanel, type TestRun } from './TestsPanel';
 import { useEditorShortcuts } from './useEditorShortcuts';
 import { useGraphHistory } from './useGraphHistory';
 import { VersionsPanel } from './VersionsPanel';
@@ -59,8 +72,10 @@ const VALIDATE_DEBOUNCE_MS = 150;
 const SERVER_RECHECK_MS = 700;
 const FIT = { padding: 0.2, maxZoom: 1.1, duration: 200 };
 
-type Panel = 'none' | 'versions' | 'run' | 'help';
-type Busy = null | 'save' | 'publish' | 'rollback' | 'validate' | 'open';
+type Panel = 'none' | 'versions' | 'run' | 'help' | 'publish' | 'release';
+type Busy = null | 'save' | 'publish' | 'rollback' | 'validate' | 'open' | 'canary';
+/** The right column: the inspector, or the test cases. */
+type Side = 'inspect' | 'tests';
 
 interface Notice {
   kind: 'info' | 'error';
@@ -71,6 +86,8 @@ interface Notice {
 interface ServerCheck {
   graph: WorkflowGraph;
   result: ServerValidation;
+  /** Something the server's lint reads besides the graph changed (the test cases): ask again. */
+  stale?: boolean;
 }
 
 /** Open the newest draft if there is one, else the live version, else the newest. */
@@ -113,6 +130,15 @@ export function EditorPage({ slug }: { slug: string }) {
   const [diff, setDiff] = useState<{ from: number; to: number } | null>(null);
   const [coverageOn, setCoverageOn] = useState(false);
   const [coverage, setCoverage] = useState<Coverage | null>(null);
+  const [coverageSource, setCoverageSource] = useState<CoverageSource>('runs');
+  const [release, setRelease] = useState<ReleaseSettings | null>(null);
+  const [publishOutcome, setPublishOutcome] = useState<PublishOutcome | null>(null);
+  const [side, setSide] = useState<Side>('inspect');
+  const [testsOpened, setTestsOpened] = useState(false);
+  const [testRun, setTestRun] = useState<TestRun | null>(null);
+  const [shownTest, setShownTest] = useState<string | null>(null);
+  // Bumped when test cases change or run: the tests' coverage is read again.
+  const [testsRevision, setTestsRevision] = useState(0);
   const [busy, setBusy] = useState<Busy>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [fitRequest, setFitRequest] = useState(0);
@@ -138,6 +164,14 @@ export function EditorPage({ slug }: { slug: string }) {
 
   const refreshWorkflow = useCallback(async () => setWorkflow(await getWorkflow(slug)), [slug]);
 
+  const refreshRelease = useCallback(async () => {
+    try {
+      setRelease(await getReleaseSettings(slug));
+    } catch {
+      // The banner and the gate line are extras: the editor works without them.
+    }
+  }, [slug]);
+
   const showGraph = useCallback(
     (next: WorkflowGraph, version: VersionSummary | null) => {
       reset(next);
@@ -146,6 +180,8 @@ export function EditorPage({ slug }: { slug: string }) {
       setSelection(EMPTY_SELECTION);
       setServerCheck(null);
       setCoverage(null);
+      setTestRun(null);
+      setShownTest(null);
       setFitRequest((n) => n + 1);
     },
     [reset],
@@ -175,6 +211,7 @@ export function EditorPage({ slug }: { slug: string }) {
         if (!signal.aborted) notify('error', `Cannot load the actions: ${errorItems(error)[0]?.message ?? ''}`);
       },
     );
+    getReleaseSettings(slug, signal).then(setRelease, () => undefined);
     Promise.all([getWorkflow(slug, signal), listVersions(slug, signal)])
       .then(async ([wf, page]) => {
         setWorkflow(wf);
@@ -229,26 +266,26 @@ export function EditorPage({ slug }: { slug: string }) {
   const validated = useDebouncedValue(graph, VALIDATE_DEBOUNCE_MS);
   const local = useMemo(() => validateGraph(validated, actionsByName), [validated, actionsByName]);
 
-  // The server is authoritative: while it reported errors, re-ask it after each change.
+  // The server is authoritative, and only it lints for hidden risks (side effects
+  // without compensation, choice branches no test case takes): ask it about the opened
+  // graph at once, and again a moment after each change.
   useEffect(() => {
-    if (serverCheck === null || serverCheck.graph === graph) return undefined;
-    if (serverCheck.result.errors.length === 0) {
-      setServerCheck(null);
-      return undefined;
-    }
+    if (!loaded) return undefined;
+    if (serverCheck !== null && serverCheck.graph === graph && !serverCheck.stale) return undefined;
     const controller = new AbortController();
+    const delay = serverCheck === null || serverCheck.graph === graph ? 0 : SERVER_RECHECK_MS;
     const timer = setTimeout(() => {
       setChecking(true);
       validateOnServer(slug, graph, controller.signal)
         .then((result) => setServerCheck({ graph, result }))
         .catch(() => undefined)
         .finally(() => setChecking(false));
-    }, SERVER_RECHECK_MS);
+    }, delay);
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [graph, serverCheck, slug]);
+  }, [graph, serverCheck, slug, loaded]);
 
   const issues = useMemo(() => mergeIssues(local, serverCheck?.result ?? null), [local, serverCheck]);
   const marks = useMemo(() => marksOf(issues), [issues]);
@@ -409,7 +446,8 @@ export function EditorPage({ slug }: { slug: string }) {
       performance.measure('editor:save', 'editor:save-start');
       setBase(sent);
       setCurrent(saved);
-      setServerCheck({ graph: sent, result: { errors: [], warnings: saved.warnings ?? [] } });
+      // Stale: saving does not lint the choice branches against the test cases; validating does.
+      setServerCheck({ graph: sent, result: { errors: [], warnings: saved.warnings ?? [] }, stale: true });
       notify('info', current?.status === 'draft' ? `Saved draft v${saved.number}.` : `Saved as new draft v${saved.number}.`);
       void refreshVersions().catch(() => undefined);
       return saved;
@@ -432,34 +470,56 @@ export function EditorPage({ slug }: { slug: string }) {
     }
   }, [getGraph, current, slug, notify, refreshVersions]);
 
-  const publish = useCallback(async () => {
-    let target = current;
-    if (target === null || target.status !== 'draft' || getGraph() !== base) {
-      target = await save();
-      if (target === null) return;
-    }
-    setBusy('publish');
-    try {
-      const published = await publishVersion(slug, target.number);
-      setCurrent(published);
-      notify('info', `Published v${published.number}; it is the live version now.`);
-      await Promise.all([refreshVersions(), refreshWorkflow()]);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 400) {
-        setServerCheck({ graph: getGraph(), result: { errors: error.errors, warnings: [] } });
-        setIssuesOpen(true);
+  /**
+   * Publish the open draft (saving the edits first) live, or as a canary taking
+   * `canaryPercent` of new runs. The dialog shows what the publish gate said; a
+   * publish straight from the top bar opens it only when the gate had something to say.
+   */
+  const publish = useCallback(
+    async (canaryPercent: number, fromDialog: boolean) => {
+      let target = current;
+      if (target === null || target.status !== 'draft' || getGraph() !== base) {
+        target = await save();
+        if (target === null) return;
       }
-      notify('error', `Not published: ${errorItems(error)[0]?.message ?? 'the server refused.'}`);
-    } finally {
-      setBusy(null);
-    }
-  }, [current, getGraph, base, save, slug, notify, refreshVersions, refreshWorkflow]);
+      setBusy('publish');
+      setPublishOutcome(null);
+      try {
+        const published = await publishVersion(slug, target.number, canaryPercent);
+        const text = publishedText(published.number, canaryPercent);
+        setCurrent(published);
+        setPublishOutcome({ kind: 'published', text, gate: published.gate });
+        if (!fromDialog && published.gate !== null && !published.gate.ok) setPanel('publish');
+        notify('info', text);
+        await Promise.all([refreshVersions(), refreshWorkflow(), refreshRelease()]);
+      } catch (error) {
+        const first = errorItems(error)[0];
+        if (error instanceof ApiError && error.status === 409 && first?.code === 'publish_gate_failed') {
+          setPublishOutcome({ kind: 'blocked', message: first.message, problems: blockedProblems(first.message) });
+          setPanel('publish');
+          notify('error', 'Not published: the publish gate blocks it.');
+          return;
+        }
+        if (error instanceof ApiError && error.status === 400) {
+          setServerCheck({ graph: getGraph(), result: { errors: error.errors, warnings: [] } });
+          setIssuesOpen(true);
+        }
+        const message = `Not published: ${first?.message ?? 'the server refused.'}`;
+        if (fromDialog) setPublishOutcome({ kind: 'error', message });
+        notify('error', message);
+      } finally {
+        setBusy(null);
+      }
+    },
+    [current, getGraph, base, save, slug, notify, refreshVersions, refreshWorkflow, refreshRelease],
+  );
 
   const makeLive = useCallback(
     async (number: number) => {
       setBusy('rollback');
       try {
         setWorkflow(await rollbackTo(slug, number));
+        void refreshRelease();
         const list = await refreshVersions();
         setCurrent((prev) => (prev ? (list.find((v) => v.number === prev.number) ?? prev) : prev));
         notify('info', `v${number} is the live version now.`);
@@ -469,7 +529,36 @@ export function EditorPage({ slug }: { slug: string }) {
         setBusy(null);
       }
     },
-    [slug, refreshVersions, notify],
+    [slug, refreshVersions, refreshRelease, notify],
+  );
+
+  // -- canary ------------------------------------------------------------------------
+
+  const canaryAction = useCallback(
+    async (action: 'promote' | 'abort') => {
+      const canary = release?.canary;
+      if (!canary) return;
+      const question =
+        action === 'promote'
+          ? `Promote v${canary.version}? Every new run will start on it.`
+          : `Abort the canary v${canary.version}? New runs go back to v${release?.live_version ?? '?'}; runs already on v${canary.version} finish on it.`;
+      if (!window.confirm(question)) return;
+      setBusy('canary');
+      try {
+        const next = action === 'promote' ? await promoteCanary(slug) : await abortCanary(slug, 'aborted in the editor');
+        setRelease(next);
+        notify('info', action === 'promote' ? `v${canary.version} is the live version now.` : `The canary v${canary.version} is aborted.`);
+        const list = await refreshVersions();
+        setCurrent((prev) => (prev ? (list.find((v) => v.number === prev.number) ?? prev) : prev));
+        await refreshWorkflow();
+      } catch (error) {
+        notify('error', errorItems(error)[0]?.message ?? 'The server refused.');
+        void refreshRelease();
+      } finally {
+        setBusy(null);
+      }
+    },
+    [release, slug, notify, refreshVersions, refreshWorkflow, refreshRelease],
   );
 
   const confirmDiscard = useCallback(
@@ -508,12 +597,40 @@ export function EditorPage({ slug }: { slug: string }) {
       if (!controller.signal.aborted) notify('error', errorItems(error)[0]?.message ?? 'Cannot load coverage.');
     });
     return () => controller.abort();
-  }, [coverageOn, current, slug, notify]);
+  }, [coverageOn, current, slug, notify, testsRevision]);
 
-  const coverageMap = useMemo(
-    () => (coverageOn && coverage ? new Map(coverage.edges.map((e) => [e.id, e.taken])) : null),
-    [coverageOn, coverage],
+  const shownCoverage = coverageOn && coverage ? coverageFor(coverage, coverageSource) : null;
+  const coverageMap = useMemo(() => takenMap(shownCoverage), [shownCoverage]);
+
+  // -- tests -------------------------------------------------------------------------
+
+  const testsTarget = testTarget(current, dirty);
+  const onTestRun = useCallback((run: TestRun | null) => {
+    setTestRun(run);
+    if (run !== null) setTestsRevision((n) => n + 1);
+  }, []);
+  const onCasesChanged = useCallback(() => {
+    setTestsRevision((n) => n + 1);
+    // The lint of untested choice branches reads the cases: ask the server again.
+    setServerCheck((prev) => (prev === null ? prev : { ...prev, stale: true }));
+  }, []);
+  const testPath = useMemo(() => {
+    if (testRun === null || shownTest === null) return null;
+    const index = testRun.report.results.findIndex((r, i) => resultKey(r, i) === shownTest);
+    return pathOf(testRun.report.results[index]);
+  }, [testRun, shownTest]);
+  const uncovered = useMemo(
+    () => (testRun !== null && testRun.scope === 'all' ? new Set(testRun.report.coverage.uncovered) : null),
+    [testRun],
   );
+  const openSide = (next: Side) => {
+    setSide(next);
+    if (next === 'tests') setTestsOpened(true);
+  };
+  // Selecting an element is for the inspector: show it.
+  useEffect(() => {
+    if (selection.nodes.size + selection.edges.size > 0) setSide('inspect');
+  }, [selection]);
 
   // -- import / export ---------------------------------------------------------------
 
@@ -579,7 +696,8 @@ export function EditorPage({ slug }: { slug: string }) {
     );
   }
 
-  const liveVersion = workflow?.live_version ?? null;
+  const liveVersion = release?.live_version ?? workflow?.live_version ?? null;
+  const canary = release?.canary ?? null;
   const runVersion = current?.status === 'published' && !dirty ? current.number : liveVersion;
   const runNote =
     runVersion === null || runVersion === current?.number
@@ -618,13 +736,14 @@ export function EditorPage({ slug }: { slug: string }) {
             {versions.map((v) => (
               <option key={v.number} value={v.number}>
                 v{v.number}
-                {v.is_live ? ' (live)' : v.status === 'draft' ? ' (draft)' : ''}
+                {v.is_live ? ' (live)' : v.number === canary?.version ? ' (canary)' : v.status === 'draft' ? ' (draft)' : ''}
               </option>
             ))}
           </select>
           <span className={`vbadge vbadge-${statusText}`} data-testid="version-status" data-status={current?.status ?? 'new'}>
             {current === null ? 'not saved' : current.is_live ? 'live' : current.status}
           </span>
+          {current !== null && current.number === canary?.version ? <span className="vbadge vbadge-canary">canary {canary.percent} %</span> : null}
           {dirty && current !== null ? (
             <span className="dirty" data-testid="dirty-indicator" title="Unsaved changes">
               ● edited
@@ -664,6 +783,17 @@ export function EditorPage({ slug }: { slug: string }) {
           >
             History
           </button>
+          <button
+            type="button"
+            className={`btn btn-small ${panel === 'release' ? 'is-on' : ''}`}
+            onClick={() => setPanel((p) => (p === 'release' ? 'none' : 'release'))}
+            aria-expanded={panel === 'release'}
+            disabled={release === null}
+            title="Publish gate and automatic rollback"
+            data-testid="release-settings-toggle"
+          >
+            Release
+          </button>
         </div>
 
         <div className="topbar-group topbar-end">
@@ -695,13 +825,30 @@ export function EditorPage({ slug }: { slug: string }) {
           </button>
           <button
             type="button"
-            className="btn btn-primary"
-            onClick={() => void publish()}
+            className={`btn btn-primary ${panel === 'publish' ? 'is-on' : ''}`}
+            onClick={() => {
+              // With nothing live there is no choice to make: a first version goes live.
+              if (liveVersion === null) void publish(0, false);
+              else {
+                setPublishOutcome(null);
+                setPanel((p) => (p === 'publish' ? 'none' : 'publish'));
+              }
+            }}
             disabled={readOnly || !canPublish}
-            title={editDenied ?? (counts.errors ? 'Fix the errors first' : current?.status === 'published' && !dirty ? 'This version is already published' : 'Publish as the live version')}
+            title={
+              editDenied ??
+              (counts.errors
+                ? 'Fix the errors first'
+                : current?.status === 'published' && !dirty
+                  ? 'This version is already published'
+                  : liveVersion === null
+                    ? 'Publish as the live version'
+                    : 'Publish live or as a canary')
+            }
+            aria-haspopup={liveVersion === null ? undefined : 'dialog'}
             data-testid="publish"
           >
-            {busy === 'publish' ? 'Publishing…' : 'Publish'}
+            {busy === 'publish' ? 'Publishing…' : liveVersion === null ? 'Publish' : 'Publish…'}
           </button>
           <button
             type="button"
@@ -736,14 +883,43 @@ export function EditorPage({ slug }: { slug: string }) {
             onDiff={(n) => openDiff(n)}
             onMakeLive={(n) => void makeLive(n)}
             makeLiveDenied={editDenied}
+            canary={canary}
             onClose={() => setPanel('none')}
           />
+        ) : null}
+        {panel === 'publish' ? (
+          <PublishDialog
+            what={current !== null && current.status === 'draft' && !dirty ? `v${current.number}` : 'your edits as a new version'}
+            settings={release}
+            liveVersion={liveVersion}
+            canPublish={canPublish}
+            denied={editDenied}
+            busy={busy !== null}
+            outcome={publishOutcome}
+            onPublish={(percent) => void publish(percent, true)}
+            onClose={() => setPanel('none')}
+          />
+        ) : null}
+        {panel === 'release' && release !== null ? (
+          <ReleaseSettingsPanel slug={slug} settings={release} denied={editDenied} onSaved={setRelease} onClose={() => setPanel('none')} />
         ) : null}
         {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
         {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
       </header>
 
-      <div className="editor-body">
+      {canary !== null ? (
+        <CanaryBanner
+          slug={slug}
+          canary={canary}
+          liveVersion={release?.live_version ?? null}
+          busy={busy !== null}
+          denied={editDenied}
+          onPromote={() => void canaryAction('promote')}
+          onAbort={() => void canaryAction('abort')}
+        />
+      ) : null}
+
+      <div className={`editor-body${side === 'tests' ? ' is-testing' : ''}`}>
         <Palette onAdd={addInView} disabled={!loaded || readOnly} disabledReason={editDenied} />
         <div className="editor-center">
           <div className="editor-canvas-wrap" ref={canvasRef}>
@@ -763,6 +939,8 @@ export function EditorPage({ slug }: { slug: string }) {
               selection={selection}
               marks={marks}
               coverage={coverageMap}
+              path={testPath}
+              uncovered={uncovered}
               onSelectionChange={onSelectionChange}
               onMove={onMove}
               onConnect={onConnect}
@@ -790,19 +968,48 @@ export function EditorPage({ slug }: { slug: string }) {
                 {coverageOn && coverage ? (
                   <span className="coverage-percent" data-testid="coverage-percent">
                     {' '}
-                    {coverage.percent === null ? '—' : `${coverage.percent} %`}
+                    {percentText(shownCoverage)}
                   </span>
                 ) : null}
               </button>
               {coverageOn && coverage ? (
-                <div className="coverage-legend" data-testid="coverage-legend">
-                  <div>
-                    v{coverage.version}: {coverage.covered} of {coverage.total} edges taken by {coverage.runs}{' '}
-                    {coverage.runs === 1 ? 'run' : 'runs'}
+                <div className="coverage-legend" data-testid="coverage-legend" data-source={coverageSource}>
+                  <div className="segmented coverage-sources" role="group" aria-label="Edges taken by">
+                    {COVERAGE_SOURCES.map(({ source, label, title }) => (
+                      <button
+                        key={source}
+                        type="button"
+                        className={`btn btn-small${coverageSource === source ? ' is-on' : ''}`}
+                        aria-pressed={coverageSource === source}
+                        onClick={() => setCoverageSource(source)}
+                        title={title}
+                        data-testid={`coverage-source-${source}`}
+                      >
+                        {label}
+                      </button>
+                    ))}
                   </div>
+                  <div>{coverageLegend(coverage, coverageSource)}</div>
                   <div className="coverage-keys">
                     <span className="legend legend-taken">taken</span>
                     <span className="legend legend-untaken">never taken</span>
+                  </div>
+                </div>
+              ) : null}
+              {uncovered !== null && testRun !== null ? (
+                <div className="coverage-legend tests-legend" data-testid="canvas-test-legend">
+                  <div>
+                    Tests on v{testRun.report.version}: {reportSummary(testRun.report)}
+                  </div>
+                  <div className="coverage-keys">
+                    {testPath ? <span className="legend legend-path">case path</span> : null}
+                    {uncovered.size > 0 ? <span className="legend legend-uncovered">untested edge</span> : <span>every edge tested</span>}
+                  </div>
+                </div>
+              ) : testPath !== null ? (
+                <div className="coverage-legend tests-legend" data-testid="canvas-test-legend">
+                  <div className="coverage-keys">
+                    <span className="legend legend-path">case path</span>
                   </div>
                 </div>
               ) : null}
@@ -824,16 +1031,63 @@ export function EditorPage({ slug }: { slug: string }) {
             onFocus={centerOn}
           />
         </div>
-        <Inspector
-          graph={graph}
-          selection={selection}
-          actions={actions}
-          issues={issues}
-          onEdit={edit}
-          onSelect={setSelection}
-          onDelete={deleteSelection}
-          readOnly={readOnly}
-        />
+        <div className="editor-side">
+          <div className="side-tabs" role="tablist" aria-label="Right panel">
+            <button
+              type="button"
+              role="tab"
+              aria-selected={side === 'inspect'}
+              className={`side-tab${side === 'inspect' ? ' is-active' : ''}`}
+              onClick={() => openSide('inspect')}
+              data-testid="side-tab-inspector"
+            >
+              Inspector
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={side === 'tests'}
+              className={`side-tab${side === 'tests' ? ' is-active' : ''}`}
+              onClick={() => openSide('tests')}
+              data-testid="side-tab-tests"
+            >
+              Tests
+              {testRun !== null && testRun.scope === 'all' ? (
+                <span className={`count-pill ${testRun.report.failed > 0 ? 'is-error' : 'is-ok'}`} data-testid="tests-tab-count">
+                  {testRun.report.failed > 0 ? `✗ ${testRun.report.failed}` : `✓ ${testRun.report.passed}`}
+                </span>
+              ) : null}
+            </button>
+          </div>
+          <div className="side-pane" hidden={side !== 'inspect'}>
+            <Inspector
+              graph={graph}
+              selection={selection}
+              actions={actions}
+              issues={issues}
+              onEdit={edit}
+              onSelect={setSelection}
+              onDelete={deleteSelection}
+              readOnly={readOnly}
+            />
+          </div>
+          {testsOpened ? (
+            <div className="side-pane" hidden={side !== 'tests'}>
+              <TestsPanel
+                slug={slug}
+                graph={graph}
+                version={testsTarget.version}
+                targetNote={testsTarget.note}
+                editDenied={editDenied}
+                run={testRun}
+                onRun={onTestRun}
+                shown={shownTest}
+                onShow={setShownTest}
+                onCasesChanged={onCasesChanged}
+              />
+            </div>
+          ) : null}
+        </div>
       </div>
 
       {diff ? <DiffView slug={slug} versions={versions} from={diff.from} to={diff.to} onClose={() => setDiff(null)} /> : null}

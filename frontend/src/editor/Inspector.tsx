@@ -263,6 +263,19 @@ function TaskFields({ graph, node, actions, onEdit }: TaskFieldsProps) {
           hint="Task that undoes this one when the run fails later."
           testId="inspector-compensate_with"
         />
+        {(action?.side_effects && node.compensate_with === undefined) || typeof node.side_effects_reason === 'string' ? (
+          <TextField
+            label="Why no compensation"
+            value={node.side_effects_reason}
+            onChange={(v) => patch('side_effects_reason', v)}
+            multiline
+            rows={2}
+            maxLength={500}
+            placeholder="e.g. the ledger entry is idempotent and reconciled nightly"
+            hint="This action has side effects: say why undoing them is not needed, or pick a compensation."
+            testId="inspector-side_effects_reason"
+          />
+        ) : null}
       </fieldset>
     </>
   );

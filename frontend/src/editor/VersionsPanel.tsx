@@ -1,5 +1,6 @@
 /** Version history: open a version, compare it, or make a published one live again. */
 
+import type { CanaryState } from '../api/changeSafety';
 import type { VersionSummary } from '../api/versions';
 import { useNow } from '../hooks/useNow';
 import { formatDateTime, formatRelative } from '../ui/format';
@@ -13,10 +14,12 @@ interface VersionsPanelProps {
   onMakeLive: (number: number) => void;
   /** Why the user may not make a version live, or null. */
   makeLiveDenied?: string | null;
+  /** The version taking a share of new runs, if one does. */
+  canary?: CanaryState | null;
   onClose: () => void;
 }
 
-export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, onMakeLive, makeLiveDenied = null, onClose }: VersionsPanelProps) {
+export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, onMakeLive, makeLiveDenied = null, canary = null, onClose }: VersionsPanelProps) {
   const now = useNow(30_000);
   return (
     <div className="popover versions-panel" role="dialog" aria-label="Version history" data-testid="versions-panel">
@@ -41,6 +44,11 @@ export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, o
                 <span className="version">v{version.number}</span>
                 <span className={`vbadge vbadge-${version.status}`}>{version.status}</span>
                 {version.is_live ? <span className="vbadge vbadge-live">live</span> : null}
+                {version.number === canary?.version ? (
+                  <span className="vbadge vbadge-canary" data-testid={`version-canary-${version.number}`}>
+                    canary {canary.percent} %
+                  </span>
+                ) : null}
                 {version.number === currentNumber ? <span className="muted small">open</span> : null}
                 <span className="muted small version-time" title={formatDateTime(version.created_at)}>
                   {formatRelative(version.published_at ?? version.created_at, now)}
@@ -59,7 +67,7 @@ export function VersionsPanel({ versions, currentNumber, busy, onOpen, onDiff, o
                     Compare
                   </button>
                 ) : null}
-                {version.status === 'published' && !version.is_live ? (
+                {version.status === 'published' && !version.is_live && version.number !== canary?.version ? (
                   <button
                     type="button"
                     className="btn btn-small btn-secondary"

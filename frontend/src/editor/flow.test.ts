@@ -50,6 +50,15 @@ describe('flowNodes', () => {
     expect(nodes[1]?.data).toMatchObject({ errors: 1, issueTitle: 'no default', testId: 'node-pick' });
   });
 
+  it('marks the nodes on a test case path', () => {
+    const cache = new Map<string, FlowNode>();
+    const first = flowNodes(graph, nodeView(), cache);
+    const drawn = flowNodes(graph, nodeView({ path: new Set(['start', 'pick']) }), cache);
+    expect(drawn.map((n) => n.data.onPath)).toEqual([true, true, false]);
+    expect(drawn[2]).toBe(first[2]);
+    expect(drawn[0]).not.toBe(first[0]);
+  });
+
   it('reuses the objects of nodes that did not change', () => {
     const cache = new Map<string, FlowNode>();
     const first = flowNodes(graph, nodeView(), cache);
@@ -93,6 +102,20 @@ describe('flowEdges', () => {
     expect(edges[1]?.className).toContain('wf-edge-error');
     expect(edges[1]?.domAttributes).toMatchObject({ 'data-testid': 'edge-e2', 'data-issues': 'error' });
     expect(edges[2]?.className).toContain('wf-edge-untaken');
+  });
+
+  it('draws a test case path and marks the edges no case takes', () => {
+    const cache = new Map<string, EdgeCacheEntry>();
+    const edges = flowEdges(graph, edgeView({ path: new Set(['e1', 'e2']), uncovered: new Set(['e3']) }), cache);
+    expect(edges[0]?.className).toContain('wf-edge-path');
+    expect(edges[0]?.domAttributes).toMatchObject({ 'data-on-path': 'true' });
+    expect(edges[2]?.className).toContain('wf-edge-uncovered');
+    expect(edges[2]?.domAttributes).toMatchObject({ 'data-testid': 'edge-e3', 'data-uncovered': 'true' });
+    expect(edges[2]?.label).toBe('default · untested');
+    // Clearing the report rebuilds the edges it marked.
+    const cleared = flowEdges(graph, edgeView(), cache);
+    expect(cleared[2]).not.toBe(edges[2]);
+    expect(cleared[2]?.domAttributes).not.toHaveProperty('data-uncovered');
   });
 
   it('reuses unchanged edges', () => {

@@ -15,6 +15,8 @@ export interface WorkflowNodeData extends Record<string, unknown> {
   warnings: number;
   issueTitle: string;
   diff: DiffState | null;
+  /** On the path of the test case shown on the canvas. */
+  onPath: boolean;
   testId: string;
 }
 
@@ -44,6 +46,8 @@ export interface NodeView {
   moving: ReadonlyMap<string, XY>;
   measured: ReadonlyMap<string, Size>;
   testIdPrefix: string;
+  /** Nodes a test case ran, drawn as its path. */
+  path?: ReadonlySet<string> | null;
 }
 
 export interface EdgeView {
@@ -53,6 +57,10 @@ export interface EdgeView {
   /** {edge_id: times taken} when the coverage overlay is on. */
   coverage: ReadonlyMap<string, number> | null;
   testIdPrefix: string;
+  /** Edges a test case took, drawn as its path. */
+  path?: ReadonlySet<string> | null;
+  /** Edges no test case takes (the last test report). */
+  uncovered?: ReadonlySet<string> | null;
 }
 
 const NO_MARK: Mark = { errors: 0, warnings: 0, title: '' };
@@ -68,6 +76,7 @@ export function flowNodes(graph: WorkflowGraph, view: NodeView, cache: Map<strin
     const selected = view.selected.has(node.id);
     const diff = view.diff?.[node.id] ?? null;
     const measured = view.measured.get(node.id);
+    const onPath = view.path?.has(node.id) ?? false;
     const prev = cache.get(node.id);
     if (
       prev !== undefined &&
@@ -79,6 +88,7 @@ export function flowNodes(graph: WorkflowGraph, view: NodeView, cache: Map<strin
       prev.data.warnings === mark.warnings &&
       prev.data.issueTitle === mark.title &&
       prev.data.diff === diff &&
+      prev.data.onPath === onPath &&
       prev.measured?.width === measured?.width &&
       prev.measured?.height === measured?.height
     ) {
@@ -96,6 +106,7 @@ export function flowNodes(graph: WorkflowGraph, view: NodeView, cache: Map<strin
         warnings: mark.warnings,
         issueTitle: mark.title,
         diff,
+        onPath,
         testId: `${view.testIdPrefix}node-${node.id}`,
       },
     };
@@ -115,6 +126,8 @@ const COLORS = {
   error: '#dc2626',
   failure: '#ea580c',
   taken: '#16a34a',
+  path: '#7c3aed',
+  uncovered: '#ea580c',
   added: '#16a34a',
   changed: '#d97706',
 };
@@ -149,8 +162,10 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
     const selected = view.selected.has(edge.id);
     const diff = view.diff?.[edge.id] ?? null;
     const taken = view.coverage ? (view.coverage.get(edge.id) ?? 0) : null;
+    const onPath = view.path?.has(edge.id) ?? false;
+    const uncovered = view.uncovered?.has(edge.id) ?? false;
     const prev = cache.get(edge.id);
-    const key = `${selected}|${mark.errors}|${mark.warnings}|${mark.title}|${diff}|${taken}`;
+    const key = `${selected}|${mark.errors}|${mark.warnings}|${mark.title}|${diff}|${taken}|${onPath}|${uncovered}`;
     if (prev !== undefined && prev.edge === edge && prev.key === key) {
       out.push(prev.flow);
       continue;
@@ -171,6 +186,15 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
       color = COLORS[diff === 'removed' ? 'error' : diff];
     }
     if (mark.warnings > 0) classes.push('wf-edge-warning');
+    // After the warning: an untested choice branch is also a warning, and this says more.
+    if (uncovered) {
+      classes.push('wf-edge-uncovered');
+      color = COLORS.uncovered;
+    }
+    if (onPath) {
+      classes.push('wf-edge-path');
+      color = COLORS.path;
+    }
     if (mark.errors > 0) {
       classes.push('wf-edge-error');
       color = COLORS.error;
@@ -178,9 +202,12 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
     if (selected) color = mark.errors > 0 ? COLORS.error : COLORS.selected;
     let label = edgeLabel(edge);
     if (taken !== null) label = label ? `${label} · ${taken}×` : `${taken}×`;
+    if (uncovered) label = label ? `${label} · untested` : 'untested';
     const domAttributes: Record<string, string> = { 'data-testid': `${view.testIdPrefix}edge-${edge.id}` };
     if (diff) domAttributes['data-diff'] = diff;
     if (taken !== null) domAttributes['data-taken'] = String(taken);
+    if (uncovered) domAttributes['data-uncovered'] = 'true';
+    if (onPath) domAttributes['data-on-path'] = 'true';
     if (mark.errors > 0) domAttributes['data-issues'] = 'error';
     else if (mark.warnings > 0) domAttributes['data-issues'] = 'warning';
     const flowEdge: FlowEdge = {

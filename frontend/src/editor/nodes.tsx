@@ -7,7 +7,7 @@ import type { FlowNode } from './flow';
 import { META_BY_TYPE, nodeSummary } from './nodeMeta';
 
 function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: NodeType }) {
-  const { node, errors, warnings, issueTitle, diff, testId } = data;
+  const { node, errors, warnings, issueTitle, diff, onPath, testId } = data;
   const meta = META_BY_TYPE[type];
   const label = typeof node.label === 'string' && node.label ? node.label : null;
   const classes = ['wf-node', `wf-node-${type}`];
@@ -15,6 +15,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
   if (errors > 0) classes.push('has-errors');
   else if (warnings > 0) classes.push('has-warnings');
   if (diff) classes.push(`diff-${diff}`);
+  if (onPath) classes.push('on-path');
   if (type === 'end' && node.status === 'failed') classes.push('wf-node-end-failed');
   return (
     <div
@@ -23,6 +24,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
       data-node-id={id}
       data-node-type={type}
       data-diff={diff ?? undefined}
+      data-on-path={onPath ? 'true' : undefined}
       data-issues={errors > 0 ? 'error' : warnings > 0 ? 'warning' : undefined}
       title={issueTitle || undefined}
     >
