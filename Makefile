@@ -58,6 +58,7 @@ bench: install services
 	$(BIN)/python bench/amplification.py
 	$(BIN)/python bench/editor.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var

@@ -7,8 +7,9 @@ through a Redis lease so each event is sent once, and the leader's position is k
 Redis so a new leader resumes where the old one stopped.
 
 Each message carries the events of one batch for one group and `prev_id`, the id of
-the previous event sent to that group, so a consumer that finds a hole (a message
-dropped by a full channel) refills it from the database.
+the previous event sent to that group (or, for a group's first message, the position
+this relay started from), so a consumer that finds a hole (a message dropped by a full
+channel, events a lost relay position skipped) refills it from the database.
 """
 
 import asyncio
@@ -60,6 +61,11 @@ class EventRelay:
         self.redis_url = redis_url
         self.interval_s = interval_s
         self.position: int | None = None
+        # Where this relay's stream began. Below it, a consumer may lack events that
+        # no relay sent to its group (a position lost with a Redis restart makes the
+        # new stream begin at the table's head), so it is the `prev_id` of a group's
+        # first message: a consumer behind it refills the hole from the database.
+        self.origin = 0
         # {group: id of the last event sent to it}; bounded, oldest groups dropped.
         self.last_sent: OrderedDict[str, int] = OrderedDict()
         self._redis: Any = None
@@ -94,6 +100,7 @@ class EventRelay:
         """
         if self.position is None:
             self.position = await self._load_position()
+            self.origin = self.position
         events = await database_sync_to_async(_read_events)(self.position)
         # {group: ([event id, ...], [workflow slug, ...], [frame text, ...])}
         batches: dict[str, tuple[list[int], list[str | None], list[str]]] = {}
@@ -111,7 +118,7 @@ class EventRelay:
                 # Consumers show each event only to users who see its workflow.
                 "workflows": workflows,
                 "texts": texts,
-                "prev_id": self.last_sent.get(group),
+                "prev_id": self.last_sent.get(group, self.origin),
             }
             await layer.group_send(group, message)
             self.last_sent[group] = ids[-1]
