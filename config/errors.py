@@ -3,15 +3,29 @@
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from designer.models import ImmutableVersionError
 from designer.services import GraphInvalid, VersionConflict
 from runs.services import RunError
+
+# The error code of every size limit; its status is 413.
+TOO_LARGE = "too_large"
+
+
+class LimitedCharField(serializers.CharField):
+    """A text field whose max_length is a size limit: longer answers 413 too_large."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for validator in self.validators:
+            if isinstance(validator, MaxLengthValidator):
+                validator.code = TOO_LARGE
 
 
 def error_response(
@@ -43,8 +57,11 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Translate domain and framework exceptions into the error format."""
     if isinstance(exc, GraphInvalid):
+        too_large = any(i.code == TOO_LARGE for i in exc.result.errors)
         return error_response(
-            status.HTTP_400_BAD_REQUEST,
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            if too_large
+            else status.HTTP_400_BAD_REQUEST,
             [i.to_dict() for i in exc.result.errors],
             warnings=[i.to_dict() for i in exc.result.warnings],
         )
@@ -73,7 +90,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, RequestDataTooBig):
         return error_response(
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            [{"code": "too_large", "message": "request body is too large"}],
+            [{"code": TOO_LARGE, "message": str(exc) or "request body is too large"}],
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -85,5 +102,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         errors = _flatten(detail)
         if isinstance(exc, exceptions.ParseError):
             errors = [{"code": "parse_error", "message": str(detail)}]
+        elif isinstance(exc, exceptions.ValidationError) and any(
+            e["code"] == TOO_LARGE for e in errors
+        ):
+            # A field over its size limit (run input, a handoff's note): 413.
+            response.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         response.data = {"errors": errors}
     return response

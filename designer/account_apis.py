@@ -14,7 +14,8 @@ in the admin.
 from typing import Any
 
 from django.db import transaction
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -30,13 +31,37 @@ def _summary(token: Token | None) -> dict[str, Any]:
     return {"token": {"prefix": token.key[:6], "created": token.created.isoformat()}}
 
 
+# Response shapes (schema only).
+TOKEN_SUMMARY = inline_serializer(
+    name="TokenSummary",
+    fields={"prefix": serializers.CharField(), "created": serializers.DateTimeField()},
+    allow_null=True,
+)
+TOKEN = inline_serializer(name="Token", fields={"token": TOKEN_SUMMARY})
+NEW_TOKEN = inline_serializer(
+    name="NewToken", fields={"token": TOKEN_SUMMARY, "key": serializers.CharField()}
+)
+ME = inline_serializer(
+    name="Me",
+    fields={
+        "username": serializers.CharField(),
+        "is_staff": serializers.BooleanField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+        "teams": serializers.ListField(child=serializers.CharField()),
+        "can": serializers.DictField(child=serializers.BooleanField()),
+    },
+)
+
+
 class TokenApi(APIView):
     # Any signed-in user manages their own token, whatever their role.
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=TOKEN)
     def get(self, request: Request) -> Response:
         return Response(_summary(Token.objects.filter(user=request.user).first()))
 
+    @extend_schema(request=None, responses={201: NEW_TOKEN})
     def post(self, request: Request) -> Response:
         """Create the token, or rotate it; the key is shown in this answer only."""
         with transaction.atomic():
@@ -46,6 +71,7 @@ class TokenApi(APIView):
             {**_summary(token), "key": token.key}, status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request) -> Response:
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -54,6 +80,7 @@ class TokenApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=ME)
     def get(self, request: Request) -> Response:
         user = request.user
         groups = list(user.groups.values_list("name", flat=True))

@@ -3,7 +3,9 @@
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -11,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import error_response
+from config.openapi import paginated, results
+from config.parsers import as_id
 from designer import access, selectors, services, testing
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
@@ -19,7 +23,9 @@ from engine.graph import diff_graphs
 
 class WorkflowOutput(serializers.ModelSerializer):
     live_version = serializers.SerializerMethodField()
-    owner_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    owner_group = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
     last_run = serializers.SerializerMethodField()
 
     class Meta:
@@ -116,9 +122,53 @@ class RollbackInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="")
 
 
+# Response shapes the views build by hand (schema only).
+class GraphIssue(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    node_id = serializers.CharField(required=False)
+    edge_id = serializers.CharField(required=False)
+
+
+class SavedVersionSchema(VersionDetailOutput):
+    """A version as saved, with its graph's warnings (schema only)."""
+
+    warnings = serializers.ListField(child=GraphIssue())
+
+    class Meta(VersionDetailOutput.Meta):
+        fields = [*VersionDetailOutput.Meta.fields, "warnings"]
+
+
+class PublishedVersionSchema(VersionDetailOutput):
+    """A version as published, with the gate's verdict, null when off (schema only)."""
+
+    gate = serializers.JSONField(allow_null=True)
+
+    class Meta(VersionDetailOutput.Meta):
+        fields = [*VersionDetailOutput.Meta.fields, "gate"]
+
+
+VALIDATION = inline_serializer(
+    name="GraphValidation",
+    fields={
+        "errors": serializers.ListField(child=GraphIssue()),
+        "warnings": serializers.ListField(child=GraphIssue()),
+    },
+)
+LIST_PARAMETERS = [
+    OpenApiParameter("limit", int, description="page size (default 50)"),
+    OpenApiParameter("offset", int),
+]
+
+
 class WorkflowListCreateApi(APIView):
     perms = {"POST": access.EDIT}
 
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str), *LIST_PARAMETERS],
+        responses=paginated("WorkflowPage", WorkflowOutput()),
+        operation_id="api_v1_workflows_list",
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.workflow_list(
             search=request.query_params.get("search", "")[:100], user=request.user
@@ -127,6 +177,7 @@ class WorkflowListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(WorkflowOutput(page, many=True).data)
 
+    @extend_schema(request=WorkflowInput, responses={201: WorkflowOutput})
     def post(self, request: Request) -> Response:
         data = WorkflowInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -161,7 +212,9 @@ class WorkflowListCreateApi(APIView):
                 )
             fields["owner_group"] = group
         try:
-            workflow = services.workflow_create(**fields, created_by=request.user)
+            # A savepoint: a taken slug must not break an enclosing transaction.
+            with transaction.atomic():
+                workflow = services.workflow_create(**fields, created_by=request.user)
         except IntegrityError:
             return error_response(
                 status.HTTP_409_CONFLICT,
@@ -179,11 +232,13 @@ class WorkflowListCreateApi(APIView):
 class WorkflowDetailApi(APIView):
     perms = {"PATCH": access.EDIT}
 
+    @extend_schema(responses=WorkflowOutput)
     def get(self, request: Request, slug: str) -> Response:
         return Response(
             WorkflowOutput(selectors.workflow_get(slug=slug, user=request.user)).data
         )
 
+    @extend_schema(request=WorkflowPatchInput, responses=WorkflowOutput)
     def patch(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = WorkflowPatchInput(data=request.data)
@@ -197,6 +252,11 @@ class WorkflowDetailApi(APIView):
 class VersionListCreateApi(APIView):
     perms = {"POST": access.EDIT}
 
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=paginated("VersionPage", VersionOutput()),
+        operation_id="api_v1_workflows_versions_list",
+    )
     def get(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         versions = selectors.version_list(workflow=workflow)
@@ -206,6 +266,7 @@ class VersionListCreateApi(APIView):
         page = paginator.paginate_queryset(versions, request, view=self)
         return paginator.get_paginated_response(VersionOutput(page, many=True).data)
 
+    @extend_schema(request=VersionInput, responses={201: SavedVersionSchema})
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = VersionInput(data=request.data)
@@ -224,11 +285,13 @@ class VersionListCreateApi(APIView):
 class VersionDetailApi(APIView):
     perms = {"PUT": access.EDIT}
 
+    @extend_schema(responses=VersionDetailOutput)
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         return Response(VersionDetailOutput(version).data)
 
+    @extend_schema(request=VersionInput, responses=SavedVersionSchema)
     def put(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -253,6 +316,7 @@ class VersionDetailApi(APIView):
 class VersionPublishApi(APIView):
     perms = {"POST": access.EDIT}
 
+    @extend_schema(request=PublishInput, responses=PublishedVersionSchema)
     def post(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -273,6 +337,7 @@ class VersionPublishApi(APIView):
 class WorkflowRollbackApi(APIView):
     perms = {"POST": access.EDIT}
 
+    @extend_schema(request=RollbackInput, responses=WorkflowOutput)
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = RollbackInput(data=request.data)
@@ -287,16 +352,20 @@ class WorkflowRollbackApi(APIView):
 
 
 class VersionDiffApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("against", int, required=True)],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
-        against = request.query_params.get("against", "")
-        if not against.isdigit():
+        against = as_id(request.query_params.get("against", ""))
+        if against is None:
             return error_response(
                 status.HTTP_400_BAD_REQUEST,
                 [{"code": "against_required", "message": "pass ?against=<number>"}],
             )
-        other = selectors.version_get(workflow=workflow, number=int(against))
+        other = selectors.version_get(workflow=workflow, number=against)
         return Response(
             {
                 "from": other.number,
@@ -307,6 +376,7 @@ class VersionDiffApi(APIView):
 
 
 class VersionCoverageApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -325,6 +395,7 @@ class VersionCoverageApi(APIView):
 class WorkflowValidateApi(APIView):
     perms = {"POST": access.VIEW}
 
+    @extend_schema(request=GraphInput, responses=VALIDATION)
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = GraphInput(data=request.data)
@@ -336,6 +407,7 @@ class WorkflowValidateApi(APIView):
 
 
 class ActionListApi(APIView):
+    @extend_schema(responses=results("ActionList", serializers.DictField()))
     def get(self, request: Request) -> Response:
         actions = sorted(registered_actions().values(), key=lambda a: a.name)
         return Response({"results": [a.to_dict() for a in actions]})

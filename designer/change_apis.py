@@ -2,14 +2,17 @@
 
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import error_response
+from config.openapi import results
 from designer import access, rollout, selectors, testing
 from designer.models import PublishGate, WorkflowTestCase
 
@@ -66,6 +69,43 @@ def case_dict(case: WorkflowTestCase) -> dict[str, Any]:
     }
 
 
+# Response shapes (schema only).
+CASE = inline_serializer(
+    name="TestCase",
+    fields={
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "description": serializers.CharField(allow_blank=True),
+        "input": serializers.DictField(),
+        "mocks": serializers.DictField(),
+        "outcomes": serializers.DictField(),
+        "expect": serializers.DictField(),
+        "created_at": serializers.DateTimeField(),
+        "updated_at": serializers.DateTimeField(),
+    },
+)
+SETTINGS = inline_serializer(
+    name="WorkflowSettings",
+    fields={
+        "publish_gate": serializers.ChoiceField(PublishGate.choices),
+        "coverage_threshold": serializers.IntegerField(),
+        "rollback_criteria": serializers.JSONField(),
+        "live_version": serializers.IntegerField(allow_null=True),
+        "previous_live_version": serializers.IntegerField(allow_null=True),
+        "live_since": serializers.DateTimeField(allow_null=True),
+        "canary": inline_serializer(
+            name="Canary",
+            fields={
+                "version": serializers.IntegerField(),
+                "percent": serializers.IntegerField(),
+                "started_at": serializers.DateTimeField(),
+            },
+            allow_null=True,
+        ),
+    },
+)
+
+
 def _name_taken(name: str) -> Response:
     return error_response(
         status.HTTP_409_CONFLICT,
@@ -76,19 +116,26 @@ def _name_taken(name: str) -> Response:
 class TestCaseListApi(APIView):
     perms = {"POST": access.EDIT}
 
+    @extend_schema(
+        operation_id="api_v1_workflows_tests_list",
+        responses=results("TestCaseList", CASE),
+    )
     def get(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         cases = workflow.test_cases.order_by("name")
         return Response({"results": [case_dict(c) for c in cases]})
 
+    @extend_schema(request=TestCaseInput, responses={201: CASE})
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = TestCaseInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            case = WorkflowTestCase.objects.create(
-                workflow=workflow, created_by=request.user, **data.validated_data
-            )
+            # A savepoint: a taken name must not break an enclosing transaction.
+            with transaction.atomic():
+                case = WorkflowTestCase.objects.create(
+                    workflow=workflow, created_by=request.user, **data.validated_data
+                )
         except IntegrityError:
             return _name_taken(data.validated_data["name"])
         return Response(case_dict(case), status=status.HTTP_201_CREATED)
@@ -101,9 +148,11 @@ class TestCaseDetailApi(APIView):
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         return get_object_or_404(workflow.test_cases, pk=case_id)
 
+    @extend_schema(responses=CASE)
     def get(self, request: Request, slug: str, case_id: int) -> Response:
         return Response(case_dict(self._case(request, slug, case_id)))
 
+    @extend_schema(request=TestCaseInput, responses=CASE)
     def put(self, request: Request, slug: str, case_id: int) -> Response:
         case = self._case(request, slug, case_id)
         data = TestCaseInput(data=request.data)
@@ -111,11 +160,13 @@ class TestCaseDetailApi(APIView):
         for field, value in data.validated_data.items():
             setattr(case, field, value)
         try:
-            case.save()
+            with transaction.atomic():
+                case.save()
         except IntegrityError:
             return _name_taken(data.validated_data["name"])
         return Response(case_dict(case))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str, case_id: int) -> Response:
         self._case(request, slug, case_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -136,6 +187,7 @@ class VersionTestApi(APIView):
 
     perms = {"POST": access.VIEW}
 
+    @extend_schema(request=RunTestsInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -194,10 +246,12 @@ def settings_dict(workflow: Any) -> dict[str, Any]:
 class WorkflowSettingsApi(APIView):
     perms = {"PATCH": access.EDIT}
 
+    @extend_schema(responses=SETTINGS)
     def get(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         return Response(settings_dict(workflow))
 
+    @extend_schema(request=SettingsInput, responses=SETTINGS)
     def patch(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = SettingsInput(data=request.data)
@@ -207,6 +261,10 @@ class WorkflowSettingsApi(APIView):
             setattr(workflow, field, value)
         workflow.save(update_fields=[*fields, "updated_at"])
         return Response(settings_dict(workflow))
+
+
+class CanaryAbortInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class _CanaryApi(APIView):
@@ -228,14 +286,18 @@ class _CanaryApi(APIView):
         )
 
 
+@extend_schema_view(post=extend_schema(request=None, responses=SETTINGS))
 class CanaryPromoteApi(_CanaryApi):
     def act(self, workflow: Any, request: Request) -> Any:
         return rollout.canary_promote(workflow=workflow, actor=request.user)
 
 
+@extend_schema_view(post=extend_schema(request=CanaryAbortInput, responses=SETTINGS))
 class CanaryAbortApi(_CanaryApi):
     def act(self, workflow: Any, request: Request) -> Any:
-        reason = str(request.data.get("reason", ""))[:500] if request.data else ""
+        data = CanaryAbortInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reason = data.validated_data["reason"][:500]
         return rollout.canary_abort(
             workflow=workflow, actor=request.user, reason=reason or "aborted"
         )

@@ -2,13 +2,20 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
-from engine.graph import Issue, ValidationResult, graph_checksum, validate_graph
+from engine.graph import (
+    GraphLimits,
+    Issue,
+    ValidationResult,
+    graph_checksum,
+    validate_graph,
+)
 from runs.events import EventLog, actor_of
 
 MAX_GRAPH_NODES = 2000
@@ -40,7 +47,12 @@ def graph_validate(*, graph: Any, workflow: Workflow | None = None) -> Validatio
     its test cases takes."""
     registry = registered_actions()
     actions = {name: a.params_schema for name, a in registry.items()}
-    result = validate_graph(graph, actions=actions)
+    limits = GraphLimits(
+        nodes=settings.SWITCHYARD_MAX_GRAPH_NODES,
+        edges=settings.SWITCHYARD_MAX_GRAPH_EDGES,
+        bytes=settings.SWITCHYARD_MAX_GRAPH_BYTES,
+    )
+    result = validate_graph(graph, actions=actions, limits=limits)
     if not result.ok:
         return result
     for node in graph["nodes"]:

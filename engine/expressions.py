@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import decimal
 import functools
@@ -18,7 +19,7 @@ import celpy
 import lark
 from celpy import celtypes
 from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError, base_functions
+from celpy.evaluation import CELEvalError, Evaluator, base_functions
 
 # The names an expression may read; the engine supplies them on every evaluation.
 CONTEXT_NAMES: frozenset[str] = frozenset(
@@ -29,6 +30,15 @@ MAX_SOURCE_LENGTH = 2000
 # under the 2,500-frame limit it sets; 300 levels leave room for the caller's stack,
 # so a deep expression is refused at compile time, not a RecursionError at run time.
 MAX_TREE_DEPTH = 300
+# Evaluation is bounded too, so no expression can hang a worker or a web request:
+# parse-tree visits (a macro visits its body once per element; about 5 µs each, so
+# the whole budget is about half a second),
+MAX_EVALUATION_STEPS = 100_000
+# the size of any value an expression builds (characters of a string, or entries of a
+# list or map counted through every level; values read from the context are exempt),
+MAX_VALUE_SIZE = 1_000_000
+# and how deeply the lists and maps it builds nest.
+MAX_VALUE_DEPTH = 100
 EXPRESSION_PREFIX = "="
 
 _INT64_MIN = -(2**63)
@@ -71,6 +81,7 @@ class Expression:
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against a plain-JSON context and return a plain-JSON value."""
+        token = _METER.set(_Meter())
         try:
             activation = {name: _to_cel(value) for name, value in context.items()}
             result = self._program.evaluate(activation)
@@ -82,6 +93,8 @@ class Expression:
         except Exception as exc:  # the sandbox boundary: nothing else escapes
             message = f"cannot evaluate: {type(exc).__name__}: {exc}"
             raise ExpressionError(_shorten(message), self.source) from exc
+        finally:
+            _METER.reset(token)
 
     def evaluate_condition(self, context: Mapping[str, Any]) -> bool:
         """Evaluate as a condition, which must be exactly true or false."""
@@ -209,7 +222,7 @@ def _environment() -> celpy.Environment:
     # celpy.Environment() sets the interpreter's recursion limit to 2,500; never let
     # it lower a limit someone else raised.
     limit = sys.getrecursionlimit()
-    environment = celpy.Environment()
+    environment = celpy.Environment(runner_class=_MeteredRunner)
     sys.setrecursionlimit(max(limit, sys.getrecursionlimit()))
     return environment
 
@@ -307,6 +320,8 @@ def _comparison(compare: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]
             return left
         if isinstance(right, CELEvalError):
             return right
+        # Comparing stops at the end of the smaller operand.
+        _meter().spend(min(_cost(left), _cost(right)))
         if _is_number(left) and _is_number(right) and type(left) is not type(right):
             return celtypes.BoolType(compare(_plain_number(left), _plain_number(right)))
         return original(left, right)
@@ -353,7 +368,32 @@ def _arithmetic(name: str) -> Callable[[Any, Any], Any]:
             return original(
                 celtypes.DoubleType(float(left)), celtypes.DoubleType(float(right))
             )
+        if name == "_*_" and (_is_sequence(left) or _is_sequence(right)):
+            # Python would repeat `true * "ab"`; CEL has no such operator.
+            kinds = [
+                _type_name(f"{type(v).__module__}.{type(v).__name__}")
+                for v in (left, right)
+            ]
+            raise ExpressionError(f"no operator * for {kinds[0]} and {kinds[1]}")
+        if name == "_+_" and _is_sequence(left) and _is_sequence(right):
+            meter = _meter()
+            meter.spend(_cost(left) + _cost(right))
+            size = meter.weigh(left)[0] + meter.weigh(right)[0]
+            if size > MAX_VALUE_SIZE:
+                raise ExpressionError(_too_large(size))
         return original(left, right)
+
+    function.__name__ = getattr(original, "__name__", name)
+    return function
+
+
+def _charged(name: str) -> Callable[..., Any]:
+    """Wrap a function whose work grows with its arguments: charge it as steps."""
+    original = base_functions[name]
+
+    def function(*args: Any) -> Any:
+        _meter().spend(sum(_cost(arg) for arg in args))
+        return original(*args)
 
     function.__name__ = getattr(original, "__name__", name)
     return function
@@ -376,7 +416,164 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_==_": _equality(True),
     "_!=_": _equality(False),
     **{name: _arithmetic(name) for name in ("_+_", "_-_", "_*_", "_/_")},
+    **{
+        name: _charged(name)
+        for name in ("_in_", "contains", "startsWith", "endsWith", "matches")
+        + ("string", "bytes")
+    },
 }
+
+
+# -- bounds ------------------------------------------------------------------------
+# Every evaluation gets a meter: each parse-tree visit is a step, functions whose work
+# grows with their arguments pay for it in steps, and each value the expression builds
+# is weighed, so that neither a macro over a long list nor a value doubled in a
+# `reduce` can hang the process or exhaust its memory.
+
+# Parse-tree nodes whose value is new, rather than one read or passed through: a
+# `primary` holding one of these, a method or macro call, an operator.
+_BUILDING_PRIMARIES = frozenset({"list_lit", "map_lit", "ident_arg", "dot_ident_arg"})
+_OPERATORS = frozenset({"addition", "multiplication"})
+# A step is one visit, about 5 µs; comparing or copying 4 entries of a list or map,
+# or scanning 1,024 characters, costs about as much.
+_ENTRIES_PER_STEP = 4
+_CHARACTERS_PER_STEP = 1024
+
+
+class _Meter:
+    """Count the steps of one evaluation and weigh the values it builds."""
+
+    __slots__ = ("steps", "_weights")
+
+    def __init__(self) -> None:
+        self.steps = MAX_EVALUATION_STEPS
+        # {id(value): (value, size, depth)}; holding the value keeps its id unused.
+        self._weights: dict[int, tuple[Any, int, int]] = {}
+
+    def spend(self, steps: int = 1) -> None:
+        """Take steps from the budget; refuse the evaluation when it runs out."""
+        self.steps -= steps
+        if self.steps < 0:
+            raise ExpressionError(
+                f"expression takes more than {MAX_EVALUATION_STEPS} steps"
+            )
+
+    def check(self, value: Any) -> None:
+        """Refuse a built value that is too large or nested too deeply."""
+        size, depth = self.weigh(value)
+        if size > MAX_VALUE_SIZE:
+            raise ExpressionError(_too_large(size))
+        if depth > MAX_VALUE_DEPTH:
+            raise ExpressionError(
+                f"expression builds a value nested deeper than {MAX_VALUE_DEPTH} levels"
+            )
+
+    def weigh(self, value: Any) -> tuple[int, int]:
+        """Return (size, depth) of a value as a tree, walking each container once.
+
+        Shared sublists count every time they appear (`[r, r]` is twice r), since
+        that is what the value weighs once written out as JSON.
+        """
+        if not _is_container(value):
+            return (len(value) if isinstance(value, str | bytes) else 1), 0
+        known = self._weights.get(id(value))
+        if known is not None:
+            return known[1], known[2]
+        # Iterative post-order walk: values from the context may nest deeply.
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            item, children_done = stack.pop()
+            if id(item) in self._weights:
+                continue
+            children = _children(item)
+            if not children_done:
+                stack.append((item, True))
+                stack.extend(
+                    (child, False)
+                    for child in children
+                    if _is_container(child) and id(child) not in self._weights
+                )
+                continue
+            size, depth = 1, 0
+            for child in children:
+                child_size, child_depth = self.weigh(child)
+                size += child_size
+                depth = max(depth, child_depth)
+            self._weights[id(item)] = (item, size, depth + 1)
+        return self._weights[id(value)][1:]
+
+
+_METER: contextvars.ContextVar[_Meter] = contextvars.ContextVar("expression_meter")
+
+
+def _meter() -> _Meter:
+    # Expression.evaluate sets one per evaluation; a program run some other way
+    # gets a fresh one at each call, so it is not bounded.
+    return _METER.get(None) or _Meter()
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, list | tuple | Mapping)
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, str | bytes) or _is_container(value)
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, Mapping):
+        return [*value.keys(), *value.values()]
+    return list(value)
+
+
+def _cost(value: Any) -> int:
+    """Return the steps that reading all of a value costs."""
+    if isinstance(value, str | bytes):
+        return len(value) // _CHARACTERS_PER_STEP
+    if _is_container(value):
+        return _meter().weigh(value)[0] // _ENTRIES_PER_STEP
+    return 0
+
+
+def _builds(tree: lark.Tree) -> bool:
+    if tree.data == "member_dot_arg":
+        return True
+    if tree.data in _OPERATORS:
+        return len(tree.children) > 1  # else it passes its one operand on
+    if tree.data == "primary" and isinstance(tree.children[0], lark.Tree):
+        child = tree.children[0]
+        if child.data == "ident_arg" and str(child.children[0]) in ("dyn", "has"):
+            return False  # dyn(x) is x
+        return child.data in _BUILDING_PRIMARIES
+    return False
+
+
+def _too_large(size: int) -> str:
+    return f"expression builds a value of size {size}; the limit is {MAX_VALUE_SIZE}"
+
+
+class _MeteredEvaluator(Evaluator):
+    """Evaluate like celpy, spending a step per visit and weighing built values."""
+
+    # lark's Interpreter visits every child through _visit_tree, not visit.
+    def _visit_tree(self, tree: lark.Tree) -> Any:
+        meter = _meter()
+        meter.spend()
+        value = super()._visit_tree(tree)
+        if _is_sequence(value) and _builds(tree):
+            meter.check(value)
+        return value
+
+    def sub_evaluator(self, ast: lark.Tree) -> Evaluator:
+        return _MeteredEvaluator(ast, activation=self.activation)
+
+
+class _MeteredRunner(celpy.InterpretedRunner):
+    """Run a program with the metered evaluator."""
+
+    def evaluate(self, context: Any) -> Any:
+        evaluator = _MeteredEvaluator(ast=self.ast, activation=self.new_activation())
+        return evaluator.evaluate(context)
 
 
 # -- values ------------------------------------------------------------------------

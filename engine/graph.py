@@ -26,8 +26,10 @@ from engine.expressions import (
 from engine.retry import JITTERS, RetryPolicy
 
 FORMAT = 1
+# Size limits (defaults; Django settings SWITCHYARD_MAX_GRAPH_* pass their own).
 MAX_NODES = 2000
 MAX_EDGES = 5000
+MAX_GRAPH_BYTES = 2 * 1024 * 1024
 MAX_SCHEMA_ERRORS = 100
 DEFAULT_QUEUE = "default"
 DEFAULT_PRIORITY = 5
@@ -206,16 +208,9 @@ GRAPH_SCHEMA: dict[str, Any] = {
             },
         },
         "max_concurrent_runs": {"type": "integer", "minimum": 1},
-        "nodes": {
-            "type": "array",
-            "maxItems": MAX_NODES,
-            "items": {"$ref": "#/$defs/node"},
-        },
-        "edges": {
-            "type": "array",
-            "maxItems": MAX_EDGES,
-            "items": {"$ref": "#/$defs/edge"},
-        },
+        # How many: GraphLimits, checked before the schema.
+        "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
         # {node_id: {"x": 120, "y": 40}}: editor positions, ignored by the engine.
         "layout": {
             "type": "object",
@@ -297,17 +292,33 @@ class ValidationResult:
         }
 
 
+@dataclass(frozen=True)
+class GraphLimits:
+    """How large a graph may be: its nodes, its edges, its compact JSON in bytes."""
+
+    nodes: int = MAX_NODES
+    edges: int = MAX_EDGES
+    bytes: int = MAX_GRAPH_BYTES
+
+
 def validate_graph(
-    graph: Any, *, actions: Mapping[str, Mapping[str, Any]]
+    graph: Any,
+    *,
+    actions: Mapping[str, Mapping[str, Any]],
+    limits: GraphLimits = GraphLimits(),  # noqa: B008 - frozen, so shared safely
 ) -> ValidationResult:
-    """Check a graph's shape, then every semantic rule; collect all issues.
+    """Check a graph's size, its shape, then every semantic rule; collect all issues.
 
     `actions` maps each registered action name to the JSON Schema of its params.
-    Semantic rules run only once the shape is right.
+    A graph over its limits gets only `too_large` errors (nothing else is checked);
+    semantic rules run only once the shape is right.
     """
     result = ValidationResult()
     if not isinstance(graph, dict):
         result.errors.append(Issue("schema", "graph: must be a JSON object"))
+        return result
+    result.errors.extend(_size_issues(graph, limits))
+    if result.errors:
         return result
     result.errors.extend(_schema_issues(graph))
     if result.errors:
@@ -317,6 +328,37 @@ def validate_graph(
     result.errors.extend(checker.errors)
     result.warnings.extend(checker.warnings)
     return result
+
+
+# -- size --------------------------------------------------------------------------
+
+
+def _size_issues(graph: dict[str, Any], limits: GraphLimits) -> list[Issue]:
+    issues = []
+    for key, limit in (("nodes", limits.nodes), ("edges", limits.edges)):
+        items = graph.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            issues.append(
+                Issue(
+                    "too_large",
+                    f"{key}: a graph may have at most {limit} {key}; this one has "
+                    f"{len(items)}",
+                )
+            )
+    try:
+        text = json.dumps(graph, separators=(",", ":"), ensure_ascii=False, default=str)
+        size = len(text.encode("utf-8", "surrogatepass"))
+    except (RecursionError, ValueError):
+        issues.append(Issue("too_large", "graph: nested too deeply to store"))
+        return issues
+    if size > limits.bytes:
+        issues.append(
+            Issue(
+                "too_large",
+                f"graph: {size} bytes as JSON; the limit is {limits.bytes} bytes",
+            )
+        )
+    return issues
 
 
 # -- shape -------------------------------------------------------------------------

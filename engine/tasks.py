@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
+from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action
 from runs import handoffs, services
 
 logger = logging.getLogger("switchyard.engine")
 
-MAX_OUTPUT_BYTES = 256 * 1024
 # How many attempts one message may run back to back through eager dispatch before the
 # worker goes back to the broker (keeps queues fair and task durations bounded).
 EAGER_LIMIT = 100
@@ -68,24 +69,40 @@ def execute(work: services.AttemptWork) -> tuple[Any, dict[str, Any] | None]:
     except Exception as exc:  # noqa: BLE001 - any action failure is the step's failure
         return None, {
             "type": error_type_of(exc),
-            "message": str(exc)[:2000] or type(exc).__name__,
+            "message": _storable_text(str(exc)[:2000]) or type(exc).__name__,
             "retryable": bool(getattr(exc, "retryable", True)),
         }
     try:
-        encoded = json.dumps(output)
-    except (TypeError, ValueError) as exc:
+        # PostgreSQL's jsonb has no NaN or Infinity.
+        encoded = json.dumps(output, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
         return None, {
             "type": "BadOutput",
-            "message": f"output is not JSON: {exc}",
+            "message": _storable_text(f"output is not JSON: {exc}"),
             "retryable": False,
         }
-    if len(encoded) > MAX_OUTPUT_BYTES:
+    # ASCII (json.dumps escapes the rest), so characters are bytes. Too large is not
+    # stored: the attempt fails, and a retry would return the same output.
+    limit = settings.SWITCHYARD_MAX_OUTPUT_BYTES
+    if len(encoded) > limit:
         return None, {
             "type": "OutputTooLarge",
-            "message": f"output is {len(encoded)} bytes (limit {MAX_OUTPUT_BYTES})",
+            "message": f"output is {len(encoded)} bytes as JSON; the limit is {limit}",
+            "retryable": False,
+        }
+    problem = storable_problem(output, settings.SWITCHYARD_MAX_JSON_DEPTH)
+    if problem:
+        return None, {
+            "type": "BadOutput",
+            "message": f"output cannot be stored: {problem}",
             "retryable": False,
         }
     return output, None
+
+
+def _storable_text(text: str) -> str:
+    """Return text without what PostgreSQL refuses: NUL, lone surrogate halves."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 @shared_task(

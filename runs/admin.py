@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
+from config.parsers import as_id
 from designer.models import WorkflowVersion
 from runs.handoffs import MAX_NOTE, handoff_review
 from runs.models import (
@@ -148,8 +149,8 @@ class VersionFilter(admin.SimpleListFilter):
             .order_by("workflow__slug", "-number")
         )
         workflow = request.GET.get("workflow__id__exact", "")
-        if workflow.isdigit():
-            versions = versions.filter(workflow_id=int(workflow))
+        if as_id(workflow) is not None:
+            versions = versions.filter(workflow_id=as_id(workflow))
         return [(str(v.pk), f"{v.workflow.slug} v{v.number}") for v in versions]
 
     def queryset(
@@ -158,9 +159,9 @@ class VersionFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        if as_id(value) is None:
             return queryset.none()
-        return queryset.filter(version_id=int(value))
+        return queryset.filter(version_id=as_id(value))
 
 
 def _overdue() -> Q:
@@ -315,8 +316,8 @@ class HandoffAdmin(admin.ModelAdmin):
             request, queryset, search_term
         )
         term = search_term.strip().lstrip("#")
-        if term.isdigit() and len(term) <= 18:
-            found |= queryset.filter(Q(pk=int(term)) | Q(run_id=int(term)))
+        if (pk := as_id(term)) is not None:
+            found |= queryset.filter(Q(pk=pk) | Q(run_id=pk))
         return found, may_have_duplicates
 
     # -------------------------------------------------------------- columns

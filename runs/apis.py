@@ -6,12 +6,21 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import EventSchema, paginated, results
+from config.parsers import MAX_ID, as_id
 from designer import access
 from designer import selectors as designer_selectors
 from runs import metrics, selectors, services
@@ -20,6 +29,7 @@ from runs.models import Run
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 
 MAX_INPUT_BYTES = 256 * 1024
+LIST_PARAMETERS = [OpenApiParameter("limit", int), OpenApiParameter("offset", int)]
 
 
 class RunStartInput(serializers.Serializer):
@@ -38,6 +48,10 @@ class RunStartInput(serializers.Serializer):
 class WorkflowRunsApi(APIView):
     perms = {"POST": access.OPERATE}
 
+    @extend_schema(
+        parameters=[OpenApiParameter("state", str), *LIST_PARAMETERS],
+        responses=paginated("RunPage", RunSummaryOutput()),
+    )
     def get(self, request: Request, slug: str) -> Response:
         workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
         qs = selectors.run_list(
@@ -47,6 +61,11 @@ class WorkflowRunsApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(RunSummaryOutput(page, many=True).data)
 
+    @extend_schema(
+        request=RunStartInput,
+        # 200: a run with this idempotency key exists already.
+        responses={201: RunSummaryOutput, 200: RunSummaryOutput},
+    )
     def post(self, request: Request, slug: str) -> Response:
         workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
         data = RunStartInput(data=request.data)
@@ -72,6 +91,24 @@ class WorkflowRunsApi(APIView):
 
 
 class RunListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("workflow", str),
+            OpenApiParameter("state", str),
+            OpenApiParameter("version", int),
+            OpenApiParameter("queue", str),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=["newest", "oldest", "started", "finished", "state", "workflow"],
+            ),
+            *LIST_PARAMETERS,
+        ],
+        responses=paginated(
+            "RunListPage", RunSummaryOutput(), last_event_id=serializers.IntegerField()
+        ),
+        operation_id="api_v1_runs_list",
+    )
     def get(self, request: Request) -> Response:
         version = request.query_params.get("version", "")
         last_event = selectors.last_event_id()
@@ -79,7 +116,7 @@ class RunListApi(APIView):
             user=request.user,
             workflow=request.query_params.get("workflow", ""),
             state=request.query_params.get("state", ""),
-            version=int(version) if version.isdigit() else None,
+            version=as_id(version),
             queue=request.query_params.get("queue", ""),
             sort=request.query_params.get("sort", "newest"),
         )
@@ -93,6 +130,21 @@ class RunListApi(APIView):
 
 
 class RunCountsApi(APIView):
+    @extend_schema(
+        responses=results(
+            "RunCounts",
+            inline_serializer(
+                name="RunCount",
+                fields={
+                    "workflow__slug": serializers.CharField(),
+                    "workflow__name": serializers.CharField(),
+                    "state": serializers.CharField(),
+                    "count": serializers.IntegerField(),
+                },
+            ),
+            last_event_id=serializers.IntegerField(),
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response(
             {
@@ -103,6 +155,7 @@ class RunCountsApi(APIView):
 
 
 class RunDetailApi(APIView):
+    @extend_schema(responses=RunDetailOutput)
     def get(self, request: Request, run_id: int) -> Response:
         return Response(
             RunDetailOutput(selectors.run_get(run_id=run_id, user=request.user)).data
@@ -110,14 +163,21 @@ class RunDetailApi(APIView):
 
 
 class RunEventsApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="events after this id"),
+            OpenApiParameter("limit", int, description="at most 1000 (default 500)"),
+        ],
+        responses=results("RunEvents", EventSchema()),
+    )
     def get(self, request: Request, run_id: int) -> Response:
         selectors.run_get(run_id=run_id, user=request.user)
         after = request.query_params.get("after", "0")
         limit = request.query_params.get("limit", "500")
         events = selectors.event_list(
             run_id=run_id,
-            after=int(after) if after.isdigit() else 0,
-            limit=min(int(limit), 1000) if limit.isdigit() else 500,
+            after=as_id(after) or 0,
+            limit=min(count, 1000) if (count := as_id(limit)) is not None else 500,
         )
         return Response({"results": [event_dict(e) for e in events]})
 
@@ -134,6 +194,7 @@ class _RunControlApi(APIView):
     def control(self, *, run: Run, actor: str, reason: str) -> Run:
         raise NotImplementedError
 
+    @extend_schema(request=RunControlInput, responses=RunDetailOutput)
     def post(self, request: Request, run_id: int) -> Response:
         data = RunControlInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -160,15 +221,23 @@ class RunResumeApi(_RunControlApi):
         return services.run_resume(run=run, actor=actor)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["original", "live"]},
+            {"type": "integer", "minimum": 1},
+        ]
+    }
+)
 class VersionChoiceField(serializers.Field):
     """`"original"` (default), `"live"`, or a version number."""
 
     def to_internal_value(self, data: Any) -> str | int:
         if data in ("original", "live"):
             return str(data)
-        if isinstance(data, int) and not isinstance(data, bool) and data >= 1:
+        if isinstance(data, int) and not isinstance(data, bool) and 1 <= data <= MAX_ID:
             return data
-        if isinstance(data, str) and data.isdigit() and int(data) >= 1:
+        if isinstance(data, str) and (as_id(data) or 0) >= 1:
             return int(data)
         raise serializers.ValidationError(
             "must be 'original', 'live' or a version number", code="invalid"
@@ -194,6 +263,7 @@ class RunRetryInput(serializers.Serializer):
 class RunRetryApi(APIView):
     perms = {"POST": access.OPERATE}
 
+    @extend_schema(request=RunRetryInput, responses=RunDetailOutput)
     def post(self, request: Request, run_id: int) -> Response:
         data = RunRetryInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -243,6 +313,7 @@ class MetricsInput(serializers.Serializer):
 
 
 class MetricsApi(APIView):
+    @extend_schema(parameters=[MetricsInput], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         data = MetricsInput(data=request.query_params)
         data.is_valid(raise_exception=True)
@@ -294,6 +365,7 @@ class PrometheusApi(APIView):
 
     perms = {"GET": access.MANAGE}
 
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(
             metrics.prometheus_text(),

@@ -5,12 +5,20 @@ from typing import Any
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import LimitedCharField
+from config.openapi import EventSchema, paginated
 from designer import access
 from runs import handoffs, selectors
 from runs.models import HANDOFF_ACTIVE, AssigneeKind, Event, Handoff, HandoffState
@@ -69,6 +77,52 @@ def handoff_dict(handoff: Handoff, user: Any) -> dict[str, Any]:
     }
 
 
+def _assignee(name: str, **kwargs: Any) -> Any:
+    return inline_serializer(
+        name=name,
+        fields={"kind": serializers.CharField(), "name": serializers.CharField()},
+        **kwargs,
+    )
+
+
+# The shape handoff_dict returns (schema only).
+HANDOFF_FIELDS: dict[str, Any] = {
+    "id": serializers.IntegerField(),
+    "state": serializers.ChoiceField(HandoffState.choices),
+    "run_id": serializers.IntegerField(),
+    "run_state": serializers.CharField(),
+    "workflow": serializers.CharField(),
+    "workflow_name": serializers.CharField(),
+    "version": serializers.IntegerField(),
+    "node_id": serializers.CharField(),
+    "title": serializers.CharField(allow_blank=True),
+    "instructions": serializers.CharField(allow_blank=True),
+    "outcomes": serializers.ListField(child=serializers.CharField()),
+    "context": serializers.DictField(),
+    "context_errors": serializers.DictField(child=serializers.CharField()),
+    "to": _assignee("HandoffAssignee"),
+    "escalate_to": _assignee("HandoffEscalation", allow_null=True),
+    "sla_s": serializers.FloatField(allow_null=True),
+    "due_at": serializers.DateTimeField(allow_null=True),
+    "overdue": serializers.BooleanField(),
+    "created_at": serializers.DateTimeField(),
+    "claimed_by": serializers.CharField(allow_null=True),
+    "claimed_at": serializers.DateTimeField(allow_null=True),
+    "completed_by": serializers.CharField(allow_null=True),
+    "completed_at": serializers.DateTimeField(allow_null=True),
+    "outcome": serializers.CharField(allow_blank=True),
+    "note": serializers.CharField(allow_blank=True),
+    "escalated_at": serializers.DateTimeField(allow_null=True),
+    "verdict": serializers.CharField(),
+    "can": serializers.DictField(child=serializers.BooleanField()),
+}
+HANDOFF = inline_serializer(name="Handoff", fields=HANDOFF_FIELDS)
+HANDOFF_DETAIL = inline_serializer(
+    name="HandoffDetail",
+    fields={**HANDOFF_FIELDS, "events": serializers.ListField(child=EventSchema())},
+)
+
+
 def _base(user: Any) -> QuerySet[Handoff]:
     return (
         Handoff.objects.select_related(
@@ -112,6 +166,19 @@ def handoff_list(
 
 
 class HandoffListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=sorted(STATUSES)),
+            OpenApiParameter("mine", str, enum=["1", "0", "true", "false"]),
+            OpenApiParameter("workflow", str),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=paginated(
+            "HandoffPage", HANDOFF, last_event_id=serializers.IntegerField()
+        ),
+        operation_id="api_v1_handoffs_list",
+    )
     def get(self, request: Request) -> Response:
         last_event = selectors.last_event_id()
         qs = handoff_list(
@@ -134,6 +201,7 @@ def _get(handoff_id: int, user: Any) -> Handoff:
 
 
 class HandoffDetailApi(APIView):
+    @extend_schema(responses=HANDOFF_DETAIL)
     def get(self, request: Request, handoff_id: int) -> Response:
         handoff = _get(handoff_id, request.user)
         events = Event.objects.filter(
@@ -145,7 +213,7 @@ class HandoffDetailApi(APIView):
 
 
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(
+    note = LimitedCharField(
         required=False, default="", allow_blank=True, max_length=handoffs.MAX_NOTE
     )
 
@@ -176,16 +244,19 @@ class _HandoffActionApi(APIView):
         return Response(handoff_dict(_get(handoff_id, request.user), request.user))
 
 
+@extend_schema_view(post=extend_schema(request=None, responses=HANDOFF))
 class HandoffClaimApi(_HandoffActionApi):
     def act(self, *, handoff_id: int, user: Any, data: dict[str, Any]) -> None:
         handoffs.handoff_claim(handoff_id=handoff_id, user=user)
 
 
+@extend_schema_view(post=extend_schema(request=NoteInput, responses=HANDOFF))
 class HandoffReleaseApi(_HandoffActionApi):
     def act(self, *, handoff_id: int, user: Any, data: dict[str, Any]) -> None:
         handoffs.handoff_release(handoff_id=handoff_id, user=user, note=data["note"])
 
 
+@extend_schema_view(post=extend_schema(request=CompleteInput, responses=HANDOFF))
 class HandoffCompleteApi(_HandoffActionApi):
     input_class = CompleteInput
 
@@ -198,6 +269,7 @@ class HandoffCompleteApi(_HandoffActionApi):
         )
 
 
+@extend_schema_view(post=extend_schema(request=ReassignInput, responses=HANDOFF))
 class HandoffReassignApi(_HandoffActionApi):
     input_class = ReassignInput
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from config.parsers import as_id
 from designer import access
 from engine.expressions import ExpressionError
 from runs.events import EventLog, transition
@@ -384,7 +385,8 @@ def _user_exists(name: str) -> bool:
     users = get_user_model().objects
     if users.filter(username=name).exists():
         return True
-    return name.isdigit() and users.filter(pk=int(name)).exists()
+    pk = as_id(name)
+    return pk is not None and users.filter(pk=pk).exists()
 
 
 def handoff_complete(

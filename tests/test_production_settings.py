@@ -31,7 +31,9 @@ def _environment(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL"}
+        # The e2e suite sets DJANGO_ALLOW_ASYNC_UNSAFE for its own process; a
+        # production start must not inherit it (the deploy check refuses it).
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
         and not key.startswith("SWITCHYARD_")
     }
     env.update(PROPER)

@@ -103,7 +103,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The security headers first, so that early refusals (413) carry them too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,8 +114,31 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Security headers on every answer, pages and API alike. The pages load only their own
+# scripts and styles (templates/base.html links static/switchyard/base.css; Vite's
+# build is served from /static/); an inline <style> needs the request's nonce
+# (`nonce="{{ request.csp_nonce }}"`); live views open WebSockets to this host.
+SWITCHYARD_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'nonce-{nonce}'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self' ws: wss:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SWITCHYARD_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -152,12 +178,24 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
-STATICFILES_DIRS = [FRONTEND_DIST]
+# static/: the pages' own CSS (no inline styles, for the Content-Security-Policy).
+STATICFILES_DIRS = [BASE_DIR / "static", FRONTEND_DIST]
 WHITENOISE_USE_FINDERS = True
 
+# Limits on hostile input (docs/api-contract.md, "Limits"). Above a size limit the API
+# answers 413 `too_large` and stores nothing.
 # Request bodies above this get 413 before any view reads them.
 SWITCHYARD_MAX_REQUEST_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHYARD_MAX_REQUEST_BYTES
+# JSON bodies nested deeper than this are refused (400 parse_error).
+SWITCHYARD_MAX_JSON_DEPTH = 100
+# A workflow graph: its compact JSON, its nodes and its edges.
+SWITCHYARD_MAX_GRAPH_BYTES = 2 * 1024 * 1024
+SWITCHYARD_MAX_GRAPH_NODES = 2000
+SWITCHYARD_MAX_GRAPH_EDGES = 5000
+# An action's output, as JSON: larger fails the attempt with OutputTooLarge (not
+# retried); the output is not stored.
+SWITCHYARD_MAX_OUTPUT_BYTES = 256 * 1024
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with
@@ -171,8 +209,8 @@ REST_FRAMEWORK = {
         "designer.access.RolePermission",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.LimitedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.SwitchyardAutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -181,6 +219,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Switchyard API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `state`: name each enum after its state machine.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "runs.models.RunState",
+        "StepStateEnum": "runs.models.StepState",
+        "AttemptStateEnum": "runs.models.AttemptState",
+        "HandoffStateEnum": "runs.models.HandoffState",
+        "VersionStatusEnum": "designer.models.VersionStatus",
+    },
 }
 
 SWITCHYARD_REDIS_URL = ENV.redis_url

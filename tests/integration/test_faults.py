@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,13 @@ class _Layer:
         self.sent.append((group, message))
 
 
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine on a loop of its own thread: the browser tests' Playwright
+    may hold an event loop in this thread already."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=30)
+
+
 def _write_events(count: int) -> None:
     with transaction.atomic():
         log = EventLog()
@@ -109,15 +117,15 @@ def test_a_relay_that_lost_its_position_makes_consumers_behind_it_refill() -> No
     _write_events(3)  # committed while no relay sent anything (Redis was down)
     relay = EventRelay(redis_url=None, interval_s=0)  # no stored position
     layer = _Layer()
-    assert asyncio.run(relay.relay_once(layer)) == 0
+    assert _run(relay.relay_once(layer)) == 0
     head = relay.position
     _write_events(2)
-    assert asyncio.run(relay.relay_once(layer)) == 2
+    assert _run(relay.relay_once(layer)) == 2
     (group, message), *_ = layer.sent
     assert group == "board"
     assert message["prev_id"] == head
     assert message["ids"][0] > head
     # Later messages to the group chain on from what it was sent.
     _write_events(1)
-    asyncio.run(relay.relay_once(layer))
+    _run(relay.relay_once(layer))
     assert layer.sent[-1][1]["prev_id"] == message["ids"][-1]

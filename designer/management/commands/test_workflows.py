@@ -1,8 +1,8 @@
 """Run workflows' test cases (for CI): non-zero exit when any case fails.
 
-    python manage.py test_workflows          # every workflow: newest draft, else live
-    python manage.py test_workflows order-fulfilment --against live
-    python manage.py test_workflows --against 3 --min-coverage 80
+python manage.py test_workflows          # every workflow: newest draft, else live
+python manage.py test_workflows order-fulfilment --against live
+python manage.py test_workflows --against 3 --min-coverage 80
 """
 
 from typing import Any
