@@ -191,6 +191,22 @@ def _make_live(workflow: Workflow, version: WorkflowVersion) -> None:
     )
 
 
+def restore_live(workflow: Workflow, version: WorkflowVersion) -> None:
+    """Make an earlier version live again. A rollback is not a new version to watch,
+    so nothing is remembered to roll back to."""
+    workflow.live_version = version
+    workflow.previous_live_version = None
+    workflow.live_since = timezone.now()
+    workflow.save(
+        update_fields=[
+            "live_version",
+            "previous_live_version",
+            "live_since",
+            "updated_at",
+        ]
+    )
+
+
 # ------------------------------------------------------------------ criteria
 
 
@@ -307,17 +323,7 @@ def _rollback_live(
         previous = WorkflowVersion.objects.get(pk=locked.previous_live_version_id)
         if previous.status != VersionStatus.PUBLISHED:
             return
-        locked.live_version = previous
-        locked.previous_live_version = None
-        locked.live_since = timezone.now()
-        locked.save(
-            update_fields=[
-                "live_version",
-                "previous_live_version",
-                "live_since",
-                "updated_at",
-            ]
-        )
+        restore_live(locked, previous)
         _event(
             "auto_rollback",
             locked,

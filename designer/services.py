@@ -272,6 +272,8 @@ def workflow_rollback(
     *, workflow: Workflow, number: int, actor: Any = None, reason: str = ""
 ) -> Workflow:
     """Point the live version at an earlier published version in one step."""
+    from designer import rollout
+
     with transaction.atomic():
         locked = Workflow.objects.select_for_update(no_key=True).get(pk=workflow.pk)
         target = locked.versions.filter(number=number).first()
@@ -282,18 +284,7 @@ def workflow_rollback(
                 "version_not_published", f"version {number} is {target.status}"
             )
         previous = locked.live_version
-        locked.live_version = target
-        # A deliberate rollback is not a new version to watch for automatic rollback.
-        locked.previous_live_version = None
-        locked.live_since = timezone.now()
-        locked.save(
-            update_fields=[
-                "live_version",
-                "previous_live_version",
-                "live_since",
-                "updated_at",
-            ]
-        )
+        rollout.restore_live(locked, target)
         log = EventLog()
         log.add(
             "live_version_changed",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.expressions import ExpressionError
-from engine.graph import CompiledGraph
+from engine.graph import CompiledGraph, entry_decision
 
 # A graph whose test loops forever stops here.
 MAX_STEPS = 2000
@@ -167,19 +167,13 @@ class Simulation:
         """
         if self.state != "running" or self.latest(node_id) is not None:
             return
-        node = self.graph.node(node_id)
-        states = [self.edge_state(e) for e in self.graph.incoming(node_id)]
-        if node["type"] == "join" and node.get("mode", "all") == "all":
-            if "open" in states:
-                return
-            if "taken" in states:
-                self.activate(node_id)
-            else:
-                self.skip(node_id)
-            return
-        if "taken" in states:
+        decision = entry_decision(
+            self.graph.node(node_id),
+            [self.edge_state(e) for e in self.graph.incoming(node_id)],
+        )
+        if decision == "activate":
             self.activate(node_id)
-        elif all(s == "dead" for s in states):
+        elif decision == "skip":
             self.skip(node_id)
 
     def skip(self, node_id: str) -> None:

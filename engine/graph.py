@@ -1179,6 +1179,23 @@ class CompiledGraph:
         return [edge["id"] for edge in self.normal_outgoing(node_id)]
 
 
+def entry_decision(node: Mapping[str, Any], edge_states: list[str]) -> str | None:
+    """Say what a node not yet visited does, given the states of its incoming edges
+    ("taken", "dead" or "open"): "activate", "skip" (dead-path elimination) or None
+    (wait). A join `all` waits for every edge; any other node enters on the first
+    taken edge. The engine and the test-case simulation share this rule.
+    """
+    if node["type"] == "join" and node.get("mode", "all") == "all":
+        if "open" in edge_states:
+            return None
+        return "activate" if "taken" in edge_states else "skip"
+    if "taken" in edge_states:
+        return "activate"
+    if all(state == "dead" for state in edge_states):
+        return "skip"
+    return None
+
+
 # -- versions ----------------------------------------------------------------------
 
 

@@ -470,22 +470,7 @@ def _finish_step(
         else:
             taken = graph.route(step.node_id, succeeded=True, context={})
     except ExpressionError as exc:
-        error = {
-            "type": "ExpressionError",
-            "message": str(exc),
-            "node_id": step.node_id,
-        }
-        transition(
-            advance.log,
-            step,
-            "fail",
-            actor=advance.actor,
-            error=error,
-            taken_edges=[],
-            at=advance.now,
-            reason=str(exc),
-        )
-        advance.fail_run(error)
+        advance.fail_on_expression(step, exc)
         return
     transition(
         advance.log,

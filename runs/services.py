@@ -19,7 +19,7 @@ from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
-from engine.graph import CompiledGraph
+from engine.graph import CompiledGraph, entry_decision
 from runs import handoffs
 from runs.events import EventLog, transition
 from runs.models import (
@@ -393,19 +393,12 @@ class Advance:
         self._ensure([node_id, *(e["source"] for e in incoming)])
         if self.latest(node_id) is not None:
             return
-        node = self.graph.node(node_id)
-        states = [self._edge_state(e) for e in incoming]
-        if node["type"] == "join" and node.get("mode", "all") == "all":
-            if "open" in states:
-                return
-            if "taken" in states:
-                self.activate(node_id)
-            else:
-                self.skip(node_id)
-            return
-        if "taken" in states:
+        decision = entry_decision(
+            self.graph.node(node_id), [self._edge_state(e) for e in incoming]
+        )
+        if decision == "activate":
             self.activate(node_id)
-        elif all(s == "dead" for s in states):
+        elif decision == "skip":
             self.skip(node_id)
 
     def skip(self, node_id: str) -> None:
@@ -467,19 +460,8 @@ class Advance:
         try:
             taken = self.graph.route(node_id, succeeded=True, context=self.context())
         except ExpressionError as exc:
-            error = {"type": "ExpressionError", "message": str(exc), "node_id": node_id}
-            transition(
-                self.log,
-                step,
-                "fail",
-                actor=self.actor,
-                error=error,
-                taken_edges=[],
-                at=self.now,
-                reason=str(exc),
-            )
             self._remember(step)
-            self.fail_run(error)
+            self.fail_on_expression(step, exc)
             return
         transition(
             self.log,
@@ -493,6 +475,25 @@ class Advance:
         )
         self._remember(step)
         self.follow(step)
+
+    def fail_on_expression(self, step: StepRun, exc: ExpressionError) -> None:
+        """Fail a step whose routing expression could not be evaluated, and its run."""
+        error = {
+            "type": "ExpressionError",
+            "message": str(exc),
+            "node_id": step.node_id,
+        }
+        transition(
+            self.log,
+            step,
+            "fail",
+            actor=self.actor,
+            error=error,
+            taken_edges=[],
+            at=self.now,
+            reason=str(exc),
+        )
+        self.fail_run(error)
 
     def follow(self, step: StepRun) -> None:
         """Propagate a finished step along its outgoing edges, in document order."""
