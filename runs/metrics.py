@@ -486,34 +486,39 @@ def prometheus_text() -> str:
         lines.append(f"# HELP {name} {help_text}")
         lines.append(f"# TYPE {name} {kind}")
 
-    family("switchyard_runs", "gauge", "Runs by workflow and state.")
-    for row in (
-        Run.objects.values("workflow__slug", "state")
-        .annotate(n=Count("pk"))
-        .order_by("workflow__slug", "state")
-    ):
-        labels = _labels(workflow=row["workflow__slug"], state=row["state"])
-        lines.append(f"switchyard_runs{labels} {row['n']}")
+    def counts(
+        name: str, kind: str, help_text: str, qs: QuerySet, **labels: str
+    ) -> None:
+        """One sample per group of `qs`: labels name the fields grouped by."""
+        family(name, kind, help_text)
+        fields = list(labels.values())
+        for row in qs.values(*fields).annotate(n=Count("pk")).order_by(*fields):
+            values = {label: row[field] for label, field in labels.items()}
+            lines.append(f"{name}{_labels(**values)} {row['n']}")
 
-    family("switchyard_attempts", "gauge", "Attempts by queue and state.")
-    for row in (
-        Attempt.objects.values("queue", "state")
-        .annotate(n=Count("pk"))
-        .order_by("queue", "state")
-    ):
-        labels = _labels(queue=row["queue"], state=row["state"])
-        lines.append(f"switchyard_attempts{labels} {row['n']}")
-
-    family("switchyard_retries_total", "counter", "Retry attempts made, by queue.")
-    for row in (
-        Attempt.objects.filter(number__gt=1)
-        .values("queue")
-        .annotate(n=Count("pk"))
-        .order_by("queue")
-    ):
-        lines.append(
-            f"switchyard_retries_total{_labels(queue=row['queue'])} {row['n']}"
-        )
+    counts(
+        "switchyard_runs",
+        "gauge",
+        "Runs by workflow and state.",
+        Run.objects.all(),
+        workflow="workflow__slug",
+        state="state",
+    )
+    counts(
+        "switchyard_attempts",
+        "gauge",
+        "Attempts by queue and state.",
+        Attempt.objects.all(),
+        queue="queue",
+        state="state",
+    )
+    counts(
+        "switchyard_retries_total",
+        "counter",
+        "Retry attempts made, by queue.",
+        Attempt.objects.filter(number__gt=1),
+        queue="queue",
+    )
 
     family(
         "switchyard_queue_delay_seconds",
@@ -553,27 +558,21 @@ def prometheus_text() -> str:
     deferred = Event.objects.filter(kind="retry_deferred").count()
     lines.append(f"switchyard_retry_deferrals_total {deferred}")
 
-    family("switchyard_handoffs", "gauge", "Handoffs by workflow and state.")
-    for row in (
-        Handoff.objects.values("workflow__slug", "state")
-        .annotate(n=Count("pk"))
-        .order_by("workflow__slug", "state")
-    ):
-        labels = _labels(workflow=row["workflow__slug"], state=row["state"])
-        lines.append(f"switchyard_handoffs{labels} {row['n']}")
-    family(
+    counts(
+        "switchyard_handoffs",
+        "gauge",
+        "Handoffs by workflow and state.",
+        Handoff.objects.all(),
+        workflow="workflow__slug",
+        state="state",
+    )
+    counts(
         "switchyard_handoffs_overdue",
         "gauge",
         "Active handoffs past their SLA, by workflow.",
+        Handoff.objects.filter(state__in=HANDOFF_ACTIVE, due_at__lte=timezone.now()),
+        workflow="workflow__slug",
     )
-    for row in (
-        Handoff.objects.filter(state__in=HANDOFF_ACTIVE, due_at__lte=timezone.now())
-        .values("workflow__slug")
-        .annotate(n=Count("pk"))
-        .order_by("workflow__slug")
-    ):
-        labels = _labels(workflow=row["workflow__slug"])
-        lines.append(f"switchyard_handoffs_overdue{labels} {row['n']}")
     return "\n".join(lines) + "\n"
 
 
