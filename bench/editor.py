@@ -64,6 +64,7 @@ def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     setup_django()
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
     from designer import services
     from designer.models import VersionStatus, Workflow
@@ -72,6 +73,8 @@ def main() -> None:
     user = user_model.objects.filter(username="bench").first()
     if user is None:
         user = user_model.objects.create_user("bench", password="bench-password-1")
+    # The editor opens editable for an editor (a viewer would get it read-only).
+    user.groups.add(Group.objects.get(name="editor"))
     workflow = Workflow.objects.filter(slug="bench-editor").first()
     if workflow is None:
         workflow = services.workflow_create(slug="bench-editor", name="Bench editor")

@@ -850,6 +850,7 @@ def main() -> None:
 
     setup_django()
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.db.models import Max, Min
     from rest_framework.authtoken.models import Token
 
@@ -875,6 +876,8 @@ def main() -> None:
         )
 
     user, _ = get_user_model().objects.get_or_create(username="bench-scale")
+    # An admin sees every workflow: the figures are for the unfiltered board.
+    user.groups.add(Group.objects.get(name="admin"))
     token, _ = Token.objects.get_or_create(user=user)
     rng = random.Random(7)
     run_ids = [rng.randint(span["first"], span["last"]) for _ in range(args.requests)]
