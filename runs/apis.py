@@ -332,6 +332,15 @@ class MetricsApi(APIView):
             version = designer_selectors.version_get(
                 workflow=workflow, number=query["version"]
             )
+        other = rows = None
+        attempts = None
+        if "compare" in query:
+            other = designer_selectors.version_get(
+                workflow=workflow, number=query["compare"]
+            )
+            # Both versions' attempts in one pass over the window.
+            rows = metrics.attempt_rows_by_version(window, workflow, [version, other])
+            attempts = rows[version.pk]
         body: dict[str, Any] = {
             "window": {
                 "since": window.since.isoformat(),
@@ -340,22 +349,20 @@ class MetricsApi(APIView):
             "workflow": query.get("workflow"),
             "version": version.number if version else None,
             "scorecard": metrics.scorecard(
-                window=window, workflow=workflow, version=version
+                window=window, workflow=workflow, version=version, attempts=attempts
             ),
             "trend": metrics.daily_trend(
                 window=window, workflow=workflow, version=version
             ),
         }
-        if "compare" in query:
-            other = designer_selectors.version_get(
-                workflow=workflow, number=query["compare"]
-            )
+        if other is not None:
             body["comparison"] = metrics.compare(
                 window=window,
                 workflow=workflow,
                 a=version,
                 b=other,
                 a_card=body["scorecard"],
+                rows=rows,
             )
         return Response(body)
 

@@ -244,23 +244,65 @@ def handoff_card(
     }
 
 
+_ATTEMPT_COUNTS = {
+    "total": Count("pk"),
+    "retries": Count("pk", filter=Q(number__gt=1)),
+    "runs": Count("run", distinct=True),
+}
+
+
+def attempt_rows_by_version(
+    window: Window, workflow: Workflow, versions: list[WorkflowVersion]
+) -> dict[int, dict[str, Any]]:
+    """Return each version's attempt figures ({version id: row}) from one pass over
+    the window's attempts (PostgreSQL; elsewhere one query per version)."""
+    if not _postgres():
+        return {
+            v.pk: _spread(
+                _attempts(window, workflow, v),
+                "due_at",
+                "started_at",
+                **_ATTEMPT_COUNTS,
+            )
+            for v in versions
+        }
+    value = _epoch_s("due_at", "started_at")
+    qs = (
+        _attempts(window, workflow, None)
+        .filter(run__version__in=versions, due_at__isnull=False)
+        .values("run__version")
+        .annotate(
+            count=Count("pk"),
+            max=Max(value),
+            **{f"p{round(p * 100)}": _PercentileCont(value, p) for p in PERCENTILES},
+            **_ATTEMPT_COUNTS,
+        )
+    )
+    empty = {"count": 0, "max": None, "p50": None, "p95": None}
+    rows = {v.pk: {**empty, "total": 0, "retries": 0, "runs": 0} for v in versions}
+    for row in qs:
+        rows[row.pop("run__version")] = row
+    return rows
+
+
 def _card(
-    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
+    window: Window,
+    workflow: WorkflowScope,
+    version: WorkflowVersion | None,
+    attempts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     runs = _runs(window, workflow, version).aggregate(
         finished=Count("pk"),
         succeeded=Count("pk", filter=Q(state=RunState.SUCCEEDED)),
     )
-    attempts_qs = _attempts(window, workflow, version)
-    # Every attempt in the window has started, so one pass gives counts and delays.
-    attempts = _spread(
-        attempts_qs,
-        "due_at",
-        "started_at",
-        total=Count("pk"),
-        retries=Count("pk", filter=Q(number__gt=1)),
-        runs=Count("run", distinct=True),
-    )
+    if attempts is None:
+        # Every attempt in the window has started: one pass gives counts and delays.
+        attempts = _spread(
+            _attempts(window, workflow, version),
+            "due_at",
+            "started_at",
+            **_ATTEMPT_COUNTS,
+        )
     return {
         "runs": {"finished": runs["finished"], "succeeded": runs["succeeded"]},
         "success_rate": _ratio(runs["succeeded"], runs["finished"]),
@@ -278,12 +320,14 @@ def scorecard(
     window: Window,
     workflow: WorkflowScope = None,
     version: WorkflowVersion | None = None,
+    attempts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the scorecard of a workflow (or all) in a window, with branch coverage
-    when a version is given."""
+    when a version is given. `attempts` is the version's attempt row when the caller
+    read it already (`attempt_rows_by_version`)."""
     from designer.selectors import version_coverage
 
-    card = _card(window, workflow, version)
+    card = _card(window, workflow, version, attempts)
     if version is not None:
         coverage = version_coverage(
             version=version, since=window.since, until=window.until
@@ -308,13 +352,19 @@ def compare(
     a: WorkflowVersion,
     b: WorkflowVersion,
     a_card: dict[str, Any] | None = None,
+    rows: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return two versions' scorecards side by side and how b differs from a.
 
-    `a_card` is a's scorecard when the caller has it already.
+    `a_card` is a's scorecard, and `rows` both versions' attempt rows, when the
+    caller has them already.
     """
-    left = a_card or scorecard(window=window, workflow=workflow, version=a)
-    right = scorecard(window=window, workflow=workflow, version=b)
+    if rows is None:
+        rows = attempt_rows_by_version(window, workflow, [a, b])
+    left = a_card or scorecard(
+        window=window, workflow=workflow, version=a, attempts=rows[a.pk]
+    )
+    right = scorecard(window=window, workflow=workflow, version=b, attempts=rows[b.pk])
     pairs = {
         "success_rate": (left["success_rate"], right["success_rate"]),
         "retry_burden": (left["retry_burden"], right["retry_burden"]),
