@@ -724,3 +724,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+from runs.joins import JoinProgress  # noqa: E402, F401 - registers the model

@@ -22,6 +22,7 @@ from engine.expressions import ExpressionError, param_expressions
 from engine.graph import CompiledGraph, entry_decision
 from runs import handoffs
 from runs.events import EventLog, transition
+from runs.joins import join_arrive, join_recount
 from runs.models import (
     Attempt,
     AttemptState,
@@ -240,6 +241,9 @@ class Advance:
         # handed back to the worker instead of being published.
         self.eager = eager
         self.eager_work: AttemptWork | None = None
+        # False while finished steps may be followed a second time (resume): joins
+        # then count their arrivals from the step rows.
+        self.count_arrivals = True
         # {node_id: [step, ...]} in visit order; read from the database on first need.
         self._steps: dict[str, list[StepRun]] = defaultdict(list)
         self._taken: set[str] = set()
@@ -379,11 +383,18 @@ class Advance:
             seq = 1  # a single-token graph visits each node once
         return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
 
-    def reconsider(self, node_id: str) -> None:
-        """Activate or skip a node after the state of an incoming edge changed."""
+    def reconsider(self, node_id: str, *, via: dict | None = None) -> None:
+        """Activate or skip a node after the state of an incoming edge changed.
+
+        `via` is the edge that just resolved, when exactly one did: a join off any
+        cycle then counts it (O(1)) instead of reading every sibling branch.
+        """
         if self.run.state != RunState.RUNNING:
             return
         incoming = self.graph.incoming(node_id)
+        if via is not None and self.count_arrivals and self._counts_arrivals(node_id):
+            self._arrive(node_id, via, incoming)
+            return
         if not self._loaded and len(incoming) == 1 and self._single_token():
             if incoming[0]["id"] in self._taken:
                 self.activate(node_id)
@@ -391,15 +402,59 @@ class Advance:
                 self.skip(node_id)
             return
         self._ensure([node_id, *(e["source"] for e in incoming)])
-        if self.latest(node_id) is not None:
+        counts = self._counts_arrivals(node_id)
+        if self.latest(node_id) is not None and not counts:
             return
-        decision = entry_decision(
-            self.graph.node(node_id), [self._edge_state(e) for e in incoming]
-        )
+        states = [self._edge_state(e) for e in incoming]
+        if counts:
+            self._recount(node_id, states)
+            if self.latest(node_id) is not None:
+                return
+        self._enter(node_id, entry_decision(self.graph.node(node_id), states))
+
+    def _enter(self, node_id: str, decision: str | None) -> None:
         if decision == "activate":
             self.activate(node_id)
         elif decision == "skip":
             self.skip(node_id)
+
+    def _counts_arrivals(self, node_id: str) -> bool:
+        """Say whether a join's arrivals are counted (see runs.joins).
+
+        A rerun's history and a join on a loop (several visits) are read from the
+        step rows instead.
+        """
+        return (
+            self.graph.node(node_id)["type"] == "join"
+            and not self.run.reruns
+            and not _on_cycle(self.graph, node_id)
+        )
+
+    def _arrive(self, node_id: str, via: dict, incoming: list[dict]) -> None:
+        """Count one resolved edge into a join and enter it once all are resolved."""
+        counted = join_arrive(
+            run_id=self.run.pk, node_id=node_id, taken=via["id"] in self._taken
+        )
+        if counted is None:
+            # The first arrival: count from the step rows (also what a run that was
+            # already under way when counters came in has done so far).
+            self.reconsider(node_id)
+            return
+        arrived, taken = counted
+        states = ["taken"] * taken + ["dead"] * (arrived - taken)
+        states += ["open"] * (len(incoming) - arrived)
+        decision = entry_decision(self.graph.node(node_id), states)
+        if decision is not None and self.latest(node_id) is None:
+            self._enter(node_id, decision)
+
+    def _recount(self, node_id: str, states: list[str]) -> None:
+        resolved = [s for s in states if s != "open"]
+        join_recount(
+            run_id=self.run.pk,
+            node_id=node_id,
+            arrived=len(resolved),
+            taken=resolved.count("taken"),
+        )
 
     def skip(self, node_id: str) -> None:
         step = self._new_step(node_id)
@@ -498,7 +553,7 @@ class Advance:
     def follow(self, step: StepRun) -> None:
         """Propagate a finished step along its outgoing edges, in document order."""
         for edge in self.graph.outgoing(step.node_id):
-            self.reconsider(edge["target"])
+            self.reconsider(edge["target"], via=edge)
 
     def _create_attempt(self, step: StepRun, *, number: int, due_at: datetime) -> None:
         graph = self.graph
@@ -796,6 +851,31 @@ def _ancestors(graph: CompiledGraph, node_id: str) -> frozenset[str]:
         _ANCESTORS.clear()
     _ANCESTORS[key] = (graph, frozenset(seen))
     return _ANCESTORS[key][1]
+
+
+# {(id(graph), node_id): (graph, on a cycle)}
+_ON_CYCLE: dict[tuple[int, str], tuple[CompiledGraph, bool]] = {}
+
+
+def _on_cycle(graph: CompiledGraph, node_id: str) -> bool:
+    """Say whether node_id can reach itself (cached per graph)."""
+    key = (id(graph), node_id)
+    cached = _ON_CYCLE.get(key)
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    seen: set[str] = set()
+    stack = [e["target"] for e in graph.outgoing(node_id)]
+    answer = False
+    while stack and not answer:
+        current = stack.pop()
+        answer = current == node_id
+        if current not in seen:
+            seen.add(current)
+            stack.extend(e["target"] for e in graph.outgoing(current))
+    if len(_ON_CYCLE) > 4096:
+        _ON_CYCLE.clear()
+    _ON_CYCLE[key] = (graph, answer)
+    return answer
 
 
 def _descendants(graph: CompiledGraph, node_id: str) -> set[str]:
@@ -1473,6 +1553,7 @@ def run_resume(*, run: Run, actor: str) -> Run:
             )
         )
         advance = Advance(run, graph, log, now=now, actor=actor, steps=None)
+        advance.count_arrivals = False
         for visits in list(advance.steps.values()):
             step = visits[-1]
             if run.state != RunState.RUNNING:

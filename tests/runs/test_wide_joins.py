@@ -1,0 +1,157 @@
+"""Wide fan-outs: a branch reaching its join reads O(1) rows, whatever the width."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.db.models.signals import post_init
+
+from runs import services
+from runs.joins import JoinProgress
+from runs.models import Attempt, AttemptState, Run, RunState, StepRun, StepState
+
+pytestmark = pytest.mark.django_db
+
+
+def _fanout(width: int, *, mode: str = "all", fail: str | None = None) -> dict:
+    nodes: list[dict[str, Any]] = [
+        {"id": "start", "type": "start"},
+        {"id": "fan", "type": "parallel"},
+        {"id": "join", "type": "join", "mode": mode},
+        {"id": "done", "type": "end"},
+    ]
+    edges = [
+        {"id": "e_fan", "source": "start", "target": "fan"},
+        {"id": "e_end", "source": "join", "target": "done"},
+    ]
+    for i in range(width):
+        task: dict[str, Any] = {"id": f"t{i}", "type": "task", "action": "builtin.noop"}
+        if f"t{i}" == fail:
+            task["action"] = "builtin.fail"
+            task["params"] = {"until_attempt": "=input.until"}
+        nodes.append(task)
+        edges.append({"id": f"out{i}", "source": "fan", "target": f"t{i}"})
+        edges.append({"id": f"in{i}", "source": f"t{i}", "target": "join"})
+    return {
+        "format": 1,
+        "defaults": {"retry": {"max_attempts": 1}},
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+@contextmanager
+def _steps_loaded() -> Iterator[list[int]]:
+    """Count StepRun rows turned into objects (read from the database or made)."""
+    loaded = [0]
+
+    def count(sender: Any, **kwargs: Any) -> None:
+        loaded[0] += 1
+
+    post_init.connect(count, sender=StepRun)
+    try:
+        yield loaded
+    finally:
+        post_init.disconnect(count, sender=StepRun)
+
+
+def _finish_branch(attempt: Attempt) -> None:
+    from engine.tasks import execute
+
+    work = services.attempt_start(attempt_id=attempt.pk, worker="test")
+    assert work is not None
+    output, error = execute(work)
+    services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
+
+
+def _queued(run: Run) -> list[Attempt]:
+    return list(
+        Attempt.objects.filter(run=run, state=AttemptState.QUEUED).order_by("id")
+    )
+
+
+def test_branch_completion_reads_a_bounded_number_of_steps(
+    workflow_factory: Any,
+) -> None:
+    """Each of 300 branches finishing reads a few step rows, not its 299 siblings."""
+    width = 300
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(width)), input={}, actor="system"
+    )
+    attempts = _queued(run)
+    assert len(attempts) == width
+    per_branch = []
+    for attempt in attempts:
+        with _steps_loaded() as loaded:
+            _finish_branch(attempt)
+        per_branch.append(loaded[0])
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert run.steps.filter(node_id="join", state=StepState.SUCCEEDED).count() == 1
+    # The first arrival counts from the step rows, and the last one finishes the run
+    # (its output reads every step); every arrival between reads a handful.
+    assert max(per_branch[1:-1]) <= 5, per_branch[:10]
+    progress = JoinProgress.objects.get(run=run, node_id="join")
+    assert (progress.arrived, progress.taken) == (width, width)
+
+
+def test_join_any_fires_once_and_cancels_the_rest(workflow_factory: Any) -> None:
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(50, mode="any")), input={}, actor="system"
+    )
+    first, *rest = _queued(run)
+    _finish_branch(first)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert run.steps.filter(node_id="join").count() == 1
+    assert Attempt.objects.filter(
+        pk__in=[a.pk for a in rest], state=AttemptState.CANCELLED
+    ).count() == len(rest)
+
+
+def test_branches_finished_while_paused_are_counted_once_on_resume(
+    workflow_factory: Any,
+) -> None:
+    """Resume follows every finished step again; the join must not count twice."""
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(10)), input={}, actor="system"
+    )
+    attempts = _queued(run)
+    for attempt in attempts[:3]:
+        _finish_branch(attempt)
+    # Started before the pause, finished while paused: not followed until resume.
+    for attempt in attempts[3:6]:
+        work = services.attempt_start(attempt_id=attempt.pk, worker="test")
+        assert work is not None
+    services.run_pause(run=Run.objects.get(pk=run.pk), actor="test")
+    for attempt in attempts[3:6]:
+        services.attempt_finish(attempt_id=attempt.pk, output={}, error=None)
+    services.run_resume(run=Run.objects.get(pk=run.pk), actor="test")
+    progress = JoinProgress.objects.get(run=run, node_id="join")
+    assert progress.arrived == 6
+    for attempt in _queued(run):
+        _finish_branch(attempt)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert run.steps.filter(node_id="join").count() == 1
+
+
+def test_retry_from_failed_branch_joins_from_the_step_rows(
+    workflow_factory: Any,
+) -> None:
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(5, fail="t2")),
+        input={"until": 2},
+        actor="system",
+    )
+    from tests.support import drive
+
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    services.run_retry(run=run, actor="test", input={"until": 1})
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert run.steps.filter(node_id="join", state=StepState.SUCCEEDED).count() == 1
