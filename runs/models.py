@@ -232,7 +232,21 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
                 fields=["wake_at"],
                 name="step_waiting_wake",
                 condition=models.Q(state="waiting"),
-            )
+            ),
+            # A run's held tasks (over its task slots) and its active tasks: both
+            # read on each branch completion of a fan-out, so neither scans it.
+            models.Index(
+                fields=["run", "id"],
+                name="step_held_task",
+                condition=models.Q(state="pending", node_type="task"),
+            ),
+            models.Index(
+                fields=["run"],
+                name="step_active_task",
+                condition=models.Q(
+                    state__in=["queued", "running", "retry_wait"], node_type="task"
+                ),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

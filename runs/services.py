@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,6 +37,9 @@ from runs.rows import insert_row, select_attempt
 logger = logging.getLogger("switchyard.runs")
 
 DEFAULT_MAX_CONCURRENT_RUNS = 50
+DEFAULT_RUN_MAX_ACTIVE_TASKS = 64
+# A task step in one of these states holds one of its run's task slots.
+ACTIVE_TASK_STATES = (StepState.QUEUED, StepState.RUNNING, StepState.RETRY_WAIT)
 # Retries due sooner than this are published with a short countdown; later ones wait in
 # the database (`scheduled`) until the scheduler publishes them at `due_at`.
 SHORT_RETRY_S = 2.0
@@ -168,6 +172,15 @@ def run_start(
     return run, True
 
 
+def max_active_tasks() -> int:
+    """Return how many tasks of one run may be queued or running at once."""
+    return int(
+        getattr(
+            settings, "SWITCHYARD_RUN_MAX_ACTIVE_TASKS", DEFAULT_RUN_MAX_ACTIVE_TASKS
+        )
+    )
+
+
 def _max_concurrent(version: WorkflowVersion) -> int:
     value = version.graph.get("max_concurrent_runs", DEFAULT_MAX_CONCURRENT_RUNS)
     return int(value)
@@ -244,6 +257,8 @@ class Advance:
         # False while finished steps may be followed a second time (resume): joins
         # then count their arrivals from the step rows.
         self.count_arrivals = True
+        # Active (queued, running, retrying) task steps of the run; read on first need.
+        self._active_tasks: int | None = None
         # {node_id: [step, ...]} in visit order; read from the database on first need.
         self._steps: dict[str, list[StepRun]] = defaultdict(list)
         self._taken: set[str] = set()
@@ -475,6 +490,9 @@ class Advance:
         kind = node["type"]
         step = self._new_step(node_id)
         if kind == "task":
+            if not self._task_slot_free():
+                self._hold(step)
+                return
             # Inserted by _create_attempt, possibly already running (eager start).
             transition(self.log, step, "enqueue", actor=self.actor, save=False)
             self._remember(step)
@@ -531,6 +549,68 @@ class Advance:
         self._remember(step)
         self.follow(step)
 
+    def _task_slot_free(self) -> bool:
+        """Say whether one more task of this run may be queued now (and count it).
+
+        A run on one path has one task at a time. A fan-out gets at most
+        `SWITCHYARD_RUN_MAX_ACTIVE_TASKS` queued, running or retrying tasks; the rest
+        wait as held steps, so one wide run never fills the queues ahead of other
+        runs (like Airflow's max_active_tasks).
+        """
+        if self._single_token():
+            return True
+        if self._active_tasks is None:
+            self._active_tasks = StepRun.objects.filter(
+                run=self.run,
+                node_type="task",
+                state__in=ACTIVE_TASK_STATES,
+                compensates__isnull=True,
+            ).count()
+        if self._active_tasks >= max_active_tasks():
+            return False
+        self._active_tasks += 1
+        return True
+
+    def _hold(self, step: StepRun) -> None:
+        """Keep a task step pending until a task of its run finishes."""
+        insert_row(step)
+        self._remember(step)
+        self.log.add(
+            "step_held",
+            run=self.run,
+            step=step,
+            to_state=step.state,
+            actor=self.actor,
+            reason=f"the run has {max_active_tasks()} tasks active; waits for one "
+            "to finish",
+        )
+
+    def release_held(self) -> None:
+        """Queue held task steps while the run has free task slots.
+
+        Released attempts are published, never started on the finishing worker:
+        the worker goes back to the queue, where other runs' steps are waiting too.
+        """
+        if self._single_token() or self.run.state != RunState.RUNNING:
+            return
+        while True:
+            held = (
+                StepRun.objects.filter(
+                    run=self.run, state=StepState.PENDING, node_type="task"
+                )
+                .order_by("id")
+                .values_list("pk", "node_id")
+                .first()
+            )
+            if held is None or not self._task_slot_free():
+                return
+            self._ensure([held[1]])
+            step = next(s for s in self._steps[held[1]] if s.pk == held[0])
+            transition(
+                self.log, step, "enqueue", actor=self.actor, reason="a task slot freed"
+            )
+            self._create_attempt(step, number=1, due_at=self.now, eager=False)
+
     def fail_on_expression(self, step: StepRun, exc: ExpressionError) -> None:
         """Fail a step whose routing expression could not be evaluated, and its run."""
         error = {
@@ -555,7 +635,9 @@ class Advance:
         for edge in self.graph.outgoing(step.node_id):
             self.reconsider(edge["target"], via=edge)
 
-    def _create_attempt(self, step: StepRun, *, number: int, due_at: datetime) -> None:
+    def _create_attempt(
+        self, step: StepRun, *, number: int, due_at: datetime, eager: bool = True
+    ) -> None:
         graph = self.graph
         policy = graph.retry_policy(step.node_id)
         queue = graph.queue(step.node_id)
@@ -616,7 +698,7 @@ class Advance:
             actor=self.actor,
             data={"number": number, "queue": attempt.queue},
         )
-        eager = delay == 0 and self._start_eagerly(step, attempt)
+        eager = eager and delay == 0 and self._start_eagerly(step, attempt)
         # One INSERT each, in whatever state the transitions above left them.
         if step.pk is None:
             insert_row(step)
@@ -1157,6 +1239,8 @@ def _attempt_finish(
             _attempt_succeeded(advance, attempt, step, output)
         else:
             _attempt_failed(advance, attempt, step, error)
+        if step.is_finished and step.compensates_id is None:
+            advance.release_held()
         log.flush()
     return True, advance.eager_work
 
@@ -1566,6 +1650,8 @@ def run_resume(*, run: Run, actor: str) -> Run:
                 and step.wake_at <= now
             ):
                 _wake(advance, step.pk)
+        # Tasks that finished while paused freed their slots.
+        advance.release_held()
         for attempt in waiting:
             _publish_on_commit(
                 attempt,

@@ -9,7 +9,15 @@ from django.db.models.signals import post_init
 
 from runs import services
 from runs.joins import JoinProgress
-from runs.models import Attempt, AttemptState, Run, RunState, StepRun, StepState
+from runs.models import (
+    Attempt,
+    AttemptState,
+    Event,
+    Run,
+    RunState,
+    StepRun,
+    StepState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,13 +87,12 @@ def test_branch_completion_reads_a_bounded_number_of_steps(
     run, _ = services.run_start(
         workflow=workflow_factory(_fanout(width)), input={}, actor="system"
     )
-    attempts = _queued(run)
-    assert len(attempts) == width
     per_branch = []
-    for attempt in attempts:
+    while attempts := _queued(run):
         with _steps_loaded() as loaded:
-            _finish_branch(attempt)
+            _finish_branch(attempts[0])
         per_branch.append(loaded[0])
+    assert len(per_branch) == width
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
     assert run.steps.filter(node_id="join", state=StepState.SUCCEEDED).count() == 1
@@ -155,3 +162,62 @@ def test_retry_from_failed_branch_joins_from_the_step_rows(
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED, run.error
     assert run.steps.filter(node_id="join", state=StepState.SUCCEEDED).count() == 1
+
+
+def test_a_fan_out_queues_at_most_its_task_slots(
+    workflow_factory: Any, settings: Any
+) -> None:
+    """Past SWITCHYARD_RUN_MAX_ACTIVE_TASKS, branches wait as held steps and are
+    queued one per finished task, so a wide run never floods the queue."""
+    settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 8
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(30)), input={}, actor="system"
+    )
+    held = run.steps.filter(state=StepState.PENDING, node_type="task")
+    assert len(_queued(run)) == 8
+    assert held.count() == 22
+    assert Event.objects.filter(run=run, kind="step_held").count() == 22
+    most_queued = 0
+    while attempts := _queued(run):
+        most_queued = max(most_queued, len(attempts))
+        _finish_branch(attempts[0])
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert most_queued == 8
+    assert not held.exists()
+
+
+def test_held_branches_are_cancelled_with_their_run(
+    workflow_factory: Any, settings: Any
+) -> None:
+    settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 4
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(10)), input={}, actor="system"
+    )
+    services.run_cancel(run=Run.objects.get(pk=run.pk), actor="test")
+    assert not run.steps.filter(state=StepState.PENDING).exists()
+    assert run.steps.filter(state=StepState.CANCELLED).count() == 10
+
+
+def test_held_branches_start_when_a_paused_run_resumes(
+    workflow_factory: Any, settings: Any
+) -> None:
+    """Tasks that finish while the run is paused free slots that resume fills."""
+    settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 2
+    run, _ = services.run_start(
+        workflow=workflow_factory(_fanout(5)), input={}, actor="system"
+    )
+    started = [
+        services.attempt_start(attempt_id=a.pk, worker="test") for a in _queued(run)
+    ]
+    services.run_pause(run=Run.objects.get(pk=run.pk), actor="test")
+    for work in started:
+        assert work is not None
+        services.attempt_finish(attempt_id=work.attempt_id, output={}, error=None)
+    assert not _queued(run)
+    services.run_resume(run=Run.objects.get(pk=run.pk), actor="test")
+    assert len(_queued(run)) == 2
+    while attempts := _queued(run):
+        _finish_branch(attempts[0])
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
