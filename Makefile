@@ -54,6 +54,7 @@ lint: install
 bench: install services
 	$(BIN)/python bench/linear.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/parallel_wide.py
 	$(BIN)/python bench/saturation.py
 	$(BIN)/python bench/amplification.py
 	$(BIN)/python bench/editor.py
