@@ -17,6 +17,8 @@ class Environment:
     debug: bool
     allowed_hosts: list[str]
     var_dir: Path
+    # CIDRs and host names that actions may reach beyond the public internet.
+    egress_allow: list[str]
 
     @property
     def embedded(self) -> bool:
@@ -34,4 +36,9 @@ def read_environment() -> Environment:
         debug=os.environ.get("SWITCHYARD_DEBUG", "") in {"1", "true", "yes"},
         allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
         var_dir=Path(os.environ.get("SWITCHYARD_VAR_DIR", BASE_DIR / "var")),
+        egress_allow=[
+            entry.strip()
+            for entry in os.environ.get("SWITCHYARD_EGRESS_ALLOW", "").split(",")
+            if entry.strip()
+        ],
     )

@@ -55,6 +55,34 @@ class Action:
 
 
 _REGISTRY: dict[str, Action] = {}
+# {action name: (params schema, its validator)}; the schema is kept so that an action
+# registered again with another schema gets a new validator.
+_VALIDATORS: dict[str, tuple[Mapping[str, Any], Any]] = {}
+MAX_PARAM_PROBLEMS = 5
+
+
+def params_problems(action: Action, params: Any) -> list[str]:
+    """Return what is wrong with evaluated params, checked against the action's
+    schema (a few messages, each naming the parameter)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import validator_for
+
+    cached = _VALIDATORS.get(action.name)
+    if cached is None or cached[0] is not action.params_schema:
+        schema = dict(action.params_schema)
+        validator_class = validator_for(schema, default=Draft202012Validator)
+        cached = (action.params_schema, validator_class(schema))
+        _VALIDATORS[action.name] = cached
+    errors = sorted(cached[1].iter_errors(params), key=lambda e: list(e.path))
+    problems = []
+    for error in errors[:MAX_PARAM_PROBLEMS]:
+        where = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}"
+            for part in error.absolute_path
+        )
+        message = error.message if len(error.message) <= 300 else error.message[:300]
+        problems.append(f"params{where}: {message}")
+    return problems
 
 
 def action(

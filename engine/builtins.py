@@ -2,10 +2,9 @@
 
 import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
+from engine import egress
 from engine.actions import ActionContext, ActionError, action
 
 
@@ -100,33 +99,33 @@ def ledger(params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
     side_effects=True,
 )
 def http(params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
-    """Send an HTTP request carrying the step's Idempotency-Key."""
-    headers = {"Idempotency-Key": context.idempotency_key, **params.get("headers", {})}
+    """Send an HTTP request carrying the step's Idempotency-Key (egress policy)."""
+    headers = {**params.get("headers", {}), "Idempotency-Key": context.idempotency_key}
+    url = params["url"]
     body = None
     if "json" in params:
         body = json.dumps(params["json"]).encode()
         headers.setdefault("Content-Type", "application/json")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked by the schema
-        params["url"], data=body, method=params["method"], headers=headers
-    )
-    timeout = min(float(params.get("timeout_s", 30)), context.timeout_s)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            raw = response.read(1_000_001)
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500:
-            raise HttpError(f"HTTP {exc.code} from {params['url']}") from None
+        response = egress.request(
+            params["method"],
+            url,
+            headers=headers,
+            content=body,
+            timeout_s=min(float(params.get("timeout_s", 30)), context.timeout_s),
+        )
+    except egress.ResponseTooLarge:
         raise HttpClientError(
-            f"HTTP {exc.code} from {params['url']}", retryable=False
+            f"response from {url} larger than {egress.MAX_RESPONSE_BYTES} bytes",
+            retryable=False,
         ) from None
-    except (TimeoutError, urllib.error.URLError) as exc:
-        raise HttpError(f"request to {params['url']} failed: {exc}") from None
-    if len(raw) > 1_000_000:
-        raise HttpClientError("response larger than 1 MB", retryable=False)
-    text = raw.decode("utf-8", errors="replace")
+    if response.status >= 500:
+        raise HttpError(f"HTTP {response.status} from {url}")
+    if response.status >= 400:
+        raise HttpClientError(f"HTTP {response.status} from {url}", retryable=False)
+    text = response.body.decode("utf-8", errors="replace")
     try:
         payload: Any = json.loads(text) if text else None
     except json.JSONDecodeError:
         payload = text
-    return {"status": status, "body": payload}
+    return {"status": response.status, "body": payload}

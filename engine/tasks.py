@@ -14,7 +14,7 @@ from celery import shared_task
 from django.conf import settings
 
 from config.parsers import storable_problem
-from engine.actions import error_type_of, get_action
+from engine.actions import error_type_of, get_action, params_problems
 from runs import handoffs, services
 
 logger = logging.getLogger("switchyard.engine")
@@ -61,6 +61,19 @@ def execute(work: services.AttemptWork) -> tuple[Any, dict[str, Any] | None]:
         return None, {
             "type": "UnknownAction",
             "message": f"no action {work.action!r} is registered on this worker",
+            "retryable": False,
+        }
+    # Expressions were evaluated just now: their values are as hostile as anything
+    # an author saves, so they meet the action's schema again (a URL built at run
+    # time is still only http or https).
+    problems = params_problems(action, work.params)
+    if problems:
+        return None, {
+            "type": "InvalidParams",
+            "message": _storable_text(
+                f"evaluated params do not fit action {work.action!r}: "
+                + "; ".join(problems)
+            ),
             "retryable": False,
         }
     try:

@@ -196,6 +196,9 @@ SWITCHYARD_MAX_GRAPH_EDGES = 5000
 # An action's output, as JSON: larger fails the attempt with OutputTooLarge (not
 # retried); the output is not stored.
 SWITCHYARD_MAX_OUTPUT_BYTES = 256 * 1024
+# What actions may reach besides public addresses (engine/egress.py): CIDRs and host
+# names, from SWITCHYARD_EGRESS_ALLOW. Empty in every settings module by default.
+SWITCHYARD_EGRESS_ALLOW = ENV.egress_allow
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with
