@@ -14,6 +14,7 @@ canary aborted, or the previous live version restored), with the reason and the
 figures in the Event, so the board shows why.
 """
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from django.utils import timezone
 
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from runs.events import EventLog, actor_of
+
+logger = logging.getLogger("switchyard.rollout")
 
 CRITERIA_KEYS = {
     "min_success_rate": float,
@@ -262,55 +265,67 @@ def breaches(criteria: dict[str, Any], card: dict[str, Any]) -> list[str]:
 def evaluate_rollbacks(*, now: Any = None) -> list[str]:
     """Roll back canaries and newly live versions that break their workflow's
     criteria; return what was rolled back ("slug vN: reason")."""
-    from runs import metrics
-
     now = now or timezone.now()
     done = []
     for workflow in Workflow.objects.exclude(rollback_criteria={}).select_related(
         "live_version"
     ):
-        criteria = workflow.rollback_criteria
-        window_s = criteria.get("window_s", DEFAULT_WINDOW_S)
-        if workflow.canary_version_id:
-            candidate = WorkflowVersion.objects.get(pk=workflow.canary_version_id)
-            since = workflow.canary_started_at
-        elif (
-            workflow.live_version_id
-            and workflow.previous_live_version_id
-            and workflow.live_since
-            and (now - workflow.live_since).total_seconds() <= window_s
-        ):
-            candidate = workflow.live_version
-            since = workflow.live_since
-        else:
+        # One workflow's broken criteria or metrics must not stop the others.
+        try:
+            rolled_back = _evaluate_rollback(workflow, now)
+        except Exception:  # noqa: BLE001
+            logger.exception("rollback check of workflow %s failed", workflow.slug)
             continue
-        card = metrics.scorecard(
-            window=metrics.Window(since=since, until=now + timedelta(seconds=1)),
-            workflow=workflow,
-            version=candidate,
-        )
-        broken = breaches(criteria, card)
-        if not broken:
-            continue
-        reason = "; ".join(broken)
-        figures = {
-            "finished": card["runs"]["finished"],
-            "success_rate": card["success_rate"],
-            "retry_burden": card["retry_burden"],
-            "queue_delay_p95_s": card["queue_delay"]["p95"],
-            "criteria": criteria,
-        }
-        if workflow.canary_version_id:
-            canary_abort(
-                workflow=workflow,
-                actor="system:rollback",
-                reason=f"automatic rollback: {reason}",
-                data={**figures, "automatic": True},
-            )
-        else:
-            _rollback_live(workflow, candidate, reason, figures)
-        done.append(f"{workflow.slug} v{candidate.number}: {reason}")
+        if rolled_back:
+            done.append(rolled_back)
     return done
+
+
+def _evaluate_rollback(workflow: Workflow, now: Any) -> str | None:
+    """Roll back one workflow's candidate if it breaks its criteria; say why."""
+    from runs import metrics
+
+    criteria = workflow.rollback_criteria
+    window_s = criteria.get("window_s", DEFAULT_WINDOW_S)
+    if workflow.canary_version_id:
+        candidate = WorkflowVersion.objects.get(pk=workflow.canary_version_id)
+        since = workflow.canary_started_at
+    elif (
+        workflow.live_version_id
+        and workflow.previous_live_version_id
+        and workflow.live_since
+        and (now - workflow.live_since).total_seconds() <= window_s
+    ):
+        candidate = workflow.live_version
+        since = workflow.live_since
+    else:
+        return None
+    card = metrics.scorecard(
+        window=metrics.Window(since=since, until=now + timedelta(seconds=1)),
+        workflow=workflow,
+        version=candidate,
+    )
+    broken = breaches(criteria, card)
+    if not broken:
+        return None
+    reason = "; ".join(broken)
+    figures = {
+        "finished": card["runs"]["finished"],
+        "success_rate": card["success_rate"],
+        "retry_burden": card["retry_burden"],
+        "queue_delay_p95_s": card["queue_delay"]["p95"],
+        "criteria": criteria,
+    }
+    if workflow.canary_version_id:
+        canary_abort(
+            workflow=workflow,
+            actor="system:rollback",
+            reason=f"automatic rollback: {reason}",
+            data={**figures, "automatic": True},
+        )
+    else:
+        _rollback_live(workflow, candidate, reason, figures)
+    return f"{workflow.slug} v{candidate.number}: {reason}"
 
 
 def _rollback_live(

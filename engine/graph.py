@@ -23,7 +23,7 @@ from engine.expressions import (
     is_expression,
     param_expressions,
 )
-from engine.retry import JITTERS, RetryPolicy
+from engine.retry import JITTERS, MAX_DELAY_S, RetryPolicy
 
 FORMAT = 1
 # Size limits (defaults; Django settings SWITCHYARD_MAX_GRAPH_* pass their own).
@@ -37,6 +37,12 @@ NODE_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 # Looser than node ids: editors generate edge ids like "xy-edge__a-b".
 EDGE_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$"
 QUEUE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+# Upper bounds on every duration and count a graph gives, so date arithmetic never
+# overflows and no timer outlives a year (the client checks the same).
+MAX_DURATION_S = int(MAX_DELAY_S)
+MAX_BACKOFF = 100
+MAX_CONCURRENT_RUNS = 100_000
+MAX_LAYOUT_COORDINATE = 10_000_000
 NODE_TYPES: tuple[str, ...] = (
     "start",
     "end",
@@ -103,9 +109,13 @@ _RETRY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100},
-        "initial_interval_s": {"type": "number", "minimum": 0},
-        "backoff": {"type": "number", "minimum": 1},
-        "max_interval_s": {"type": "number", "minimum": 0},
+        "initial_interval_s": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": MAX_DURATION_S,
+        },
+        "backoff": {"type": "number", "minimum": 1, "maximum": MAX_BACKOFF},
+        "max_interval_s": {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
         "jitter": {"enum": list(JITTERS)},
         "non_retryable": {
             "type": "array",
@@ -118,6 +128,11 @@ _TIMEOUT_SCHEMA: dict[str, Any] = {
     "type": "number",
     "exclusiveMinimum": 0,
     "maximum": 86400,
+}
+_COORDINATE_SCHEMA: dict[str, Any] = {
+    "type": "number",
+    "minimum": -MAX_LAYOUT_COORDINATE,
+    "maximum": MAX_LAYOUT_COORDINATE,
 }
 _NODE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -153,7 +168,7 @@ _NODE_SCHEMA: dict[str, Any] = {
             "uniqueItems": True,
             "items": {"type": "string", "minLength": 1, "maxLength": 100},
         },
-        "sla_s": {"type": "number", "exclusiveMinimum": 0},
+        "sla_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DURATION_S},
         "context": {
             "type": "array",
             "maxItems": 50,
@@ -161,7 +176,7 @@ _NODE_SCHEMA: dict[str, Any] = {
         },
         "instructions": {"type": "string", "maxLength": 10000},
         # wait
-        "seconds": {"type": "number", "minimum": 0},
+        "seconds": {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
     },
     # Each type allows the common fields plus its own and requires its essentials.
     "allOf": [
@@ -183,7 +198,7 @@ _EDGE_SCHEMA: dict[str, Any] = {
         "id": {"type": "string", "pattern": EDGE_ID_PATTERN},
         "source": {"type": "string", "minLength": 1, "maxLength": 200},
         "target": {"type": "string", "minLength": 1, "maxLength": 200},
-        "when": {"type": "string"},
+        "when": {"type": "string", "maxLength": 5000},
         "default": {"type": "boolean"},
         "on": {"enum": ["failure"]},
         "label": {"type": "string", "maxLength": 200},
@@ -207,7 +222,11 @@ GRAPH_SCHEMA: dict[str, Any] = {
                 "timeout_s": {"$ref": "#/$defs/timeout"},
             },
         },
-        "max_concurrent_runs": {"type": "integer", "minimum": 1},
+        "max_concurrent_runs": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_CONCURRENT_RUNS,
+        },
         # How many: GraphLimits, checked before the schema.
         "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
         "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
@@ -217,7 +236,7 @@ GRAPH_SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "required": ["x", "y"],
-                "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+                "properties": {"x": _COORDINATE_SCHEMA, "y": _COORDINATE_SCHEMA},
             },
         },
     },

@@ -11,6 +11,9 @@ from typing import Any, Literal
 Jitter = Literal["full", "equal", "none"]
 JITTERS: tuple[str, ...] = ("full", "equal", "none")
 DEFAULT_TIMEOUT_S = 300.0
+# The longest any timer, SLA or retry may wait. The graph schema refuses more; graphs
+# stored before that bound are clamped here, so date arithmetic never overflows.
+MAX_DELAY_S = 366 * 86400.0
 
 _RANDOM = random.Random()  # noqa: S311 - jitter spreads load; it is not a secret
 
@@ -102,7 +105,7 @@ class RetryPolicy:
             delay = cap / 2 + rng.uniform(0, cap / 2)
         else:
             delay = cap
-        return min(max(delay, 0.0), self.max_interval_s)
+        return bounded_seconds(min(delay, self.max_interval_s))
 
     def should_retry(self, attempt: int, error_type: str) -> bool:
         """Return whether failed attempt number `attempt` earns another attempt."""
@@ -115,3 +118,14 @@ class RetryPolicy:
         data = asdict(self)
         data["non_retryable"] = list(self.non_retryable)
         return data
+
+
+def bounded_seconds(value: Any) -> float:
+    """Return a duration as seconds within [0, MAX_DELAY_S] (NaN and junk are 0)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    if math.isnan(seconds):
+        return 0.0
+    return min(max(seconds, 0.0), MAX_DELAY_S)

@@ -157,7 +157,13 @@ def run_attempt(self: Any, attempt_id: int) -> None:
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)
 def enqueue_due() -> int:
     """Publish retries whose due time has come and fire due wait timers."""
-    return services.attempts_enqueue_due() + services.steps_wake_due()
+    return sum(
+        _job(name, func)
+        for name, func in (
+            ("enqueue_due", services.attempts_enqueue_due),
+            ("timers", services.steps_wake_due),
+        )
+    )
 
 
 @shared_task(name="engine.evaluate_rollbacks", queue="default", ignore_result=True)
@@ -172,10 +178,19 @@ def evaluate_rollbacks() -> list[str]:
 def sweep() -> dict[str, int]:
     """Recover attempts whose worker died and re-publish ones whose message was lost."""
     return {
-        "recovered": services.attempts_recover_lost(),
-        "republished": services.attempts_republish_stuck(),
-        "handoffs_escalated": handoffs.handoffs_expire_due(),
+        "recovered": _job("recover_lost", services.attempts_recover_lost),
+        "republished": _job("republish", services.attempts_republish_stuck),
+        "handoffs_escalated": _job("handoff_sla", handoffs.handoffs_expire_due),
     }
+
+
+def _job(name: str, func: Any) -> int:
+    """Run one periodic job; a failure is logged and does not stop the others."""
+    try:
+        return int(func())
+    except Exception:  # noqa: BLE001 - the next job and the next beat must run
+        logger.exception("periodic job %s failed", name)
+        return 0
 
 
 class Heartbeat:

@@ -16,11 +16,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition
 
 from config.parsers import as_id
 from designer import access
 from engine.expressions import ExpressionError
+from engine.retry import MAX_DELAY_S, bounded_seconds
 from runs.events import EventLog, transition
 from runs.models import (
     HANDOFF_ACTIVE,
@@ -33,6 +33,7 @@ from runs.models import (
     StepRun,
     StepState,
 )
+from runs.sweeping import each_isolated, mark_handoff
 
 # Where a handoff goes when its SLA passes and its node names no `escalate_to`.
 DEFAULT_ESCALATION_GROUP = "escalations"
@@ -153,7 +154,9 @@ def open_handoff(
             spec["escalate_to"], field="escalate_to"
         )
     sla_s = spec.get("sla_s")
-    due_at = now + timedelta(seconds=float(sla_s)) if sla_s is not None else None
+    due_at = None
+    if sla_s is not None:
+        due_at = now + timedelta(seconds=bounded_seconds(sla_s))
     transition(
         advance.log,
         step,
@@ -226,9 +229,13 @@ def task_handoff_spec(output: Any) -> dict[str, Any] | None:
         raise ValueError("handoff: outcomes must be 1-50 distinct non-empty strings")
     sla_s = spec.get("sla_s")
     if sla_s is not None and (
-        not isinstance(sla_s, int | float) or isinstance(sla_s, bool) or sla_s <= 0
+        not isinstance(sla_s, int | float)
+        or isinstance(sla_s, bool)
+        or not 0 < sla_s <= MAX_DELAY_S
     ):
-        raise ValueError("handoff: sla_s must be a positive number")
+        raise ValueError(
+            f"handoff: sla_s must be a positive number of at most {MAX_DELAY_S:.0f}"
+        )
     if not isinstance(spec.get("context", {}), dict):
         raise ValueError("handoff: context must be an object")
     if not isinstance(spec.get("instructions", ""), str):
@@ -517,13 +524,13 @@ def handoffs_expire_due(*, now: datetime | None = None, limit: int = 500) -> int
         .order_by("due_at")
         .values_list("pk", flat=True)[:limit]
     )
-    done = 0
-    for handoff_id in due:
-        try:
-            done += _expire(handoff_id, now)
-        except ConcurrentTransition:
-            continue
-    return done
+    return each_isolated(
+        "handoff_sla",
+        due,
+        lambda handoff_id: _expire(handoff_id, now),
+        mark=mark_handoff,
+        describe=lambda handoff_id: f"handoff {handoff_id}",
+    )
 
 
 def _expire(handoff_id: int, now: datetime) -> bool:

@@ -21,6 +21,7 @@ from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
 from engine.graph import CompiledGraph, entry_decision
+from engine.retry import bounded_seconds
 from runs import handoffs
 from runs.events import EventLog, transition
 from runs.joins import join_arrive, join_recount
@@ -33,6 +34,7 @@ from runs.models import (
     StepState,
 )
 from runs.rows import insert_row, select_attempt
+from runs.sweeping import each_isolated, mark_attempt, mark_timer
 
 logger = logging.getLogger("switchyard.runs")
 
@@ -512,7 +514,8 @@ class Advance:
             self.finish(node)
             return
         if kind == "wait":
-            until = self.now + timedelta(seconds=float(node.get("seconds", 0)))
+            seconds = bounded_seconds(node.get("seconds", 0))
+            until = self.now + timedelta(seconds=seconds)
             transition(
                 self.log,
                 step,
@@ -1119,7 +1122,7 @@ def _mark_started(
         actor=f"worker:{worker}",
         at=now,
         worker=worker[:200],
-        deadline=now + timedelta(seconds=timeout_s),
+        deadline=now + timedelta(seconds=bounded_seconds(timeout_s)),
         data={"number": attempt.number},
         save=attempt.pk is not None,
     )
@@ -1351,7 +1354,6 @@ def _attempt_failed(
 def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Publish scheduled attempts whose due time has come; return how many."""
     now = now or timezone.now()
-    count = 0
     with transaction.atomic():
         due = list(
             # Skips attempts whose run another writer holds (a cancel, say); they
@@ -1363,33 +1365,46 @@ def attempts_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> in
             .select_related("step", "run")
             .order_by("due_at")[:limit]
         )
-        log = EventLog()
-        for attempt in due:
-            step = attempt.step
-            step.run = attempt.run
-            graph = compiled_graph_for(attempt.run.version_id)
-            if attempt.number > 1 and not retry_budget().try_withdraw(attempt.queue):
-                until = now + timedelta(seconds=_defer_s(attempt.queue))
-                transition(
-                    log,
-                    attempt,
-                    "defer",
-                    kind="retry_deferred",
-                    actor="system:scheduler",
-                    reason=f"retry budget of queue {attempt.queue!r} is spent",
-                    data={"number": attempt.number, "due_at": until.isoformat()},
-                    until=until,
-                )
-                continue
-            transition(log, attempt, "enqueue", actor="system:scheduler", at=now)
-            if step.state == StepState.RETRY_WAIT:
-                transition(log, step, "enqueue", actor="system:scheduler")
-            _publish_on_commit(
-                attempt, graph.retry_policy(step.node_id).timeout_s, countdown=None
-            )
-            count += 1
+        return each_isolated(
+            "enqueue_due",
+            due,
+            partial(_enqueue_due, now=now),
+            mark=lambda attempt, reason: mark_attempt(attempt.pk, reason),
+            describe=_attempt_name,
+        )
+
+
+def _enqueue_due(attempt: Attempt, *, now: datetime) -> bool:
+    step = attempt.step
+    step.run = attempt.run
+    graph = compiled_graph_for(attempt.run.version_id)
+    log = EventLog()
+    if attempt.number > 1 and not retry_budget().try_withdraw(attempt.queue):
+        until = now + timedelta(seconds=_defer_s(attempt.queue))
+        transition(
+            log,
+            attempt,
+            "defer",
+            kind="retry_deferred",
+            actor="system:scheduler",
+            reason=f"retry budget of queue {attempt.queue!r} is spent",
+            data={"number": attempt.number, "due_at": until.isoformat()},
+            until=until,
+        )
         log.flush()
-    return count
+        return False
+    transition(log, attempt, "enqueue", actor="system:scheduler", at=now)
+    if step.state == StepState.RETRY_WAIT:
+        transition(log, step, "enqueue", actor="system:scheduler")
+    _publish_on_commit(
+        attempt, graph.retry_policy(step.node_id).timeout_s, countdown=None
+    )
+    log.flush()
+    return True
+
+
+def _attempt_name(attempt: Attempt) -> str:
+    return f"attempt {attempt.pk} (run {attempt.run_id})"
 
 
 # {version id: seconds}
@@ -1427,13 +1442,13 @@ def steps_wake_due(*, now: datetime | None = None, limit: int = 500) -> int:
         .order_by("wake_at")
         .values_list("pk", "run_id")[:limit]
     )
-    woken = 0
-    for step_id, run_id in due:
-        try:
-            woken += _step_wake(step_id=step_id, run_id=run_id, now=now)
-        except ConcurrentTransition:
-            continue
-    return woken
+    return each_isolated(
+        "timers",
+        due,
+        lambda ids: _step_wake(step_id=ids[0], run_id=ids[1], now=now),
+        mark=lambda ids, reason: mark_timer(ids[0], reason),
+        describe=lambda ids: f"wait step {ids[0]} (run {ids[1]})",
+    )
 
 
 def _step_wake(*, step_id: int, run_id: int, now: datetime) -> bool:
@@ -1505,7 +1520,6 @@ def attempts_heartbeat(
 def attempts_republish_stuck(*, now: datetime | None = None, limit: int = 500) -> int:
     """Publish again queued attempts whose message seems lost; return how many."""
     now = now or timezone.now()
-    count = 0
     with transaction.atomic():
         stuck = list(
             Attempt.objects.select_for_update(
@@ -1519,36 +1533,43 @@ def attempts_republish_stuck(*, now: datetime | None = None, limit: int = 500) -
             .select_related("step", "run")
             .order_by("due_at")[:limit]
         )
-        log = EventLog()
-        for attempt in stuck:
-            since = attempt.enqueued_at or attempt.due_at
-            wait = QUEUED_GRACE_S * (2**attempt.publish_count)
-            if (now - since).total_seconds() < wait:
-                continue
-            Attempt.objects.filter(pk=attempt.pk).update(
-                publish_count=attempt.publish_count + 1
-            )
-            log.add(
-                "attempt_republished",
-                run=attempt.run,
-                step=attempt.step,
-                attempt=attempt,
-                from_state=attempt.state,
-                to_state=attempt.state,
-                actor="system:sweeper",
-                reason=f"not started {int((now - since).total_seconds())}s after "
-                "it was queued",
-                data={"publish_count": attempt.publish_count + 1},
-            )
-            graph = compiled_graph_for(attempt.run.version_id)
-            _publish_on_commit(
-                attempt,
-                graph.retry_policy(attempt.step.node_id).timeout_s,
-                countdown=None,
-            )
-            count += 1
-        log.flush()
-    return count
+        return each_isolated(
+            "republish",
+            stuck,
+            partial(_republish, now=now),
+            mark=lambda attempt, reason: mark_attempt(attempt.pk, reason),
+            describe=_attempt_name,
+        )
+
+
+def _republish(attempt: Attempt, *, now: datetime) -> bool:
+    since = attempt.enqueued_at or attempt.due_at
+    wait = QUEUED_GRACE_S * (2 ** min(attempt.publish_count, 20))
+    if (now - since).total_seconds() < wait:
+        return False
+    Attempt.objects.filter(pk=attempt.pk).update(
+        publish_count=attempt.publish_count + 1
+    )
+    log = EventLog()
+    log.add(
+        "attempt_republished",
+        run=attempt.run,
+        step=attempt.step,
+        attempt=attempt,
+        from_state=attempt.state,
+        to_state=attempt.state,
+        actor="system:sweeper",
+        reason=f"not started {int((now - since).total_seconds())}s after it was queued",
+        data={"publish_count": attempt.publish_count + 1},
+    )
+    graph = compiled_graph_for(attempt.run.version_id)
+    _publish_on_commit(
+        attempt,
+        graph.retry_policy(attempt.step.node_id).timeout_s,
+        countdown=None,
+    )
+    log.flush()
+    return True
 
 
 def attempts_recover_lost(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -1562,27 +1583,35 @@ def attempts_recover_lost(*, now: datetime | None = None, limit: int = 500) -> i
         )
         .values_list("pk", "heartbeat_at", "deadline_at")[:limit]
     )
-    recovered = 0
-    for attempt_id, heartbeat_at, deadline_at in lost:
-        if deadline_at is not None and deadline_at < now - timedelta(
-            seconds=DEADLINE_SLACK_S
-        ):
-            error = {
-                "type": "Timeout",
-                "message": "the attempt ran past its timeout and its worker did not "
-                "report back",
-                "retryable": True,
-            }
-        else:
-            error = {
-                "type": "WorkerLost",
-                "message": f"no heartbeat from the worker since {heartbeat_at}",
-                "retryable": True,
-            }
-        recovered += attempt_finish(
-            attempt_id=attempt_id, output=None, error=error, actor="system:sweeper"
-        )
-    return recovered
+    return each_isolated(
+        "recover_lost",
+        lost,
+        partial(_recover, now=now),
+        mark=lambda row, reason: mark_attempt(row[0], reason),
+        describe=lambda row: f"attempt {row[0]}",
+    )
+
+
+def _recover(row: tuple[int, Any, Any], *, now: datetime) -> bool:
+    attempt_id, heartbeat_at, deadline_at = row
+    if deadline_at is not None and deadline_at < now - timedelta(
+        seconds=DEADLINE_SLACK_S
+    ):
+        error = {
+            "type": "Timeout",
+            "message": "the attempt ran past its timeout and its worker did not "
+            "report back",
+            "retryable": True,
+        }
+    else:
+        error = {
+            "type": "WorkerLost",
+            "message": f"no heartbeat from the worker since {heartbeat_at}",
+            "retryable": True,
+        }
+    return attempt_finish(
+        attempt_id=attempt_id, output=None, error=error, actor="system:sweeper"
+    )
 
 
 # ----------------------------------------------------------------------- controls
