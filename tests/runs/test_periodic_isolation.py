@@ -1,0 +1,187 @@
+"""Periodic jobs survive a bad row: it is logged, marked and skipped; others move."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from designer import services as designer
+from engine import tasks
+from runs import handoffs, services
+from runs.models import (
+    Attempt,
+    AttemptState,
+    Event,
+    Handoff,
+    HandoffState,
+    Run,
+    StepState,
+)
+from tests.runs.test_handoffs import review_graph
+from tests.support import drive, linear_graph
+
+pytestmark = pytest.mark.django_db
+
+
+def _stored_unchecked(workflow_factory: Any, graph: dict, slug: str) -> Any:
+    """Publish a graph without validation, as a version stored before a bound."""
+    workflow = workflow_factory(linear_graph(1), slug=slug, publish=False)
+    version = workflow.versions.get()
+    type(version).objects.filter(pk=version.pk).update(graph=graph)
+    version.refresh_from_db()
+    original = designer._validated
+    designer._validated = lambda graph: None  # type: ignore[assignment]
+    try:
+        designer.version_publish(version=version)
+    finally:
+        designer._validated = original  # type: ignore[assignment]
+    workflow.refresh_from_db()
+    return workflow
+
+
+def test_run_start_with_a_stored_1e308_wait_answers_201(
+    workflow_factory: Any, api: Any
+) -> None:
+    graph = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "nap", "type": "wait", "seconds": 1e308},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "nap"},
+            {"id": "e2", "source": "nap", "target": "done"},
+        ],
+    }
+    workflow = _stored_unchecked(workflow_factory, graph, "huge-wait")
+    response = api.post(f"/api/v1/workflows/{workflow.slug}/runs/", {}, format="json")
+    assert response.status_code in (201, 202), response.content
+    run = Run.objects.get(pk=response.json()["id"])
+    step = run.steps.get(node_id="nap")
+    assert step.state == StepState.WAITING
+    assert step.wake_at <= timezone.now() + timedelta(days=367)
+
+
+def _retrying_run(workflow_factory: Any, slug: str) -> Run:
+    graph = linear_graph(1, action="builtin.fail")
+    graph["defaults"] = {"retry": {"max_attempts": 3, "initial_interval_s": 60}}
+    run, _ = services.run_start(
+        workflow=workflow_factory(graph, slug=slug), input={}, actor="system"
+    )
+    drive(run)
+    return run
+
+
+def test_enqueue_due_skips_and_marks_a_bad_row(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    good = _retrying_run(workflow_factory, "good")
+    bad = _retrying_run(workflow_factory, "bad")
+    real = services.compiled_graph_for
+
+    def poisoned(version_id: int) -> Any:
+        if version_id == bad.version_id:
+            raise ValueError("a graph this engine cannot read")
+        return real(version_id)
+
+    monkeypatch.setattr(services, "compiled_graph_for", poisoned)
+    later = timezone.now() + timedelta(minutes=5)
+    assert services.attempts_enqueue_due(now=later) == 1
+    assert Attempt.objects.get(run=good, number=2).state == AttemptState.QUEUED
+    marked = Attempt.objects.get(run=bad, number=2)
+    assert marked.state == AttemptState.CANCELLED
+    event = Event.objects.get(attempt=marked, kind="attempt_cancelled")
+    assert "enqueue_due could not process it" in event.reason
+    assert "a graph this engine cannot read" in event.reason
+    # Marked rows leave the job's query: the next beat has nothing to redo.
+    assert services.attempts_enqueue_due(now=later) == 0
+
+
+def test_handoff_sla_skips_and_marks_a_bad_row(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    runs = []
+    for slug in ("h1", "h2"):
+        run, _ = services.run_start(
+            workflow=workflow_factory(review_graph(sla_s=60), slug=slug),
+            input={},
+            actor="system",
+        )
+        runs.append(run)
+    bad = Handoff.objects.get(run=runs[0])
+    real = handoffs.escalation_target
+
+    def poisoned(handoff: Handoff) -> Any:
+        if handoff.pk == bad.pk:
+            raise KeyError("escalate_to names a kind this code does not know")
+        return real(handoff)
+
+    monkeypatch.setattr(handoffs, "escalation_target", poisoned)
+    later = timezone.now() + timedelta(minutes=5)
+    assert handoffs.handoffs_expire_due(now=later) == 1
+    assert Handoff.objects.get(run=runs[1]).state == HandoffState.ESCALATED
+    bad.refresh_from_db()
+    assert bad.state == HandoffState.EXPIRED
+    event = Event.objects.filter(handoff=bad).latest("id")
+    assert "handoff_sla could not process it" in event.reason
+    assert handoffs.handoffs_expire_due(now=later) == 0
+
+
+def test_timer_job_skips_and_marks_a_bad_row(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    graph = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "nap", "type": "wait", "seconds": 30},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "nap"},
+            {"id": "e2", "source": "nap", "target": "done"},
+        ],
+    }
+    good, _ = services.run_start(
+        workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
+    )
+    bad, _ = services.run_start(
+        workflow=workflow_factory(graph, slug="t2"), input={}, actor="system"
+    )
+    real = services._wake
+
+    def poisoned(advance: Any, step_id: int) -> bool:
+        if advance.run.pk == bad.pk:
+            raise OverflowError("date value out of range")
+        return real(advance, step_id)
+
+    monkeypatch.setattr(services, "_wake", poisoned)
+    later = timezone.now() + timedelta(minutes=5)
+    assert services.steps_wake_due(now=later) == 1
+    good.refresh_from_db()
+    assert good.state == "succeeded"
+    assert bad.steps.get(node_id="nap").state == StepState.CANCELLED
+    assert services.steps_wake_due(now=later) == 0
+
+
+def test_one_failing_sweep_job_does_not_stop_the_others(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    def broken(**kwargs: Any) -> int:
+        raise RuntimeError("recover_lost is broken")
+
+    calls: list[str] = []
+    monkeypatch.setattr(services, "attempts_recover_lost", broken)
+    monkeypatch.setattr(
+        services,
+        "attempts_republish_stuck",
+        lambda **kwargs: calls.append("republish") or 2,
+    )
+    monkeypatch.setattr(
+        handoffs, "handoffs_expire_due", lambda **kwargs: calls.append("sla") or 3
+    )
+    result = tasks.sweep()
+    assert result == {"recovered": 0, "republished": 2, "handoffs_escalated": 3}
+    assert calls == ["republish", "sla"]
