@@ -1,6 +1,7 @@
 /** The right panel: edit the selected node or edge, or the workflow's settings (or only read them). */
 
 import { memo, useId } from 'react';
+import { MAX_DURATION_S } from '../graph/validate';
 import type { ActionDescription } from '../api/versions';
 import { updateEdge, updateNode, type GraphEdge, type GraphNode, type WorkflowGraph } from '../graph';
 import { CheckboxField, FieldShell, ListField, NumberField, SelectField, TextField } from './fields';
@@ -123,7 +124,7 @@ function NodeInspector({ graph, node, actions, issues, onEdit, onSelect, onDelet
         />
       ) : null}
       {node.type === 'wait' ? (
-        <NumberField label="Wait (seconds)" value={node.seconds} min={0} onChange={(v) => patch('seconds', v)} testId="inspector-seconds" />
+        <NumberField label="Wait (seconds)" value={node.seconds} min={0} max={MAX_DURATION_S} onChange={(v) => patch('seconds', v)} testId="inspector-seconds" />
       ) : null}
       {node.type === 'handoff' ? <HandoffFields node={node} patch={patch} /> : null}
       {node.type === 'end' ? (
@@ -308,7 +309,7 @@ function HandoffFields({ node, patch }: { node: GraphNode; patch: (field: string
         />
       </div>
       <ListField label="Outcomes" value={node.outcomes} onChange={(v) => patch('outcomes', v)} placeholder="approve, reject" testId="inspector-outcomes" hint="Route on them with when: outcome == 'approve'." />
-      <NumberField label="SLA (s)" value={node.sla_s} min={0} onChange={(v) => patch('sla_s', v)} testId="inspector-sla_s" hint="Escalates when nobody completes it in time." />
+      <NumberField label="SLA (s)" value={node.sla_s} min={0} max={MAX_DURATION_S} onChange={(v) => patch('sla_s', v)} testId="inspector-sla_s" hint="Escalates when nobody completes it in time." />
       <TextField label="Instructions" value={node.instructions} onChange={(v) => patch('instructions', v)} multiline testId="inspector-instructions" />
       <ListField label="Context shown" value={node.context} onChange={(v) => patch('context', v)} placeholder="input.order, steps.charge.output" testId="inspector-context" />
     </fieldset>

@@ -1,6 +1,7 @@
 /** Edit a retry policy (a node's, over the workflow defaults) and preview its delays. */
 
 import { backoffPreview, ENGINE_RETRY_DEFAULTS, type RetryPolicyInput } from '../graph';
+import { MAX_BACKOFF, MAX_DURATION_S } from '../graph/validate';
 import { ListField, NumberField, SelectField } from './fields';
 
 type Policy = Record<string, unknown>;
@@ -46,9 +47,9 @@ export function RetryFields({ value, inherited, onChange, testIdPrefix = 'retry-
     <div className="retry-fields" data-testid="retry-fields">
       <div className="field-grid">
         <NumberField label="Max attempts" value={value?.max_attempts} integer min={1} max={100} onChange={set('max_attempts')} placeholder={placeholder('max_attempts')} testId={`${testIdPrefix}max_attempts`} />
-        <NumberField label="First delay (s)" value={value?.initial_interval_s} min={0} onChange={set('initial_interval_s')} placeholder={placeholder('initial_interval_s')} testId={`${testIdPrefix}initial_interval_s`} />
-        <NumberField label="Backoff ×" value={value?.backoff} min={1} onChange={set('backoff')} placeholder={placeholder('backoff')} testId={`${testIdPrefix}backoff`} />
-        <NumberField label="Max delay (s)" value={value?.max_interval_s} min={0} onChange={set('max_interval_s')} placeholder={placeholder('max_interval_s')} testId={`${testIdPrefix}max_interval_s`} />
+        <NumberField label="First delay (s)" value={value?.initial_interval_s} min={0} max={MAX_DURATION_S} onChange={set('initial_interval_s')} placeholder={placeholder('initial_interval_s')} testId={`${testIdPrefix}initial_interval_s`} />
+        <NumberField label="Backoff ×" value={value?.backoff} min={1} max={MAX_BACKOFF} onChange={set('backoff')} placeholder={placeholder('backoff')} testId={`${testIdPrefix}backoff`} />
+        <NumberField label="Max delay (s)" value={value?.max_interval_s} min={0} max={MAX_DURATION_S} onChange={set('max_interval_s')} placeholder={placeholder('max_interval_s')} testId={`${testIdPrefix}max_interval_s`} />
       </div>
       <SelectField
         label="Jitter"

@@ -16,7 +16,7 @@ import {
 } from './fixtures';
 import { emptyGraph } from './model';
 import type { GraphEdge, GraphNode, ValidationResult, WorkflowGraph } from './types';
-import { outcomeLiterals, validateGraph } from './validate';
+import { MAX_DURATION_S, outcomeLiterals, validateGraph } from './validate';
 
 type Expected = [code: string, nodeId: string | null, edgeId: string | null];
 
@@ -498,6 +498,36 @@ describe('the API tests’ invalid graphs', () => {
     const found = result.errors.filter((i) => i.code === code);
     expect(found.length).toBeGreaterThan(0);
     expect(found).toContainEqual(expect.objectContaining(ids));
+  });
+});
+
+describe('bounds on durations and counts (as engine/graph.py)', () => {
+  const huge = [MAX_DURATION_S + 1, 1e12, 1e308];
+  it.each(huge)('refuses a wait, an SLA and retry intervals of %d s', (value) => {
+    const wait = mutate((g) => g.nodes.splice(1, 0, { id: 'nap', type: 'wait', seconds: value }));
+    expect(validate(wait).errors.some((i) => i.code === 'schema' && i.message.includes('seconds'))).toBe(true);
+    const retry = mutate((g) => {
+      g.defaults = { retry: { initial_interval_s: value, max_interval_s: value } };
+    });
+    const messages = validate(retry).errors.map((i) => i.message).join(' ');
+    expect(messages).toContain('initial_interval_s');
+    expect(messages).toContain('max_interval_s');
+    const sla = mutate((g) =>
+      g.nodes.splice(1, 0, { id: 'ask', type: 'handoff', to: { group: 'ops' }, outcomes: ['ok'], sla_s: value }),
+    );
+    expect(validate(sla).errors.some((i) => i.message.includes('sla_s'))).toBe(true);
+  });
+
+  it('accepts a year and refuses a backoff or run count past its maximum', () => {
+    const year = mutate((g) => g.nodes.splice(1, 0, { id: 'nap', type: 'wait', seconds: MAX_DURATION_S }));
+    expect(validate(year).errors.filter((i) => i.message.includes('seconds'))).toEqual([]);
+    const counts = mutate((g) => {
+      g.defaults = { retry: { backoff: 101 } };
+      g.max_concurrent_runs = 100_001;
+    });
+    const messages = validate(counts).errors.map((i) => i.message).join(' ');
+    expect(messages).toContain('backoff');
+    expect(messages).toContain('max_concurrent_runs');
   });
 });
 

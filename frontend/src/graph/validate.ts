@@ -18,6 +18,11 @@ import { EDGE_ID_PATTERN, NODE_ID_PATTERN } from './model';
 export const MAX_NODES = 2000;
 export const MAX_EDGES = 5000;
 const QUEUE_PATTERN = /^[a-z0-9_.-]{1,64}$/;
+// Bounds shared with engine/graph.py: no timer, SLA or retry waits longer than this.
+export const MAX_DURATION_S = 366 * 86400;
+export const MAX_BACKOFF = 100;
+export const MAX_CONCURRENT_RUNS = 100_000;
+export const MAX_LAYOUT_COORDINATE = 10_000_000;
 const NODE_TYPE_NAMES = ['start', 'end', 'task', 'choice', 'parallel', 'join', 'handoff', 'wait'];
 // Node types whose outgoing edges may carry a `when` condition.
 const ROUTING_TYPES = new Set(['choice', 'handoff']);
@@ -224,8 +229,11 @@ class Checker {
       if (!GRAPH_FIELDS.has(key)) this.error('schema', `graph: field ${q(key)} is not allowed`);
     }
     if (graph.format !== 1) this.error('schema', 'format: must be 1');
-    if (graph.max_concurrent_runs !== undefined && !(isInteger(graph.max_concurrent_runs) && graph.max_concurrent_runs >= 1)) {
-      this.error('schema', 'max_concurrent_runs: must be an integer of at least 1');
+    if (
+      graph.max_concurrent_runs !== undefined &&
+      !(isInteger(graph.max_concurrent_runs) && graph.max_concurrent_runs >= 1 && graph.max_concurrent_runs <= MAX_CONCURRENT_RUNS)
+    ) {
+      this.error('schema', `max_concurrent_runs: must be an integer from 1 to ${MAX_CONCURRENT_RUNS}`);
     }
     if (graph.defaults !== undefined) {
       if (!isObject(graph.defaults)) {
@@ -323,15 +331,17 @@ class Checker {
         bad('outcomes', 'must be a list of 1 to 50 different, non-empty names');
       }
     }
-    if (node.sla_s !== undefined && !(isNumber(node.sla_s) && node.sla_s > 0)) bad('sla_s', 'must be a number above 0');
+    if (node.sla_s !== undefined && !(isNumber(node.sla_s) && node.sla_s > 0 && node.sla_s <= MAX_DURATION_S)) {
+      bad('sla_s', `must be a number of seconds above 0, at most ${MAX_DURATION_S} (a year)`);
+    }
     if (node.context !== undefined) {
       const context = node.context;
       if (!Array.isArray(context) || context.length > 50 || !context.every((c) => typeof c === 'string' && c.length >= 1)) {
         bad('context', 'must be a list of at most 50 non-empty paths');
       }
     }
-    if (node.seconds !== undefined && !(isNumber(node.seconds) && node.seconds >= 0)) {
-      bad('seconds', 'must be a number of at least 0');
+    if (node.seconds !== undefined && !(isNumber(node.seconds) && node.seconds >= 0 && node.seconds <= MAX_DURATION_S)) {
+      bad('seconds', `must be a number of seconds from 0 to ${MAX_DURATION_S} (a year)`);
     }
   }
 
@@ -380,12 +390,14 @@ class Checker {
     if (max_attempts !== undefined && !(isInteger(max_attempts) && max_attempts >= 1 && max_attempts <= 100)) {
       bad('.max_attempts: must be an integer from 1 to 100');
     }
-    if (initial_interval_s !== undefined && !(isNumber(initial_interval_s) && initial_interval_s >= 0)) {
-      bad('.initial_interval_s: must be a number of at least 0');
+    if (initial_interval_s !== undefined && !(isNumber(initial_interval_s) && initial_interval_s >= 0 && initial_interval_s <= MAX_DURATION_S)) {
+      bad(`.initial_interval_s: must be a number of seconds from 0 to ${MAX_DURATION_S}`);
     }
-    if (backoff !== undefined && !(isNumber(backoff) && backoff >= 1)) bad('.backoff: must be a number of at least 1');
-    if (max_interval_s !== undefined && !(isNumber(max_interval_s) && max_interval_s >= 0)) {
-      bad('.max_interval_s: must be a number of at least 0');
+    if (backoff !== undefined && !(isNumber(backoff) && backoff >= 1 && backoff <= MAX_BACKOFF)) {
+      bad(`.backoff: must be a number from 1 to ${MAX_BACKOFF}`);
+    }
+    if (max_interval_s !== undefined && !(isNumber(max_interval_s) && max_interval_s >= 0 && max_interval_s <= MAX_DURATION_S)) {
+      bad(`.max_interval_s: must be a number of seconds from 0 to ${MAX_DURATION_S}`);
     }
     if (jitter !== undefined && jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') {
       bad('.jitter: must be "full", "equal" or "none"');
