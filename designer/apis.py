@@ -7,13 +7,13 @@ from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import error_response
 from config.openapi import paginated, results
+from config.pagination import PAGINATION_PARAMETERS, BoundedLimitOffsetPagination
 from config.parsers import as_id
 from designer import access, selectors, services, testing
 from designer.models import Workflow, WorkflowVersion
@@ -155,10 +155,7 @@ VALIDATION = inline_serializer(
         "warnings": serializers.ListField(child=GraphIssue()),
     },
 )
-LIST_PARAMETERS = [
-    OpenApiParameter("limit", int, description="page size (default 50)"),
-    OpenApiParameter("offset", int),
-]
+LIST_PARAMETERS = PAGINATION_PARAMETERS
 
 
 class WorkflowListCreateApi(APIView):
@@ -173,7 +170,7 @@ class WorkflowListCreateApi(APIView):
         qs = selectors.workflow_list(
             search=request.query_params.get("search", "")[:100], user=request.user
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(WorkflowOutput(page, many=True).data)
 
@@ -262,7 +259,7 @@ class VersionListCreateApi(APIView):
         versions = selectors.version_list(workflow=workflow)
         for version in versions:
             version.workflow = workflow
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(versions, request, view=self)
         return paginator.get_paginated_response(VersionOutput(page, many=True).data)
 

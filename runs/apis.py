@@ -14,12 +14,16 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.openapi import EventSchema, paginated, results
+from config.pagination import (
+    PAGINATION_PARAMETERS,
+    BoundedLimitOffsetPagination,
+    bounded_int,
+)
 from config.parsers import MAX_ID, as_id
 from designer import access
 from designer import selectors as designer_selectors
@@ -29,7 +33,8 @@ from runs.models import Run
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 
 MAX_INPUT_BYTES = 256 * 1024
-LIST_PARAMETERS = [OpenApiParameter("limit", int), OpenApiParameter("offset", int)]
+LIST_PARAMETERS = PAGINATION_PARAMETERS
+MAX_EVENTS_PAGE = 1000
 
 
 class RunStartInput(serializers.Serializer):
@@ -57,7 +62,7 @@ class WorkflowRunsApi(APIView):
         qs = selectors.run_list(
             workflow=workflow.slug, state=request.query_params.get("state", "")
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(RunSummaryOutput(page, many=True).data)
 
@@ -120,7 +125,7 @@ class RunListApi(APIView):
             queue=request.query_params.get("queue", ""),
             sort=request.query_params.get("sort", "newest"),
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         response = paginator.get_paginated_response(
             RunSummaryOutput(page, many=True).data
@@ -166,18 +171,27 @@ class RunEventsApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("after", int, description="events after this id"),
-            OpenApiParameter("limit", int, description="at most 1000 (default 500)"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_EVENTS_PAGE},
+                description=f"1 to {MAX_EVENTS_PAGE} (default 500)",
+            ),
         ],
         responses=results("RunEvents", EventSchema()),
     )
     def get(self, request: Request, run_id: int) -> Response:
         selectors.run_get(run_id=run_id, user=request.user)
         after = request.query_params.get("after", "0")
-        limit = request.query_params.get("limit", "500")
+        limit = bounded_int(
+            request,
+            "limit",
+            default=500,
+            low=1,
+            high=MAX_EVENTS_PAGE,
+            code="invalid_limit",
+        )
         events = selectors.event_list(
-            run_id=run_id,
-            after=as_id(after) or 0,
-            limit=min(count, 1000) if (count := as_id(limit)) is not None else 500,
+            run_id=run_id, after=as_id(after) or 0, limit=limit
         )
         return Response({"results": [event_dict(e) for e in events]})
 

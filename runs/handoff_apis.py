@@ -12,13 +12,13 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import LimitedCharField
 from config.openapi import EventSchema, paginated
+from config.pagination import PAGINATION_PARAMETERS, BoundedLimitOffsetPagination
 from designer import access
 from runs import handoffs, selectors
 from runs.models import HANDOFF_ACTIVE, AssigneeKind, Event, Handoff, HandoffState
@@ -171,8 +171,7 @@ class HandoffListApi(APIView):
             OpenApiParameter("status", str, enum=sorted(STATUSES)),
             OpenApiParameter("mine", str, enum=["1", "0", "true", "false"]),
             OpenApiParameter("workflow", str),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGINATION_PARAMETERS,
         ],
         responses=paginated(
             "HandoffPage", HANDOFF, last_event_id=serializers.IntegerField()
@@ -187,7 +186,7 @@ class HandoffListApi(APIView):
             mine=request.query_params.get("mine", "") in ("1", "true", "yes"),
             workflow=request.query_params.get("workflow", ""),
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         response = paginator.get_paginated_response(
             [handoff_dict(h, request.user) for h in page]
