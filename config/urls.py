@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from config import login_throttle
 from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
@@ -94,8 +95,10 @@ urlpatterns = [
     path("board/", runs_views.board_page, name="board"),
     path("runs/<int:run_id>/", runs_views.run_page, name="run"),
     path("handoffs/", runs_views.handoffs_page, name="handoffs"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", login_throttle.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before the admin's own URLs: its login takes passwords too.
+    path("admin/login/", login_throttle.throttled_admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

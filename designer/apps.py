@@ -15,3 +15,7 @@ class DesignerConfig(AppConfig):
         from designer.access import ensure_roles
 
         post_migrate.connect(ensure_roles, dispatch_uid="switchyard-roles")
+
+        from config import login_throttle
+
+        login_throttle.connect_signals()

@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with
     # `WWW-Authenticate: Token` (not 403), and a bad or revoked token says so.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.login_throttle.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -219,6 +219,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# Failed password logins and API token attempts (config/login_throttle.py): past this
+# many within the window, per client address and per username, attempts get 429 until
+# the window (from the first failure) ends.
+SWITCHYARD_LOGIN_THROTTLE_FAILURES = 10
+SWITCHYARD_LOGIN_THROTTLE_WINDOW_S = 300
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchyard API",
     "VERSION": "1.0.0",
