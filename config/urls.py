@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 
 from config import login_throttle
 from designer import account_apis, change_apis
@@ -101,6 +102,11 @@ urlpatterns = [
     path("admin/login/", login_throttle.throttled_admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema describes every operation: for signed-in users and tokens only.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="schema",
+    ),
     path("metrics", runs_apis.PrometheusApi.as_view(), name="prometheus"),
 ]

@@ -8,6 +8,7 @@ generation is seeded and bounded (25 examples per operation) so CI sees the same
 cases every run, in about half a minute.
 """
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
@@ -113,9 +116,24 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         signals.request_finished.connect(close_old_connections)
 
 
-# Loaded at import: the schema view reads neither the database nor a session.
+def _load_schema() -> Any:
+    """Return the schema /api/schema/ serves, generated here (no database needed).
+
+    /api/schema/ answers only signed-in users, and at import there is no database to
+    hold a token (tests/test_schema_access.py checks the view itself).
+    """
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    loaded = schemathesis.openapi.from_dict(
+        json.loads(OpenApiJsonRenderer().render(document))
+    )
+    loaded.app = get_wsgi_application()
+    loaded.location = "/api/schema/"
+    return loaded
+
+
+# Loaded at import: generating the schema reads neither the database nor a session.
 # (schemathesis.pytest.from_fixture would load it per test, but fails on pytest 9.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+schema = _load_schema()
 schema.config.seed = SEED
 schema.config.generation.update(modes=list(GenerationMode))
 
