@@ -7,3 +7,8 @@ class RunsConfig(AppConfig):
     """Runs, state machines, the event log and live streams."""
 
     name = "runs"
+
+    def ready(self) -> None:
+        from runs.access_signals import connect_signals
+
+        connect_signals()

@@ -279,6 +279,9 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
 
 # Event relay: how often each web process tails the Event table.
 SWITCHYARD_RELAY_INTERVAL_S = 0.025
+# Open WebSocket streams check their user's access again at least this often (and at
+# once on a change; runs.access_signals), closing with 4403 when it ended.
+SWITCHYARD_WS_ACCESS_RECHECK_S = 30.0
 # Queues a worker started by `standalone` consumes.
 SWITCHYARD_QUEUES = ["default"]
 
