@@ -85,23 +85,20 @@ _TYPE_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-def _assignee(kind: str, types: Any = "string") -> dict[str, Any]:
+def _assignee(kind: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": [kind],
         "additionalProperties": False,
-        "properties": {kind: {"type": types, "minLength": 1, "maxLength": 150}},
+        "properties": {kind: {"type": "string", "minLength": 1, "maxLength": 150}},
     }
 
 
-# Who a handoff goes to: a group (any member claims), a user, or an agent (a service
-# account that completes it through the API with its token).
+# Who a handoff goes to, always by name: a group (any member claims), a user (by
+# username; never by id, so "7" cannot mean both), or an agent (a service account,
+# by username, that completes it through the API with its token).
 ASSIGNEE_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        _assignee("group"),
-        _assignee("user", ["string", "integer"]),
-        _assignee("agent"),
-    ]
+    "oneOf": [_assignee("group"), _assignee("user"), _assignee("agent")]
 }
 
 _RETRY_SCHEMA: dict[str, Any] = {

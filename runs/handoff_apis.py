@@ -149,7 +149,7 @@ def handoff_list(
             Q(assignee_kind=AssigneeKind.GROUP, assignee__in=groups)
             | Q(
                 assignee_kind__in=[AssigneeKind.USER, AssigneeKind.AGENT],
-                assignee__in=[user.get_username(), str(user.pk)],
+                assignee=user.get_username(),
             )
             | Q(claimed_by=user)
         )

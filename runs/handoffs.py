@@ -17,7 +17,6 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from config.parsers import as_id
 from designer import access
 from engine.expressions import ExpressionError
 from engine.retry import MAX_DELAY_S, bounded_seconds
@@ -65,7 +64,8 @@ def is_assignee(user: Any, handoff: Handoff) -> bool:
         return False
     if handoff.assignee_kind == AssigneeKind.GROUP:
         return handoff.assignee in group_names(user)
-    return handoff.assignee in (user.get_username(), str(user.pk))
+    # Users and agents by username only: a username may be all digits.
+    return bool(handoff.assignee == user.get_username())
 
 
 def group_names(user: Any) -> frozenset[str]:
@@ -116,20 +116,22 @@ def _require_assignee(user: Any, handoff: Handoff) -> None:
 
 
 def parse_assignee(value: Any, *, field: str = "to") -> tuple[str, str]:
-    """Return (kind, name) from `{"group"|"user"|"agent": name}`; raise RunError."""
+    """Return (kind, name) from `{"group"|"user"|"agent": name}`; raise RunError.
+
+    Names are strings: a group's name, a user's or agent's username (never an id).
+    """
     if isinstance(value, dict) and len(value) == 1:
         ((kind, name),) = value.items()
         if (
             kind in AssigneeKind.values
-            and isinstance(name, str | int)
-            and not isinstance(name, bool)
-            and 0 < len(str(name)) <= 150
+            and isinstance(name, str)
+            and 0 < len(name) <= 150
         ):
-            return kind, str(name)
+            return kind, name
     raise _run_error(
         "bad_assignee",
-        f"{field} must be one of {{'group': name}}, {{'user': name}}, "
-        "{'agent': name}",
+        f"{field} must be one of {{'group': name}}, {{'user': username}}, "
+        "{'agent': username} (names are strings)",
     )
 
 
@@ -389,11 +391,7 @@ def handoff_reassign(*, handoff_id: int, user: Any, to: Any, note: str = "") -> 
 
 
 def _user_exists(name: str) -> bool:
-    users = get_user_model().objects
-    if users.filter(username=name).exists():
-        return True
-    pk = as_id(name)
-    return pk is not None and users.filter(pk=pk).exists()
+    return bool(get_user_model().objects.filter(username=name).exists())
 
 
 def handoff_complete(
