@@ -65,6 +65,17 @@ class WorkflowInput(serializers.Serializer):
     )
     owner_group = serializers.CharField(required=False, max_length=150)
 
+    def validate_owner_group(self, value: str) -> str:
+        # A role is not a team: owned by `editor`, a workflow would be every
+        # editor's, in every team.
+        if value in access.ROLES:
+            raise serializers.ValidationError(
+                f"{value!r} is a role, not a team; a workflow's owner group must "
+                f"be a team (not one of {', '.join(access.ROLES)})",
+                code="role_group",
+            )
+        return value
+
 
 class WorkflowPatchInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)

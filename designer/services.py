@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from designer import access
 from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph import (
@@ -101,7 +102,12 @@ def workflow_create(
     created_by: Any = None,
     owner_group: Any = None,
 ) -> Workflow:
-    """Create an empty workflow, owned by a team (group) or by nobody (everyone)."""
+    """Create an empty workflow, owned by a team (group) or by nobody (everyone).
+
+    Raise ValueError for a role group (viewer, editor, ...): a role is no team.
+    """
+    if owner_group is not None and owner_group.name in access.ROLES:
+        raise ValueError(f"{owner_group.name!r} is a role, not a team")
     return Workflow.objects.create(
         slug=slug,
         name=name,
