@@ -233,3 +233,20 @@ def test_the_user_group_is_named_from_the_id() -> None:
     from runs.access_signals import user_group
 
     assert user_group(7) == "user_7"
+
+
+def test_logging_out_closes_that_sessions_streams(world: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(world["user"])
+    cookie = client.cookies["sessionid"].value
+    headers = [
+        (b"origin", b"http://localhost"),
+        (b"cookie", f"sessionid={cookie}".encode()),
+    ]
+
+    async def scenario() -> int:
+        stream = await _open("/ws/board/", headers)
+        await database_sync_to_async(client.logout)()
+        return await _close_code(stream)
+
+    assert async_to_sync(scenario)() == 4403
