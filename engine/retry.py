@@ -93,7 +93,7 @@ class RetryPolicy:
             delay = self.initial_interval_s * self.backoff**exponent
         except OverflowError:
             delay = math.inf
-        return min(self.max_interval_s, delay)
+        return min(self.max_interval_s, delay, MAX_DELAY_S)
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Return the jittered delay after failed attempt number `attempt`."""
