@@ -501,6 +501,13 @@ describe('the API tests’ invalid graphs', () => {
   });
 });
 
+describe('handoff assignees', () => {
+  it('names users by username only, as the server does', () => {
+    const byId = mutate((g) => g.nodes.splice(1, 0, { id: 'ask', type: 'handoff', to: { user: 7 }, outcomes: ['ok'] }));
+    expect(validate(byId).errors.some((i) => i.message.includes('.to: must be'))).toBe(true);
+  });
+});
+
 describe('bounds on durations and counts (as engine/graph.py)', () => {
   const huge = [MAX_DURATION_S + 1, 1e12, 1e308];
   it.each(huge)('refuses a wait, an SLA and retry intervals of %d s', (value) => {

@@ -59,11 +59,10 @@ const GRAPH_FIELDS = new Set(['format', 'defaults', 'max_concurrent_runs', 'node
 
 type Json = Record<string, unknown>;
 
-/** `{"group"|"user"|"agent": name}`: who a handoff goes to (a user may be an id). */
+/** `{"group"|"user"|"agent": name}`: who a handoff goes to (users by username, never id). */
 function isAssignee(value: unknown): boolean {
   if (!isObject(value) || Object.keys(value).length !== 1) return false;
   const [kind, name] = Object.entries(value)[0] ?? ['', undefined];
-  if (kind === 'user' && isInteger(name)) return true;
   return (
     ['group', 'user', 'agent'].includes(kind) && typeof name === 'string' && name.length >= 1 && name.length <= 150
   );
