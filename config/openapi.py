@@ -31,6 +31,8 @@ ERROR_RESPONSES: dict[int, str] = {
     405: "The method is not allowed here.",
     409: "The object's state does not allow this now.",
     413: "The request, or a part of it, is larger than its limit (`too_large`).",
+    422: "The request is well formed but cannot be carried out as asked.",
+    429: "Too many requests or failed sign-ins; wait `Retry-After` seconds.",
 }
 
 
