@@ -1,4 +1,4 @@
-"""Map every API error to 400/404/409/413 with `{"errors": [...]}`."""
+"""Map every API error to 400/404/409/413/422/429 with `{"errors": [...]}`."""
 
 from typing import Any
 
@@ -12,6 +12,7 @@ from rest_framework.views import exception_handler
 
 from designer.models import ImmutableVersionError
 from designer.services import GraphInvalid, VersionConflict
+from engine.expressions import BudgetExceeded
 from runs.services import RunError
 
 # The error code of every size limit; its status is 413.
@@ -86,6 +87,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return error_response(
             status.HTTP_409_CONFLICT,
             [{"code": "concurrent_transition", "message": "changed by someone else"}],
+        )
+    if isinstance(exc, BudgetExceeded):
+        return error_response(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            [
+                {
+                    "code": "budget_exceeded",
+                    "message": f"stopped: {exc.message}; simplify the expressions or "
+                    "the test cases, or run fewer cases at once",
+                }
+            ],
         )
     if isinstance(exc, RequestDataTooBig):
         return error_response(

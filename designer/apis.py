@@ -16,6 +16,7 @@ from config.openapi import paginated, results
 from config.pagination import PAGINATION_PARAMETERS, BoundedLimitOffsetPagination
 from config.parsers import as_id
 from designer import access, selectors, services, testing
+from designer.limits import SimulationThrottle
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph import diff_graphs
@@ -119,6 +120,11 @@ class VersionInput(serializers.Serializer):
 
 class GraphInput(serializers.Serializer):
     graph = serializers.JSONField()
+
+
+class ValidateInput(GraphInput):
+    # Also simulate the workflow's test cases to lint untested choice branches.
+    cases = serializers.BooleanField(default=False)
 
 
 class PublishInput(serializers.Serializer):
@@ -384,6 +390,8 @@ class VersionDiffApi(APIView):
 
 
 class VersionCoverageApi(APIView):
+    throttle_classes = [SimulationThrottle]
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
@@ -402,14 +410,17 @@ class VersionCoverageApi(APIView):
 
 class WorkflowValidateApi(APIView):
     perms = {"POST": access.VIEW}
+    throttle_classes = [SimulationThrottle]
 
-    @extend_schema(request=GraphInput, responses=VALIDATION)
+    @extend_schema(request=ValidateInput, responses=VALIDATION)
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
-        data = GraphInput(data=request.data)
+        data = ValidateInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.graph_validate(
-            graph=data.validated_data["graph"], workflow=workflow
+            graph=data.validated_data["graph"],
+            workflow=workflow,
+            with_cases=data.validated_data["cases"],
         )
         return Response(result.to_dict())
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from config.errors import error_response
 from config.openapi import results
 from designer import access, rollout, selectors, testing
+from designer.limits import SimulationThrottle
 from designer.models import PublishGate, WorkflowTestCase
 
 MAX_CASES_PER_RUN = 200
@@ -183,6 +184,7 @@ class RunTestsInput(serializers.Serializer):
 
 
 class VersionTestApi(APIView):
+    throttle_classes = [SimulationThrottle]
     """Run test cases against a version (drafts too): no action is called."""
 
     perms = {"POST": access.VIEW}

@@ -8,9 +8,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from designer import access
+from designer.limits import simulation_budget
 from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph import (
+    CompiledGraph,
     GraphLimits,
     Issue,
     ValidationResult,
@@ -41,11 +43,14 @@ class VersionConflict(Exception):
 
 # Node types the format describes but this engine cannot run yet: refused at save
 # time rather than failing a run halfway.
-def graph_validate(*, graph: Any, workflow: Workflow | None = None) -> ValidationResult:
+def graph_validate(
+    *, graph: Any, workflow: Workflow | None = None, with_cases: bool = False
+) -> ValidationResult:
     """Validate a graph against the schema, the semantic rules and the actions, and
     lint it for hidden risks (warnings): a task with side effects and neither a
-    compensation nor a stated reason; with a workflow, choice branches that none of
-    its test cases takes."""
+    compensation nor a stated reason; with a workflow and `with_cases`, choice
+    branches that none of its test cases takes (which simulates each case, within
+    the request's simulation budget)."""
     registry = registered_actions()
     actions = {name: a.params_schema for name, a in registry.items()}
     limits = GraphLimits(
@@ -73,16 +78,18 @@ def graph_validate(*, graph: Any, workflow: Workflow | None = None) -> Validatio
                     node_id=node["id"],
                 )
             )
-    if workflow is not None:
+    if workflow is not None and with_cases:
         from designer import testing
 
         cases = list(workflow.test_cases.all())
         tested: set[str] = set()
-        for case in cases:
-            sim = testing.simulate(
-                graph, input=case.input, mocks=case.mocks, outcomes=case.outcomes
-            )
-            tested.update(sim.edges)
+        with simulation_budget():
+            compiled = CompiledGraph(graph)
+            for case in cases:
+                sim = testing.simulate(
+                    compiled, input=case.input, mocks=case.mocks, outcomes=case.outcomes
+                )
+                tested.update(sim.edges)
         result.warnings.extend(testing.untested_choice_edges(graph, tested))
     return result
 

@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.expressions import ExpressionError
+from designer.limits import simulation_budget
+from engine.expressions import ExpressionError, charge
 from engine.graph import CompiledGraph, entry_decision
 
 # A graph whose test loops forever stops here.
@@ -182,6 +183,7 @@ class Simulation:
         self.follow(step)
 
     def activate(self, node_id: str) -> None:
+        charge()
         if len(self.order) >= MAX_STEPS:
             self.problems.append(
                 f"stopped after {MAX_STEPS} steps: the graph loops without end"
@@ -250,6 +252,7 @@ class Simulation:
         attempt = 0
         while True:
             attempt += 1
+            charge()
             try:
                 step.params = self.graph.params(node_id, self.context(attempt=attempt))
             except ExpressionError as exc:
@@ -431,7 +434,8 @@ def simulate(
         mocks=mocks or {},
         outcomes=outcomes or {},
     )
-    simulation.run()
+    with simulation_budget():
+        simulation.run()
     return simulation.result()
 
 
@@ -464,10 +468,14 @@ def run_cases(version: Any, cases: Any = None) -> dict[str, Any]:
         cases = list(version.workflow.test_cases.order_by("name"))
     results = []
     taken: dict[str, int] = {}
-    for case in cases:
-        result = simulate(
-            compiled, input=case.input, mocks=case.mocks, outcomes=case.outcomes
-        )
+    with simulation_budget():
+        runs = [
+            simulate(
+                compiled, input=case.input, mocks=case.mocks, outcomes=case.outcomes
+            )
+            for case in cases
+        ]
+    for case, result in zip(cases, runs, strict=True):
         failures = check(result, case.expect)
         for edge in set(result.edges):
             taken[edge] = taken.get(edge, 0) + 1

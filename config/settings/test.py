@@ -36,3 +36,6 @@ SWITCHYARD_RETRY_BUDGET = {
         "storm-unbounded": {"enabled": False},
     }
 }
+# Browser tests validate on every edit; tests/designer/test_simulation_budget.py sets
+# its own rate.
+SWITCHYARD_SIMULATION_RATE = "100000/min"

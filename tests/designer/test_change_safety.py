@@ -216,7 +216,9 @@ def test_lint_names_hidden_risks(api: Any, workflow_factory: Any) -> None:
     graph = sized_graph()
     graph["nodes"][3]["side_effects_reason"] = "idempotent by order id"
     response = api.post(
-        "/api/v1/workflows/sized/validate/", {"graph": graph}, format="json"
+        "/api/v1/workflows/sized/validate/",
+        {"graph": graph, "cases": True},
+        format="json",
     )
     warnings = {
         (w["code"], w.get("node_id") or w.get("edge_id"))

@@ -114,8 +114,18 @@ export function getCoverage(slug: string, number: number, signal?: AbortSignal):
   return api.get<Coverage>(`${versionPath(slug, number)}coverage/`, signal);
 }
 
-export function validateOnServer(slug: string, graph: unknown, signal?: AbortSignal): Promise<ServerValidation> {
-  return api.post<ServerValidation>(`${workflowPath(slug)}validate/`, { graph }, signal);
+/**
+ * Validate a graph on the server, and (with `cases`, the default) lint the choice
+ * branches the workflow's test cases leave untested; that simulates every case, within
+ * the server's per-request budget (422 `budget_exceeded` past it).
+ */
+export function validateOnServer(
+  slug: string,
+  graph: unknown,
+  signal?: AbortSignal,
+  { cases = true }: { cases?: boolean } = {},
+): Promise<ServerValidation> {
+  return api.post<ServerValidation>(`${workflowPath(slug)}validate/`, { graph, cases }, signal);
 }
 
 export function listActions(signal?: AbortSignal): Promise<{ results: ActionDescription[] }> {
