@@ -19,7 +19,7 @@ from designer import access, selectors, services, testing
 from designer.limits import SimulationThrottle
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
-from engine.graph import diff_graphs
+from engine.graph.diff import diff_graphs
 
 
 class WorkflowOutput(serializers.ModelSerializer):

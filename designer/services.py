@@ -11,14 +11,11 @@ from designer import access
 from designer.limits import simulation_budget
 from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
 from engine.actions import registered_actions
-from engine.graph import (
-    CompiledGraph,
-    GraphLimits,
-    Issue,
-    ValidationResult,
-    graph_checksum,
-    validate_graph,
-)
+from engine.graph.compiled import CompiledGraph
+from engine.graph.diff import graph_checksum
+from engine.graph.issues import Issue, ValidationResult
+from engine.graph.schema import GraphLimits
+from engine.graph.validate import validate_graph
 from runs.events import EventLog, actor_of
 
 MAX_GRAPH_NODES = 2000

@@ -15,7 +15,7 @@ from typing import Any
 
 from designer.limits import simulation_budget
 from engine.expressions import ExpressionError, charge
-from engine.graph import CompiledGraph, entry_decision
+from engine.graph.compiled import CompiledGraph, entry_decision
 
 # A graph whose test loops forever stops here.
 MAX_STEPS = 2000
@@ -513,7 +513,7 @@ def coverage_of(graph: dict[str, Any], taken: dict[str, int]) -> dict[str, Any]:
 
 def untested_choice_edges(graph: dict[str, Any], tested: set[str]) -> list[Any]:
     """Return lint warnings for choice branches no test case takes."""
-    from engine.graph import Issue
+    from engine.graph.issues import Issue
 
     nodes = {n["id"]: n for n in graph.get("nodes", [])}
     warnings = []

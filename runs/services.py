@@ -20,7 +20,7 @@ from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
-from engine.graph import CompiledGraph, entry_decision
+from engine.graph.compiled import CompiledGraph, entry_decision
 from engine.retry import bounded_seconds
 from runs import handoffs
 from runs.events import EventLog, transition

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from engine.graph import MAX_DURATION_S, validate_graph
+from engine.graph.schema import MAX_DURATION_S
+from engine.graph.validate import validate_graph
 from engine.retry import MAX_DELAY_S, RetryPolicy, bounded_seconds
 from tests.support import linear_graph
 

@@ -15,13 +15,9 @@ from engine.expressions import (
     ExpressionError,
     compile_expression,
 )
-from engine.graph import (
-    NODE_TYPES,
-    GraphLimits,
-    ValidationResult,
-    _shape_ok,
-    validate_graph,
-)
+from engine.graph.issues import ValidationResult
+from engine.graph.schema import NODE_TYPES, GraphLimits, _shape_ok
+from engine.graph.validate import validate_graph
 
 # celpy raises the recursion limit when its environment is first built; build it now,
 # not inside a Hypothesis example (which warns about it).

@@ -10,17 +10,13 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import engine.expressions
-import engine.graph
+import engine.graph.validate
 from engine.expressions import ExpressionError
-from engine.graph import (
-    GRAPH_SCHEMA,
-    CompiledGraph,
-    Issue,
-    ValidationResult,
-    diff_graphs,
-    graph_checksum,
-    validate_graph,
-)
+from engine.graph.compiled import CompiledGraph
+from engine.graph.diff import diff_graphs, graph_checksum
+from engine.graph.issues import Issue, ValidationResult
+from engine.graph.schema import GRAPH_SCHEMA
+from engine.graph.validate import validate_graph
 
 Graph = dict[str, Any]
 
@@ -922,7 +918,7 @@ def test_routing_and_params_never_compile(monkeypatch: pytest.MonkeyPatch) -> No
     def refuse(source: str) -> None:
         raise AssertionError(f"compiled {source!r} on the hot path")
 
-    monkeypatch.setattr(engine.graph, "compile_expression", refuse)
+    monkeypatch.setattr(engine.graph.validate, "compile_expression", refuse)
     monkeypatch.setattr(engine.expressions, "compile_expression", refuse)
     context = run_context(outcome="approve")
     assert graph.route("big", succeeded=True, context=context) == ["e4"]

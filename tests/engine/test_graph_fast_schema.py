@@ -8,7 +8,7 @@ import fastjsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.graph import _GRAPH_VALIDATOR, GRAPH_SCHEMA, _shape_ok
+from engine.graph.schema import _GRAPH_VALIDATOR, GRAPH_SCHEMA, _shape_ok
 
 BASE: dict[str, Any] = {
     "format": 1,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from engine.graph import validate_graph
+from engine.graph.validate import validate_graph
 from runs import handoffs, services
 from runs.models import Handoff
 from tests.support import grant

@@ -4,7 +4,7 @@ import { positionOf } from './position';
 import type { GraphEdge, GraphNode, NodeType, Position, WorkflowGraph } from './types';
 import { NODE_TYPES } from './types';
 
-// Same patterns as NODE_ID_PATTERN and EDGE_ID_PATTERN in engine/graph.py.
+// Same patterns as NODE_ID_PATTERN and EDGE_ID_PATTERN in engine/graph/schema.py.
 export const NODE_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const EDGE_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_NODE_ID_LENGTH = 64;

@@ -1,4 +1,4 @@
-/** Types of the workflow graph JSON, format v1 (engine/graph.py, docs/graph-format.md). */
+/** Types of the workflow graph JSON, format v1 (engine/graph/schema.py, docs/graph-format.md). */
 
 export type NodeType = 'start' | 'end' | 'task' | 'choice' | 'parallel' | 'join' | 'handoff' | 'wait';
 
@@ -44,7 +44,7 @@ export interface WorkflowGraph {
   layout?: Record<string, Position>; // {node_id: top-left corner of its box}
 }
 
-/** One validation error or warning, as the server sends it (engine/graph.py `Issue`). */
+/** One validation error or warning, as the server sends it (engine/graph/issues.py `Issue`). */
 export interface Issue {
   code: string;
   message: string;
@@ -65,7 +65,7 @@ export interface ActionInfo {
   side_effects?: boolean;
 }
 
-/** Ids added and removed, and fields changed per id (`_diff_items` in engine/graph.py). */
+/** Ids added and removed, and fields changed per id (`_diff_items` in engine/graph/diff.py). */
 export interface ItemDiff {
   added: string[];
   removed: string[];

@@ -1,4 +1,4 @@
-/** Tests for client-side validation: the server's rules, codes and ids (engine/graph.py). */
+/** Tests for client-side validation: the server's rules, codes and ids (engine/graph/validate.py). */
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -508,7 +508,7 @@ describe('handoff assignees', () => {
   });
 });
 
-describe('bounds on durations and counts (as engine/graph.py)', () => {
+describe('bounds on durations and counts (as engine/graph/schema.py)', () => {
   const huge = [MAX_DURATION_S + 1, 1e12, 1e308];
   it.each(huge)('refuses a wait, an SLA and retry intervals of %d s', (value) => {
     const wait = mutate((g) => g.nodes.splice(1, 0, { id: 'nap', type: 'wait', seconds: value }));

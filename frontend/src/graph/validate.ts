@@ -1,7 +1,7 @@
 /**
  * Check a graph in the browser with the server's rules and error codes.
  *
- * Mirrors `validate_graph` in engine/graph.py so that the editor can pin issues on
+ * Mirrors `validate_graph` in engine/graph/validate.py so that the editor can pin issues on
  * nodes and edges while the user draws; the server stays the authority on save. Two
  * differences, both because the browser has less to go on:
  * - CEL cannot be compiled here, so a `when` or an "=" param is only checked to be
@@ -18,7 +18,7 @@ import { EDGE_ID_PATTERN, NODE_ID_PATTERN } from './model';
 export const MAX_NODES = 2000;
 export const MAX_EDGES = 5000;
 const QUEUE_PATTERN = /^[a-z0-9_.-]{1,64}$/;
-// Bounds shared with engine/graph.py: no timer, SLA or retry waits longer than this.
+// Bounds shared with engine/graph/schema.py: no timer, SLA or retry waits longer than this.
 export const MAX_DURATION_S = 366 * 86400;
 export const MAX_BACKOFF = 100;
 export const MAX_CONCURRENT_RUNS = 100_000;
