@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.throttling import UserRateThrottle
 
-from engine.expressions import EvaluationBudget, current_budget, spending
+from engine.evaluation_budget import EvaluationBudget, current_budget, spending
 
 DEFAULT_BUDGET = {"steps": 1_000_000, "seconds": 3.0}
 DEFAULT_RATE = "60/min"

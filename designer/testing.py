@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from designer.limits import simulation_budget
-from engine.expressions import ExpressionError, charge
+from engine.evaluation_budget import charge
+from engine.expressions import ExpressionError
 from engine.graph.compiled import CompiledGraph, entry_decision
 
 # A graph whose test loops forever stops here.

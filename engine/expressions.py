@@ -11,10 +11,8 @@ import operator
 import re
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import celpy
@@ -22,6 +20,8 @@ import lark
 from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, Evaluator, base_functions
+
+from engine.evaluation_budget import BudgetExceeded, current_budget
 
 # The names an expression may read; the engine supplies them on every evaluation.
 CONTEXT_NAMES: frozenset[str] = frozenset(
@@ -444,85 +444,6 @@ _ENTRIES_PER_STEP = 4
 _CHARACTERS_PER_STEP = 1024
 
 
-class BudgetExceeded(Exception):
-    """The work a whole request (many evaluations, a simulation) may do is spent.
-
-    Not an ExpressionError: it ends the request, not just the step that noticed.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class EvaluationBudget:
-    """Total steps and wall time for everything evaluated under one `spending`."""
-
-    # Check the clock every this many steps (time.monotonic is cheap, not free).
-    CLOCK_EVERY = 256
-
-    def __init__(self, *, steps: int, seconds: float) -> None:
-        self.limit_steps = steps
-        self.limit_seconds = seconds
-        self.steps = steps
-        self.deadline = time.monotonic() + seconds
-        self._until_clock = self.CLOCK_EVERY
-        # Why the budget ran out, once it has (kept even if a caller swallowed the
-        # exception: the request still ends with it).
-        self.exhausted: str | None = None
-
-    def spend(self, steps: int = 1) -> None:
-        """Take steps; raise BudgetExceeded when steps or time run out."""
-        if self.exhausted:
-            raise BudgetExceeded(self.exhausted)
-        self.steps -= steps
-        if self.steps < 0:
-            self.exhausted = (
-                f"this request needs more than {self.limit_steps} evaluation steps"
-            )
-            raise BudgetExceeded(self.exhausted)
-        self._until_clock -= steps
-        if self._until_clock <= 0:
-            self._until_clock = self.CLOCK_EVERY
-            if time.monotonic() > self.deadline:
-                self.exhausted = (
-                    f"this request needs more than {self.limit_seconds:g} s of work"
-                )
-                raise BudgetExceeded(self.exhausted)
-
-    def check(self) -> None:
-        """Raise BudgetExceeded if the budget ran out at any point."""
-        if self.exhausted:
-            raise BudgetExceeded(self.exhausted)
-
-
-_BUDGET: contextvars.ContextVar[EvaluationBudget | None] = contextvars.ContextVar(
-    "evaluation_budget", default=None
-)
-
-
-@contextmanager
-def spending(budget: EvaluationBudget) -> Iterator[EvaluationBudget]:
-    """Charge every evaluation (and `charge` call) in this block to `budget`."""
-    token = _BUDGET.set(budget)
-    try:
-        yield budget
-    finally:
-        _BUDGET.reset(token)
-
-
-def current_budget() -> EvaluationBudget | None:
-    """Return the budget evaluations are charged to now, if any."""
-    return _BUDGET.get()
-
-
-def charge(steps: int = 1) -> None:
-    """Charge work done outside expressions (a simulated step) to the budget."""
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget.spend(steps)
-
-
 class _Meter:
     """Count the steps of one evaluation and weigh the values it builds."""
 
@@ -540,7 +461,7 @@ class _Meter:
             raise ExpressionError(
                 f"expression takes more than {MAX_EVALUATION_STEPS} steps"
             )
-        request = _BUDGET.get()
+        request = current_budget()
         if request is not None:
             request.spend(steps)
 

@@ -11,7 +11,7 @@ counted one at a time.
 
 from django.db import connection, models
 
-from runs.models import Run
+from runs.models.execution import Run
 
 
 class JoinProgress(models.Model):

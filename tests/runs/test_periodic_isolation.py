@@ -67,7 +67,9 @@ def test_run_start_with_a_stored_1e308_wait_answers_201(
 def _retrying_run(workflow_factory: Any, slug: str) -> Run:
     # A queue without a retry budget: other tests may have spent the default's.
     graph = linear_graph(1, action="builtin.fail", queue="storm-unbounded")
-    graph["defaults"] = {"retry": {"max_attempts": 3, "initial_interval_s": 60}}
+    graph["defaults"] = {
+        "retry": {"max_attempts": 3, "initial_interval_s": 60, "jitter": "none"}
+    }
     run, _ = services.run_start(
         workflow=workflow_factory(graph, slug=slug), input={}, actor="system"
     )

@@ -1,0 +1,50 @@
+"""Runs, step runs, attempts, handoffs and the event log, with their state machines.
+
+One module per part; this package lists every model for Django and for importers.
+"""
+
+from runs.joins import JoinProgress
+from runs.models.events import (
+    Event,
+    LedgerEntry,
+)
+from runs.models.execution import (
+    ATTEMPT_FINISHED,
+    RUN_ACTIVE,
+    RUN_FINISHED,
+    STEP_FINISHED,
+    Attempt,
+    AttemptState,
+    Run,
+    RunState,
+    StepRun,
+    StepState,
+)
+from runs.models.handoff import (
+    HANDOFF_ACTIVE,
+    AssigneeKind,
+    Handoff,
+    HandoffState,
+    HandoffVerdict,
+)
+
+__all__ = [
+    "ATTEMPT_FINISHED",
+    "AssigneeKind",
+    "Attempt",
+    "AttemptState",
+    "Event",
+    "HANDOFF_ACTIVE",
+    "Handoff",
+    "HandoffState",
+    "HandoffVerdict",
+    "JoinProgress",
+    "LedgerEntry",
+    "RUN_ACTIVE",
+    "RUN_FINISHED",
+    "Run",
+    "RunState",
+    "STEP_FINISHED",
+    "StepRun",
+    "StepState",
+]
