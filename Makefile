@@ -14,7 +14,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py standalone $(RUN_ARGS)
 
-test: install services browser
+test: install services browser lint
 	cd frontend && npm test --silent
 	$(BIN)/python -m pytest
 
@@ -50,6 +50,7 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install services
 	$(BIN)/python bench/linear.py

@@ -3,7 +3,6 @@
 One module per part; this package lists every model for Django and for importers.
 """
 
-from runs.joins import JoinProgress
 from runs.models.events import (
     Event,
     LedgerEntry,
@@ -27,6 +26,7 @@ from runs.models.handoff import (
     HandoffState,
     HandoffVerdict,
 )
+from runs.models.joins import JoinProgress
 
 __all__ = [
     "ATTEMPT_FINISHED",
