@@ -14,10 +14,14 @@ from rest_framework.views import APIView
 from config.errors import error_response
 from config.openapi import results
 from designer import access, rollout, selectors, testing
-from designer.limits import SimulationThrottle
+from designer.limits import SimulationThrottle, simulation_budget
 from designer.models import PublishGate, WorkflowTestCase
 
 MAX_CASES_PER_RUN = 200
+
+
+# A loop's task may be mocked once per visit, up to the largest max_visits.
+MAX_MOCK_VISITS = 1000
 
 
 class TestCaseInput(serializers.Serializer):
@@ -32,12 +36,16 @@ class TestCaseInput(serializers.Serializer):
 
     def validate_mocks(self, value: dict[str, Any]) -> dict[str, Any]:
         for node_id, mock in value.items():
-            if not isinstance(mock, dict) or not (
-                ("output" in mock) ^ ("error" in mock)
+            # A list: one mock per visit of a loop (the last repeats).
+            visits = mock if isinstance(mock, list) else [mock]
+            if not 1 <= len(visits) <= MAX_MOCK_VISITS or not all(
+                isinstance(m, dict) and (("output" in m) ^ ("error" in m))
+                for m in visits
             ):
                 raise serializers.ValidationError(
                     f"mock of {node_id!r} must be {{'output': ...}} or "
-                    "{'error': 'ErrorName'}"
+                    "{'error': 'ErrorName'}, or a list of 1 to "
+                    f"{MAX_MOCK_VISITS} of them (one per visit)"
                 )
         return value
 
@@ -184,10 +192,10 @@ class RunTestsInput(serializers.Serializer):
 
 
 class VersionTestApi(APIView):
-    throttle_classes = [SimulationThrottle]
     """Run test cases against a version (drafts too): no action is called."""
 
     perms = {"POST": access.VIEW}
+    throttle_classes = [SimulationThrottle]
 
     @extend_schema(request=RunTestsInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, slug: str, number: int) -> Response:
@@ -205,7 +213,9 @@ class VersionTestApi(APIView):
             if "ids" in data.validated_data:
                 saved = saved.filter(pk__in=data.validated_data["ids"])
             cases = list(saved[:MAX_CASES_PER_RUN])
-        return Response(testing.run_cases(version, cases))
+        with simulation_budget():
+            report = testing.run_cases(version, cases)
+        return Response(report)
 
 
 class SettingsInput(serializers.Serializer):

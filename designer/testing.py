@@ -13,8 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.limits import simulation_budget
-from engine.evaluation_budget import charge
+from engine.evaluation_budget import BudgetExceeded, charge, current_budget
 from engine.expressions import ExpressionError
 from engine.graph.compiled import CompiledGraph, entry_decision
 
@@ -120,11 +119,14 @@ class Simulation:
         return step
 
     def context(self, outcome: Any = None, attempt: int | None = None) -> dict:
-        outputs = {
-            node_id: {"output": visits[-1].output}
-            for node_id, visits in self.visits.items()
-            if visits[-1].state == "succeeded" and visits[-1].compensates is None
-        }
+        # A node's latest succeeded visit, as the engine (runs.services.Advance).
+        outputs = {}
+        for node_id, visits in self.visits.items():
+            done = [
+                v for v in visits if v.state == "succeeded" and v.compensates is None
+            ]
+            if done:
+                outputs[node_id] = {"output": done[-1].output}
         return {
             "input": self.input,
             "steps": outputs,
@@ -160,14 +162,48 @@ class Simulation:
 
     def follow(self, step: SimStep) -> None:
         for edge in self.graph.outgoing(step.node_id):
-            self.reconsider(edge["target"])
+            self.reconsider(edge["target"], via=edge, source=step)
 
-    def reconsider(self, node_id: str) -> None:
+    def reconsider(
+        self,
+        node_id: str,
+        *,
+        via: dict[str, Any] | None = None,
+        source: SimStep | None = None,
+    ) -> None:
         """Activate or skip a node once its incoming edges say so (as the engine).
 
-        Like the engine, a node is visited at most once per run.
+        Like the engine, a node on a loop is visited again when an edge into it is
+        taken after its last visit finished, up to its `max_visits`.
         """
-        if self.state != "running" or self.latest(node_id) is not None:
+        if self.state != "running":
+            return
+        latest = self.latest(node_id)
+        if (
+            latest is not None
+            and via is not None
+            and source is not None
+            and via["id"] in source.taken_edges
+            and self.graph.node(node_id)["type"] != "join"
+            and (self.graph.on_cycle(node_id) or latest.state == "skipped")
+        ):
+            if not latest.finished:
+                return
+            visits = len(self.visits[node_id])
+            limit = self.graph.max_visits(node_id)
+            if limit is not None and visits >= limit:
+                self.fail_run(
+                    {
+                        "type": "MaxVisitsExceeded",
+                        "message": f"node {node_id!r} was visited {visits} times; "
+                        f"its max_visits is {limit}",
+                        "node_id": node_id,
+                    }
+                )
+                return
+            self.activate(node_id)
+            return
+        if latest is not None:
             return
         decision = entry_decision(
             self.graph.node(node_id),
@@ -238,14 +274,18 @@ class Simulation:
             if waiting:
                 self.problems.append(f"stuck waiting on {', '.join(waiting)}")
 
-    def mock_for(self, node_id: str) -> dict[str, Any] | None:
+    def mock_for(self, node_id: str, seq: int = 1) -> dict[str, Any] | None:
+        """Return a task's mock for its visit `seq`: one mock serves every visit; a
+        list gives one per visit of a loop (the last repeats)."""
         mock = self.mocks.get(node_id)
+        if isinstance(mock, list) and mock:
+            mock = mock[min(seq, len(mock)) - 1]
         return mock if isinstance(mock, dict) else None
 
     def execute_task(self, step: SimStep) -> None:
         node_id = step.node_id
         policy = self.graph.retry_policy(node_id)
-        mock = self.mock_for(node_id)
+        mock = self.mock_for(node_id, step.seq)
         if mock is None:
             self.unmocked.append(node_id)
         error: dict[str, Any] | None = None
@@ -427,7 +467,11 @@ def simulate(
     mocks: dict[str, Any] | None = None,
     outcomes: dict[str, Any] | None = None,
 ) -> SimResult:
-    """Run a graph in memory with mocked tasks and handoff outcomes."""
+    """Run a graph in memory with mocked tasks and handoff outcomes.
+
+    Every step and evaluation is charged to the open evaluation budget (the request's:
+    designer.limits.simulation_budget), if any.
+    """
     compiled = graph if isinstance(graph, CompiledGraph) else CompiledGraph(graph)
     simulation = Simulation(
         compiled,
@@ -435,8 +479,7 @@ def simulate(
         mocks=mocks or {},
         outcomes=outcomes or {},
     )
-    with simulation_budget():
-        simulation.run()
+    simulation.run()
     return simulation.result()
 
 
@@ -462,20 +505,15 @@ def run_cases(version: Any, cases: Any = None) -> dict[str, Any]:
     """Run test cases (all of the version's workflow by default) against a version.
 
     Returns each case's verdict and simulated run, and the branch coverage the cases
-    reach: {version, passed, failed, results: [...], coverage: {...}}.
+    reach: {version, passed, failed, results: [...], coverage: {...}}. All of it is
+    charged to the open evaluation budget, if any; past it, raise BudgetExceeded
+    naming the case.
     """
-    compiled = CompiledGraph(version.graph)
     if cases is None:
         cases = list(version.workflow.test_cases.order_by("name"))
     results = []
     taken: dict[str, int] = {}
-    with simulation_budget():
-        runs = [
-            simulate(
-                compiled, input=case.input, mocks=case.mocks, outcomes=case.outcomes
-            )
-            for case in cases
-        ]
+    runs = simulate_cases(CompiledGraph(version.graph), cases)
     for case, result in zip(cases, runs, strict=True):
         failures = check(result, case.expect)
         for edge in set(result.edges):
@@ -497,6 +535,28 @@ def run_cases(version: Any, cases: Any = None) -> dict[str, Any]:
         "results": results,
         "coverage": coverage_of(version.graph, taken),
     }
+
+
+def simulate_cases(graph: CompiledGraph, cases: list[Any]) -> list[SimResult]:
+    """Simulate each test case in turn; name the case that ran out of budget."""
+    runs = []
+    for number, case in enumerate(cases, start=1):
+        try:
+            runs.append(
+                simulate(
+                    graph, input=case.input, mocks=case.mocks, outcomes=case.outcomes
+                )
+            )
+            # Ran out where something swallowed the exception: still this case.
+            budget = current_budget()
+            if budget is not None:
+                budget.check()
+        except BudgetExceeded as exc:
+            raise BudgetExceeded(
+                f"{exc.message} (stopped in test case {case.name!r}, "
+                f"{number} of {len(cases)})"
+            ) from exc
+    return runs
 
 
 def coverage_of(graph: dict[str, Any], taken: dict[str, int]) -> dict[str, Any]:

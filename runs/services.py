@@ -367,13 +367,23 @@ class Advance:
         return _single_token_graph(self.graph)
 
     def context(self, *, outcome: Any = None, attempt: int | None = None) -> dict:
-        """Return the expression context: input, step outputs, outcome, run, attempt."""
-        outputs = {
-            node_id: {"output": visits[-1].output}
-            for node_id, visits in self.steps.items()
-            if visits[-1].state == StepState.SUCCEEDED
-            and visits[-1].compensates_id is None
-        }
+        """Return the expression context: input, step outputs, outcome, run, attempt.
+
+        `steps.<id>.output` is the output of the node's latest succeeded visit (on a
+        loop, the round before the one under way).
+        """
+        outputs = {}
+        for node_id, visits in self.steps.items():
+            done = next(
+                (
+                    v
+                    for v in reversed(visits)
+                    if v.state == StepState.SUCCEEDED and v.compensates_id is None
+                ),
+                None,
+            )
+            if done is not None:
+                outputs[node_id] = {"output": done.output}
         return {
             "input": self.run.input,
             "steps": outputs,
@@ -400,17 +410,32 @@ class Advance:
             seq = 1  # a single-token graph visits each node once
         return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
 
-    def reconsider(self, node_id: str, *, via: dict | None = None) -> None:
+    def reconsider(
+        self,
+        node_id: str,
+        *,
+        via: dict | None = None,
+        source: StepRun | None = None,
+    ) -> None:
         """Activate or skip a node after the state of an incoming edge changed.
 
-        `via` is the edge that just resolved, when exactly one did: a join off any
-        cycle then counts it (O(1)) instead of reading every sibling branch.
+        `via` is the edge that just resolved, when exactly one did, and `source` the
+        step that resolved it: a join off any cycle then counts it (O(1)) instead of
+        reading every sibling branch, and a node on a loop is entered again.
         """
         if self.run.state != RunState.RUNNING:
             return
         incoming = self.graph.incoming(node_id)
         if via is not None and self.count_arrivals and self._counts_arrivals(node_id):
             self._arrive(node_id, via, incoming)
+            return
+        if (
+            via is not None
+            and source is not None
+            and via["id"] in (source.taken_edges or [])
+            and (self.graph.on_cycle(node_id) or self._skipped(node_id))
+            and self._reenter(node_id)
+        ):
             return
         if not self._loaded and len(incoming) == 1 and self._single_token():
             if incoming[0]["id"] in self._taken:
@@ -429,6 +454,41 @@ class Advance:
                 return
         self._enter(node_id, entry_decision(self.graph.node(node_id), states))
 
+    def _skipped(self, node_id: str) -> bool:
+        """Say whether the node's latest visit was skipped: a loop's exit, passed
+        over on earlier rounds, is entered when a later round takes it."""
+        latest = self.latest(node_id)
+        return latest is not None and latest.state == StepState.SKIPPED
+
+    def _reenter(self, node_id: str) -> bool:
+        """Visit a node on a loop again, an edge into it having just been taken;
+        return False when this is its first visit (the usual entry rule decides).
+
+        A visit past the node's `max_visits` fails the run (MaxVisitsExceeded):
+        the bound is a guard, so a loop should leave by its own condition first.
+        """
+        if self.graph.node(node_id)["type"] == "join":
+            return False
+        latest = self.latest(node_id)
+        if latest is None:
+            return False
+        if not latest.is_finished:
+            return True  # a visit is under way: the edge joins it
+        visits = len(self._steps[node_id])
+        limit = self.graph.max_visits(node_id)
+        if limit is not None and visits >= limit:
+            self.fail_run(
+                {
+                    "type": "MaxVisitsExceeded",
+                    "message": f"node {node_id!r} was visited {visits} times; its "
+                    f"max_visits is {limit}",
+                    "node_id": node_id,
+                }
+            )
+            return True
+        self.activate(node_id)
+        return True
+
     def _enter(self, node_id: str, decision: str | None) -> None:
         if decision == "activate":
             self.activate(node_id)
@@ -444,7 +504,7 @@ class Advance:
         return (
             self.graph.node(node_id)["type"] == "join"
             and not self.run.reruns
-            and not _on_cycle(self.graph, node_id)
+            and not self.graph.on_cycle(node_id)
         )
 
     def _arrive(self, node_id: str, via: dict, incoming: list[dict]) -> None:
@@ -636,7 +696,7 @@ class Advance:
     def follow(self, step: StepRun) -> None:
         """Propagate a finished step along its outgoing edges, in document order."""
         for edge in self.graph.outgoing(step.node_id):
-            self.reconsider(edge["target"], via=edge)
+            self.reconsider(edge["target"], via=edge, source=step)
 
     def _create_attempt(
         self, step: StepRun, *, number: int, due_at: datetime, eager: bool = True
@@ -936,31 +996,6 @@ def _ancestors(graph: CompiledGraph, node_id: str) -> frozenset[str]:
         _ANCESTORS.clear()
     _ANCESTORS[key] = (graph, frozenset(seen))
     return _ANCESTORS[key][1]
-
-
-# {(id(graph), node_id): (graph, on a cycle)}
-_ON_CYCLE: dict[tuple[int, str], tuple[CompiledGraph, bool]] = {}
-
-
-def _on_cycle(graph: CompiledGraph, node_id: str) -> bool:
-    """Say whether node_id can reach itself (cached per graph)."""
-    key = (id(graph), node_id)
-    cached = _ON_CYCLE.get(key)
-    if cached is not None and cached[0] is graph:
-        return cached[1]
-    seen: set[str] = set()
-    stack = [e["target"] for e in graph.outgoing(node_id)]
-    answer = False
-    while stack and not answer:
-        current = stack.pop()
-        answer = current == node_id
-        if current not in seen:
-            seen.add(current)
-            stack.extend(e["target"] for e in graph.outgoing(current))
-    if len(_ON_CYCLE) > 4096:
-        _ON_CYCLE.clear()
-    _ON_CYCLE[key] = (graph, answer)
-    return answer
 
 
 def _descendants(graph: CompiledGraph, node_id: str) -> set[str]:

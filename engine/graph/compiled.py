@@ -100,6 +100,23 @@ class CompiledGraph:
         """Return the node's message priority, 0-9 (5 unless it sets one)."""
         return int(self.nodes[node_id].get("priority", DEFAULT_PRIORITY))
 
+    def on_cycle(self, node_id: str) -> bool:
+        """Say whether a node can reach itself (a loop), computed once per node."""
+        cache: dict[str, bool] = self.__dict__.setdefault("_on_cycle", {})
+        answer = cache.get(node_id)
+        if answer is None:
+            seen: set[str] = set()
+            stack = [e["target"] for e in self.outgoing(node_id)]
+            answer = False
+            while stack and not answer:
+                current = stack.pop()
+                answer = current == node_id
+                if current not in seen:
+                    seen.add(current)
+                    stack.extend(e["target"] for e in self.outgoing(current))
+            cache[node_id] = answer
+        return answer
+
     def max_visits(self, node_id: str) -> int | None:
         """Return how many times a run may visit the node, or None if unbounded."""
         value = self.nodes[node_id].get("max_visits")

@@ -7,12 +7,13 @@ set to an hour, so a close in these tests comes from the change's signal; one te
 turns the period down to show the fallback for changes that send no signal.
 """
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
@@ -68,6 +69,13 @@ def _headers(world: dict[str, Any], auth: str) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine on a loop of its own thread: the browser tests' Playwright may
+    hold an event loop in this thread already (as in tests/integration/test_faults)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
 async def _open(path: str, headers: list[tuple[bytes, bytes]]) -> Any:
     """Open a stream and read it up to `ready` (the backfill is done)."""
     from config.asgi import application
@@ -121,7 +129,7 @@ def _closes(
         await database_sync_to_async(change)()
         return await _close_code(stream)
 
-    return int(async_to_sync(scenario)())
+    return int(_run(scenario()))
 
 
 PATHS = ["/ws/board/", "/ws/runs/{run}/"]
@@ -228,7 +236,7 @@ def test_a_change_that_keeps_access_keeps_the_stream_open(
         await database_sync_to_async(world["user"].groups.remove)(world["team"])
         assert await _close_code(stream) == 4403
 
-    async_to_sync(scenario)()
+    _run(scenario())
 
 
 def test_the_periodic_recheck_closes_streams_a_signal_missed(
@@ -263,4 +271,4 @@ def test_logging_out_closes_that_sessions_streams(world: dict[str, Any]) -> None
         await database_sync_to_async(client.logout)()
         return await _close_code(stream)
 
-    assert async_to_sync(scenario)() == 4403
+    assert _run(scenario()) == 4403
