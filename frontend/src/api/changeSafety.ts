@@ -1,7 +1,10 @@
 /** Change-safety endpoints: test cases, test runs, release settings, canary promote/abort. */
 
 import { api, apiFetch } from './client';
+import type { EdgeCoverage } from './types';
 import type { VersionDetail } from './versions';
+
+export type { EdgeCoverage };
 
 /** What a mocked task returns: an output, or a named error (retried as its policy says). */
 export type TaskMock = { output: unknown } | { error: string; message?: string; retryable?: boolean };
@@ -59,14 +62,6 @@ export interface TestResult {
   passed: boolean;
   failures: string[];
   run: SimRun;
-}
-
-export interface EdgeCoverage {
-  edges: { id: string; taken: number }[];
-  covered: number;
-  total: number;
-  percent: number | null; // null when the version has no edges
-  uncovered: string[];
 }
 
 /** `POST .../versions/{n}/test/`. */

@@ -217,3 +217,12 @@ export interface RetryRequest {
   from_node?: string;
   input?: Record<string, unknown>;
 }
+
+/** How many times each edge of a version was taken, by runs or by test cases. */
+export interface EdgeCoverage {
+  edges: { id: string; taken: number }[];
+  covered: number;
+  total: number;
+  percent: number | null; // null when the version has no edges
+  uncovered: string[];
+}
