@@ -16,7 +16,7 @@ from config.openapi import paginated, results
 from config.pagination import PAGINATION_PARAMETERS, BoundedLimitOffsetPagination
 from config.parsers import as_id
 from designer import access, selectors, services, testing
-from designer.limits import SimulationThrottle
+from designer.limits import SimulatingApi, simulation_budget
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
 from engine.graph.diff import diff_graphs
@@ -336,13 +336,15 @@ class VersionPublishApi(APIView):
         version = selectors.version_get(workflow=workflow, number=number)
         data = PublishInput(data=request.data)
         data.is_valid(raise_exception=True)
-        # Checked again inside version_publish, which refuses under a block gate.
-        gate = services.publish_gate_check(version=version)
-        version = services.version_publish(
-            version=version,
-            actor=request.user,
-            canary_percent=data.validated_data["canary_percent"],
-        )
+        # Checked again inside version_publish, which refuses under a block gate;
+        # both run the test cases, within one simulation budget.
+        with simulation_budget():
+            gate = services.publish_gate_check(version=version)
+            version = services.version_publish(
+                version=version,
+                actor=request.user,
+                canary_percent=data.validated_data["canary_percent"],
+            )
         body = VersionDetailOutput(version).data
         body["gate"] = gate
         return Response(body)
@@ -389,16 +391,15 @@ class VersionDiffApi(APIView):
         )
 
 
-class VersionCoverageApi(APIView):
-    throttle_classes = [SimulationThrottle]
-
+class VersionCoverageApi(SimulatingApi):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str, number: int) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         version = selectors.version_get(workflow=workflow, number=number)
         body = selectors.version_coverage(version=version)
         # The same edges taken by the workflow's test cases, and by either.
-        tests = testing.run_cases(version)["coverage"]
+        with simulation_budget():
+            tests = testing.run_cases(version)["coverage"]
         body["tests"] = tests
         either = {
             edge["id"]: edge["taken"] + test["taken"]
@@ -408,20 +409,22 @@ class VersionCoverageApi(APIView):
         return Response(body)
 
 
-class WorkflowValidateApi(APIView):
+class WorkflowValidateApi(SimulatingApi):
     perms = {"POST": access.VIEW}
-    throttle_classes = [SimulationThrottle]
 
     @extend_schema(request=ValidateInput, responses=VALIDATION)
     def post(self, request: Request, slug: str) -> Response:
         workflow = selectors.workflow_get(slug=slug, user=request.user)
         data = ValidateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.graph_validate(
-            graph=data.validated_data["graph"],
-            workflow=workflow,
-            with_cases=data.validated_data["cases"],
-        )
+        # The submitted graph's expressions are compiled here, at a cost that grows
+        # with their length: that is charged to the same budget as the cases.
+        with simulation_budget():
+            result = services.graph_validate(
+                graph=data.validated_data["graph"],
+                workflow=workflow,
+                with_cases=data.validated_data["cases"],
+            )
         return Response(result.to_dict())
 
 

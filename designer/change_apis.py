@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from config.errors import error_response
 from config.openapi import results
 from designer import access, rollout, selectors, testing
-from designer.limits import SimulationThrottle, simulation_budget
+from designer.limits import SimulatingApi, simulation_budget
 from designer.models import PublishGate, WorkflowTestCase
 
 MAX_CASES_PER_RUN = 200
@@ -191,11 +191,10 @@ class RunTestsInput(serializers.Serializer):
     )
 
 
-class VersionTestApi(APIView):
+class VersionTestApi(SimulatingApi):
     """Run test cases against a version (drafts too): no action is called."""
 
     perms = {"POST": access.VIEW}
-    throttle_classes = [SimulationThrottle]
 
     @extend_schema(request=RunTestsInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, slug: str, number: int) -> Response:

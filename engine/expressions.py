@@ -21,7 +21,12 @@ from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, Evaluator, base_functions
 
-from engine.evaluation_budget import BudgetExceeded, current_budget
+from engine.evaluation_budget import (
+    BudgetExceeded,
+    EvaluationBudget,
+    charge,
+    current_budget,
+)
 
 # The names an expression may read; the engine supplies them on every evaluation.
 CONTEXT_NAMES: frozenset[str] = frozenset(
@@ -84,10 +89,15 @@ class Expression:
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against a plain-JSON context and return a plain-JSON value."""
         token = _METER.set(_Meter())
+        # Converting the context and the result is work too, outside the meter
+        # (context values are the caller's): a request's budget pays for it by value.
+        budget = current_budget()
         try:
-            activation = {name: _to_cel(value) for name, value in context.items()}
+            activation = {
+                name: _to_cel(value, budget) for name, value in context.items()
+            }
             result = self._program.evaluate(activation)
-            return _to_json(result)
+            return _to_json(result, budget)
         except BudgetExceeded:
             raise
         except ExpressionError as exc:
@@ -129,6 +139,9 @@ def _compile(source: str) -> Expression:
         raise ExpressionError(
             f"expression is longer than {MAX_SOURCE_LENGTH} characters", source
         )
+    # Parsing is the costly part of an expression's life (about 25 µs a character);
+    # a request that compiles many (validating a submitted graph) pays for it.
+    charge(len(source) * _COMPILE_STEPS_PER_CHARACTER)
     environment = _environment()
     try:
         with _COMPILE_LOCK:
@@ -442,6 +455,10 @@ _OPERATORS = frozenset({"addition", "multiplication"})
 # or scanning 1,024 characters, costs about as much.
 _ENTRIES_PER_STEP = 4
 _CHARACTERS_PER_STEP = 1024
+# Outside any one evaluation, charged only to a request's budget: compiling a source
+# costs about this many steps a character, converting one JSON value (either way)
+# about one.
+_COMPILE_STEPS_PER_CHARACTER = 4
 
 
 class _Meter:
@@ -586,8 +603,13 @@ class _MeteredRunner(celpy.InterpretedRunner):
 # -- values ------------------------------------------------------------------------
 
 
-def _to_cel(value: Any) -> Any:
-    """Convert a plain-JSON value to CEL like celpy.json_to_cel, plus UUIDs, dates."""
+def _to_cel(value: Any, budget: EvaluationBudget | None = None) -> Any:
+    """Convert a plain-JSON value to CEL like celpy.json_to_cel, plus UUIDs, dates.
+
+    With a budget, spend a step on each value converted.
+    """
+    if budget is not None:
+        budget.spend()
     if value is None or isinstance(value, bool | str | float):
         return celpy.json_to_cel(value)
     if isinstance(value, int):
@@ -597,10 +619,13 @@ def _to_cel(value: Any) -> Any:
     if isinstance(value, Mapping):
         items = value.items()
         return celtypes.MapType(
-            {celtypes.StringType(str(key)): _to_cel(item) for key, item in items}
+            {
+                celtypes.StringType(str(key)): _to_cel(item, budget)
+                for key, item in items
+            }
         )
     if isinstance(value, list | tuple):
-        return celtypes.ListType([_to_cel(item) for item in value])
+        return celtypes.ListType([_to_cel(item, budget) for item in value])
     if isinstance(value, decimal.Decimal):
         return celtypes.DoubleType(float(value))
     if isinstance(value, datetime.datetime):
@@ -612,8 +637,13 @@ def _to_cel(value: Any) -> Any:
     raise ExpressionError(f"context value of type {type(value).__name__} is not JSON")
 
 
-def _to_json(value: Any) -> Any:
-    """Convert a CEL result to plain JSON values; refuse what JSON cannot hold."""
+def _to_json(value: Any, budget: EvaluationBudget | None = None) -> Any:
+    """Convert a CEL result to plain JSON values; refuse what JSON cannot hold.
+
+    With a budget, spend a step on each value converted.
+    """
+    if budget is not None:
+        budget.spend()
     if isinstance(value, CELEvalError):
         raise value
     if value is None:
@@ -635,9 +665,9 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, Mapping):
-        return {_json_key(key): _to_json(item) for key, item in value.items()}
+        return {_json_key(key): _to_json(item, budget) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_to_json(item) for item in value]
+        return [_to_json(item, budget) for item in value]
     raise ExpressionError(f"result of type {type(value).__name__} is not JSON")
 
 

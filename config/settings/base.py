@@ -219,9 +219,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
-# Simulating requests (validate with cases, test cases, coverage; designer/limits.py):
-# each may spend this much in total, and a user may send this many.
-SWITCHYARD_SIMULATION_BUDGET = {"steps": 1_000_000, "seconds": 3.0}
+# Simulating requests (validate, test cases, coverage, a publish gate; see
+# designer/limits.py): each may spend this many evaluation steps and seconds; a user's
+# may take this many seconds a minute together, and a user may send this many a minute.
+SWITCHYARD_SIMULATION_BUDGET = {
+    "steps": 1_000_000,
+    "seconds": 3.0,
+    "user_seconds_per_minute": 20.0,
+}
 SWITCHYARD_SIMULATION_RATE = "60/min"
 # Failed password logins and API token attempts (config/login_throttle.py): past this
 # many within the window, per client address and per username, attempts get 429 until

@@ -37,5 +37,10 @@ SWITCHYARD_RETRY_BUDGET = {
     }
 }
 # Browser tests validate on every edit; tests/designer/test_simulation_budget.py sets
-# its own rate.
+# its own rate and seconds per user.
 SWITCHYARD_SIMULATION_RATE = "100000/min"
+SWITCHYARD_SIMULATION_BUDGET = {
+    "steps": 1_000_000,
+    "seconds": 3.0,
+    "user_seconds_per_minute": 100_000.0,
+}

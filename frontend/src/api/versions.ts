@@ -1,7 +1,7 @@
 /** Editor endpoints: a workflow, its versions, diff, coverage, validation, actions, runs (publishing: changeSafety.ts). */
 
-import { apiFetch, api } from './client';
-import type { EdgeCoverage } from './changeSafety';
+import { ApiError, apiFetch, api } from './client';
+import type { EdgeCoverage } from './types';
 import type { ApiErrorItem, Page, RunSummary, Workflow } from './types';
 
 export type VersionStatus = 'draft' | 'published' | 'archived';
@@ -114,18 +114,37 @@ export function getCoverage(slug: string, number: number, signal?: AbortSignal):
   return api.get<Coverage>(`${versionPath(slug, number)}coverage/`, signal);
 }
 
+/** The warning code added when the test cases could not all be simulated. */
+export const CASES_NOT_CHECKED = 'cases_not_checked';
+
 /**
- * Validate a graph on the server, and (with `cases`, the default) lint the choice
- * branches the workflow's test cases leave untested; that simulates every case, within
- * the server's per-request budget (422 `budget_exceeded` past it).
+ * Validate a graph on the server, and (with `cases`, the default: the editor relies on
+ * it) lint the choice branches the workflow's test cases leave untested. That simulates
+ * every case within the server's per-request budget; when the cases exceed it (422
+ * `budget_exceeded`), validate the graph alone and say so in a warning, so the graph's
+ * own errors still show.
  */
-export function validateOnServer(
+export async function validateOnServer(
   slug: string,
   graph: unknown,
   signal?: AbortSignal,
   { cases = true }: { cases?: boolean } = {},
 ): Promise<ServerValidation> {
-  return api.post<ServerValidation>(`${workflowPath(slug)}validate/`, { graph, cases }, signal);
+  const path = `${workflowPath(slug)}validate/`;
+  try {
+    return await api.post<ServerValidation>(path, { graph, cases }, signal);
+  } catch (error) {
+    const budget = cases && error instanceof ApiError && error.status === 422
+      ? error.errors.find((e) => e.code === 'budget_exceeded')
+      : undefined;
+    if (budget === undefined) throw error;
+    const result = await api.post<ServerValidation>(path, { graph, cases: false }, signal);
+    const warning: ApiErrorItem = {
+      code: CASES_NOT_CHECKED,
+      message: `Choice branches were not checked against the test cases: ${budget.message}`,
+    };
+    return { ...result, warnings: [...result.warnings, warning] };
+  }
 }
 
 export function listActions(signal?: AbortSignal): Promise<{ results: ActionDescription[] }> {
