@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	cd frontend && npm run --silent lint:deps
 
 bench: install services
 	$(BIN)/python bench/linear.py

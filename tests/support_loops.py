@@ -1,4 +1,4 @@
-"""A bounded loop through a wait node, shared by the engine, simulator and worker tests."""
+"""A bounded loop through a wait node, for the engine, simulator and worker tests."""
 
 from typing import Any
 
