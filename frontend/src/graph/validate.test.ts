@@ -16,7 +16,7 @@ import {
 } from './fixtures';
 import { emptyGraph } from './model';
 import type { GraphEdge, GraphNode, ValidationResult, WorkflowGraph } from './types';
-import { MAX_DURATION_S, outcomeLiterals, validateGraph } from './validate';
+import { MAX_DURATION_S, MAX_LAYOUT_COORDINATE, outcomeLiterals, validateGraph } from './validate';
 
 type Expected = [code: string, nodeId: string | null, edgeId: string | null];
 
@@ -535,6 +535,32 @@ describe('bounds on durations and counts (as engine/graph/schema.py)', () => {
     const messages = validate(counts).errors.map((i) => i.message).join(' ');
     expect(messages).toContain('backoff');
     expect(messages).toContain('max_concurrent_runs');
+  });
+
+  it('names the node whose wait, SLA or retry is too long', () => {
+    const graph = mutate((g) => {
+      g.nodes.splice(1, 0, { id: 'nap', type: 'wait', seconds: 1e308 });
+      g.nodes.splice(1, 0, { id: 'ask', type: 'handoff', to: { group: 'ops' }, outcomes: ['ok'], sla_s: 1e12 });
+      g.nodes.find((n) => n.type === 'task')!.retry = { initial_interval_s: 1e12 };
+    });
+    const task = graph.nodes.find((n) => n.type === 'task')!.id;
+    const named = validate(graph)
+      .errors.filter((i) => i.code === 'schema')
+      .map((i) => i.node_id);
+    expect(named).toEqual(expect.arrayContaining(['nap', 'ask', task]));
+  });
+
+  it.each([MAX_LAYOUT_COORDINATE + 1, -1e308, 1e308])('refuses a layout coordinate of %d', (value) => {
+    const graph = mutate((g) => {
+      g.layout = { start: { x: value, y: 0 } };
+    });
+    expect(validate(graph).errors).toContainEqual(
+      expect.objectContaining({ code: 'schema', node_id: 'start', message: expect.stringContaining('layout.start') }),
+    );
+    const edge = mutate((g) => {
+      g.layout = { start: { x: MAX_LAYOUT_COORDINATE, y: -MAX_LAYOUT_COORDINATE } };
+    });
+    expect(validate(edge).errors.filter((i) => i.message.startsWith('layout'))).toEqual([]);
   });
 });
 

@@ -253,6 +253,26 @@ class Checker {
     if (this.rawEdges.length > MAX_EDGES) this.error('schema', `edges: a graph may have at most ${MAX_EDGES} edges`);
     this.rawNodes.forEach((node, index) => this.checkNodeShape(node, index));
     this.rawEdges.forEach((edge, index) => this.checkEdgeShape(edge, index));
+    if (graph.layout !== undefined) this.checkLayout(graph.layout);
+  }
+
+  /** `{node_id: {x, y}}`: positions only, but finite and bounded like every number. */
+  private checkLayout(layout: unknown): void {
+    if (!isObject(layout)) {
+      this.error('schema', 'layout: must be an object');
+      return;
+    }
+    const inBounds = (value: unknown) =>
+      isNumber(value) && value >= -MAX_LAYOUT_COORDINATE && value <= MAX_LAYOUT_COORDINATE;
+    for (const [id, position] of Object.entries(layout)) {
+      if (!isObject(position) || !inBounds(position.x) || !inBounds(position.y)) {
+        this.error(
+          'schema',
+          `layout.${id}: must be {x, y}, each a number from -${MAX_LAYOUT_COORDINATE} to ${MAX_LAYOUT_COORDINATE}`,
+          { node_id: id },
+        );
+      }
+    }
   }
 
   private checkNodeShape(node: unknown, index: number): void {
