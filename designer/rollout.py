@@ -270,11 +270,17 @@ def evaluate_rollbacks(*, now: Any = None) -> list[str]:
     for workflow in Workflow.objects.exclude(rollback_criteria={}).select_related(
         "live_version"
     ):
-        # One workflow's broken criteria or metrics must not stop the others.
+        # One workflow's broken criteria or metrics must not stop the others; its
+        # savepoint also keeps a failed query from breaking an enclosing transaction.
         try:
-            rolled_back = _evaluate_rollback(workflow, now)
+            with transaction.atomic():
+                rolled_back = _evaluate_rollback(workflow, now)
         except Exception:  # noqa: BLE001
-            logger.exception("rollback check of workflow %s failed", workflow.slug)
+            logger.exception(
+                "rollback check of workflow %s (id %s) failed and was skipped",
+                workflow.slug,
+                workflow.pk,
+            )
             continue
         if rolled_back:
             done.append(rolled_back)

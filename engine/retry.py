@@ -50,6 +50,9 @@ class RetryPolicy:
             raise ValueError("timeout_s must be positive")
         if not isinstance(self.non_retryable, tuple):
             object.__setattr__(self, "non_retryable", tuple(self.non_retryable))
+        # The schema allows a day; a graph stored before that bound may say 1e12,
+        # which no worker's timer (setitimer) or deadline datetime can hold.
+        object.__setattr__(self, "timeout_s", min(self.timeout_s, MAX_DELAY_S))
 
     @classmethod
     def from_graph(
@@ -91,7 +94,7 @@ class RetryPolicy:
             return 0.0
         try:
             delay = self.initial_interval_s * self.backoff**exponent
-        except OverflowError:
+        except OverflowError:  # a stored backoff of 1e10 at attempt 50, say
             delay = math.inf
         return min(self.max_interval_s, delay, MAX_DELAY_S)
 
