@@ -1135,3 +1135,88 @@ def test_validation_never_raises_on_mutated_valid_graphs(data: st.DataObject) ->
     assert isinstance(result, ValidationResult)
     if result.ok:
         _check_compiles_and_routes(graph)
+
+
+# -- bounds on durations and counts -------------------------------------------------
+
+
+def _node(graph: Graph, node_id: str) -> dict[str, Any]:
+    return next(node for node in graph["nodes"] if node["id"] == node_id)
+
+
+# {field: (the node its error names, how to set it)}
+DURATION_FIELDS: dict[str, tuple[str, Callable[[Graph, float], None]]] = {
+    "wait seconds": ("wait", lambda g, v: _node(g, "wait").update(seconds=v)),
+    "handoff sla_s": ("review", lambda g, v: _node(g, "review").update(sla_s=v)),
+    "retry initial_interval_s": (
+        "charge",
+        lambda g, v: _node(g, "charge")["retry"].update(initial_interval_s=v),
+    ),
+    "retry max_interval_s": (
+        "charge",
+        lambda g, v: _node(g, "charge")["retry"].update(max_interval_s=v),
+    ),
+    "retry backoff": (
+        "charge",
+        lambda g, v: _node(g, "charge")["retry"].update(backoff=v),
+    ),
+    "timeout_s": ("charge", lambda g, v: _node(g, "charge").update(timeout_s=v)),
+    "layout x": ("charge", lambda g, v: g["layout"]["charge"].update(x=v)),
+    "layout y": ("charge", lambda g, v: g["layout"]["charge"].update(y=-v)),
+}
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e308])
+@pytest.mark.parametrize("field", list(DURATION_FIELDS))
+def test_a_huge_duration_is_a_schema_error_naming_its_node(
+    field: str, huge: float
+) -> None:
+    node_id, change = DURATION_FIELDS[field]
+    graph = example_graph()
+    change(graph, huge)
+    result = validate(graph)
+    assert [(i.code, i.node_id) for i in result.errors] == [("schema", node_id)]
+    assert "imum of" in result.errors[0].message  # "maximum of", or "minimum of"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda g: g["defaults"]["retry"].update(initial_interval_s=1e308),
+        lambda g: g["defaults"]["retry"].update(max_interval_s=1e12),
+        lambda g: g["defaults"]["retry"].update(backoff=101),
+        lambda g: g.update(max_concurrent_runs=100_001),
+    ],
+)
+def test_huge_graph_wide_settings_are_schema_errors(
+    change: Callable[[Graph], None],
+) -> None:
+    graph = example_graph()
+    change(graph)
+    result = validate(graph)
+    assert [i.code for i in result.errors] == ["schema"]
+    assert "maximum" in result.errors[0].message
+
+
+def test_the_largest_allowed_values_are_valid() -> None:
+    from engine.graph.schema import (
+        MAX_BACKOFF,
+        MAX_CONCURRENT_RUNS,
+        MAX_DURATION_S,
+        MAX_LAYOUT_COORDINATE,
+    )
+
+    graph = example_graph()
+    _node(graph, "wait")["seconds"] = MAX_DURATION_S
+    _node(graph, "review")["sla_s"] = MAX_DURATION_S
+    graph["defaults"]["retry"].update(
+        initial_interval_s=MAX_DURATION_S,
+        max_interval_s=MAX_DURATION_S,
+        backoff=MAX_BACKOFF,
+    )
+    graph["max_concurrent_runs"] = MAX_CONCURRENT_RUNS
+    graph["layout"]["charge"] = {
+        "x": MAX_LAYOUT_COORDINATE,
+        "y": -MAX_LAYOUT_COORDINATE,
+    }
+    assert validate(graph).errors == []

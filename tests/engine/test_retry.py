@@ -1,13 +1,14 @@
 """Tests for the retry policy: merging, backoff caps, jitter and retry decisions."""
 
 import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.retry import RetryPolicy
+from engine.retry import MAX_DELAY_S, RetryPolicy
 
 policies = st.builds(
     RetryPolicy,
@@ -183,3 +184,35 @@ def test_node_settings_win_over_defaults_field_by_field(
             assert policy[name] == defaults[name]
         else:
             assert policy[name] == RetryPolicy().to_dict()[name]
+
+
+# -- policies stored before the bounds (graphs are not revalidated) -----------------
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e308])
+@pytest.mark.parametrize("jitter", ["full", "equal", "none"])
+def test_a_huge_stored_interval_never_overflows_a_due_date(
+    huge: float, jitter: str
+) -> None:
+    policy = RetryPolicy.from_graph(
+        {"retry": {"initial_interval_s": huge, "max_interval_s": huge}},
+        {"retry": {"backoff": 1e10, "jitter": jitter}},
+    )
+    now = datetime.now(UTC)
+    for attempt in (1, 2, 40, 10**6):
+        delay = policy.delay(attempt, random.Random(attempt))
+        assert 0 <= delay <= MAX_DELAY_S
+        assert now + timedelta(seconds=delay) > now - timedelta(seconds=1)
+    assert policy.cap(10**6) == MAX_DELAY_S
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e308])
+def test_a_huge_stored_timeout_is_clamped_to_what_a_timer_can_hold(
+    huge: float,
+) -> None:
+    """A worker arms setitimer and the sweeper stores a deadline with timeout_s."""
+    policy = RetryPolicy.from_graph({"timeout_s": huge}, {})
+    assert policy.timeout_s == MAX_DELAY_S
+    assert RetryPolicy.from_dict(policy.to_dict()).timeout_s == MAX_DELAY_S
+    datetime.now(UTC) + timedelta(seconds=policy.timeout_s)
+    assert RetryPolicy.from_graph({}, {"timeout_s": 30}).timeout_s == 30
