@@ -61,11 +61,11 @@ def _mutate(seed: int) -> dict[str, Any]:
             if roll < 0.3 and here:
                 del here[rng.choice(list(here))]
             elif roll < 0.7 and here:
-                here[rng.choice(list(here))] = rng.choice(VALUES)
+                here[rng.choice(list(here))] = copy.deepcopy(rng.choice(VALUES))
             else:
-                here[rng.choice(KEYS)] = rng.choice(VALUES)
+                here[rng.choice(KEYS)] = copy.deepcopy(rng.choice(VALUES))
         elif here:
-            here[rng.randrange(len(here))] = rng.choice(VALUES)
+            here[rng.randrange(len(here))] = copy.deepcopy(rng.choice(VALUES))
     return graph
 
 
