@@ -100,12 +100,19 @@ def ledger(params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
 )
 def http(params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
     """Send an HTTP request carrying the step's Idempotency-Key (egress policy)."""
-    headers = {**params.get("headers", {}), "Idempotency-Key": context.idempotency_key}
+    # The step's key, not one the author wrote (in any spelling), reaches the server.
+    headers = {
+        name: value
+        for name, value in params.get("headers", {}).items()
+        if name.lower() != "idempotency-key"
+    }
+    headers["Idempotency-Key"] = context.idempotency_key
     url = params["url"]
     body = None
     if "json" in params:
         body = json.dumps(params["json"]).encode()
-        headers.setdefault("Content-Type", "application/json")
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
     try:
         response = egress.request(
             params["method"],

@@ -5,14 +5,18 @@ expressions, at run time. Left alone, that is a way into the host and its networ
 (file:// reads, the cloud metadata address, services on loopback or the private
 network). Every request an action sends goes through `request`, which:
 
-- allows the schemes http and https only;
+- allows the schemes http and https only, and no credentials in the URL;
 - resolves the host once, refuses it unless every address is public (loopback,
   private, link-local, shared, multicast, reserved, unspecified and the IPv6 forms
   that embed such an IPv4 address are refused), and connects to the address it
   checked, so a DNS answer that changes between check and connect cannot steer it
-  (the Host header and TLS server name stay the original host's);
-- follows at most MAX_REDIRECTS redirects, each checked the same way;
-- bounds the response's size and the whole exchange's time.
+  (the Host header and the TLS server name, checked against the certificate, stay
+  the original host's);
+- follows at most MAX_REDIRECTS redirects, each checked the same way, and drops
+  credentials (Authorization, Cookie) when a redirect leaves the origin;
+- bounds the response's size and the exchange's time.
+
+URLs are parsed by httpx alone, so what is checked is what is sent.
 
 `SWITCHYARD_EGRESS_ALLOW` (setting, or the environment variable of that name:
 comma-separated CIDRs and host names) opens ranges and hosts a deployment trusts,
@@ -21,13 +25,16 @@ e.g. "10.20.0.0/16,billing.internal". Nothing else does, in any settings module.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json as json_module
 import socket
+import ssl
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -35,8 +42,14 @@ from engine.actions import ActionError
 
 MAX_REDIRECTS = 5
 MAX_RESPONSE_BYTES = 1_000_000
+MAX_URL_LENGTH = 8000
 ALLOWED_SCHEMES = ("http", "https")
 _REDIRECTS = (301, 302, 303, 307, 308)
+# Set by this module, whatever the caller passes: the Host header names the checked
+# host, and the body's framing is httpx's.
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+# Not sent on to another origin after a redirect (as browsers and httpx do).
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, well-known
@@ -55,10 +68,17 @@ class EgressDenied(ActionError):
 
 
 class EgressError(ActionError):
-    """The request could not complete (connection, timeout): worth retrying."""
+    """The request could not complete (resolution, connection, timeout): retry."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, error_type="HttpError", retryable=True)
+
+
+class InvalidRequest(ActionError):
+    """The request cannot be sent as given (a bad header, say): retrying won't help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_type="InvalidRequest", retryable=False)
 
 
 class ResponseTooLarge(ActionError):
@@ -97,9 +117,11 @@ class EgressPolicy:
         return cls(networks=tuple(networks), hosts=frozenset(hosts))
 
     def allows_host(self, host: str) -> bool:
+        """Say whether the host name itself is trusted (whatever it resolves to)."""
         return host.lower().rstrip(".") in self.hosts
 
     def allows_address(self, address: IPAddress) -> bool:
+        """Say whether an address is public or in an allowed range."""
         if any(address in network for network in self.networks):
             return True
         embedded = _embedded_ipv4(address)
@@ -146,35 +168,54 @@ def policy() -> EgressPolicy:
 class Target:
     """A checked URL: where to connect, and what to call the host."""
 
-    url: str
+    url: httpx.URL
     scheme: str
+    # ASCII (IDNA) host name, or the address literal without brackets.
     host: str
     port: int
     address: IPAddress
 
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
 
-def check_url(url: str, *, rules: EgressPolicy | None = None) -> Target:
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default_port = 443 if self.scheme == "https" else 80
+        return host if self.port == default_port else f"{host}:{self.port}"
+
+    @property
+    def wire_url(self) -> httpx.URL:
+        """Return the URL with the checked address in place of the host."""
+        return self.url.copy_with(host=str(self.address), port=self.port, fragment=None)
+
+
+def check_url(url: str | httpx.URL, *, rules: EgressPolicy | None = None) -> Target:
     """Resolve and check a URL; raise EgressDenied if the policy refuses it."""
     rules = rules if rules is not None else policy()
-    if not isinstance(url, str) or len(url) > 8000:
-        raise EgressDenied("the URL must be a string of at most 8000 characters")
+    if isinstance(url, str) and len(url) > MAX_URL_LENGTH:
+        raise EgressDenied(f"the URL is longer than {MAX_URL_LENGTH} characters")
+    if not isinstance(url, str | httpx.URL):
+        raise EgressDenied("the URL must be a string")
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii").rstrip(".").lower()
+    except (httpx.InvalidURL, UnicodeError, TypeError, ValueError) as exc:
         raise EgressDenied(f"{_shown(url)} is not a valid URL: {exc}") from None
-    scheme = parts.scheme.lower()
+    scheme = parsed.scheme
     if scheme not in ALLOWED_SCHEMES:
         raise EgressDenied(
             f"{_shown(url)}: scheme {scheme or '(none)'!r} is not allowed; "
             "only http and https"
         )
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise EgressDenied(f"{_shown(url)} has no host")
-    if parts.username or parts.password:
+    if not host or "%" in host:
+        raise EgressDenied(f"{_shown(url)} has no valid host")
+    if parsed.userinfo:
         raise EgressDenied(f"{_shown(url)}: credentials in the URL are not allowed")
-    port = port or (443 if scheme == "https" else 80)
+    port = parsed.port or (443 if scheme == "https" else 80)
+    if not 0 < port < 65536:
+        raise EgressDenied(f"{_shown(url)}: port {port} is out of range")
     addresses = _resolve(host, port)
     if not rules.allows_host(host):
         refused = [a for a in addresses if not rules.allows_address(a)]
@@ -184,10 +225,11 @@ def check_url(url: str, *, rules: EgressPolicy | None = None) -> Target:
                 "public address (SWITCHYARD_EGRESS_ALLOW lists the ranges and hosts "
                 "this deployment opens)"
             )
-    return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
+    return Target(url=parsed, scheme=scheme, host=host, port=port, address=addresses[0])
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
+    """Resolve a host once (numeric spellings like 2130706433 included)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -203,8 +245,17 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-def _shown(url: str) -> str:
-    return repr(url if len(url) <= 200 else url[:200] + "…")
+def _shown(url: str | httpx.URL) -> str:
+    text = str(url)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Return the TLS context: system-independent CA bundle, host names checked."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 @dataclass(frozen=True)
@@ -230,43 +281,66 @@ def request(
     """Send an HTTP request under the egress policy and return the final response.
 
     Raise EgressDenied (not retryable) for a refused URL or redirect,
-    ResponseTooLarge past `max_bytes`, and EgressError (retryable) when the
-    connection fails or the whole exchange takes longer than `timeout_s`.
+    ResponseTooLarge past `max_bytes`, InvalidRequest for headers that cannot be
+    sent, and EgressError (retryable) when resolution or the connection fails or
+    the exchange runs past `timeout_s`.
     """
     rules = policy()
     deadline = time.monotonic() + timeout_s
     method = method.upper()
-    sent_headers = dict(headers or {})
+    sent_headers = _caller_headers(headers)
     # Only encodings `_decoded` can bound.
-    sent_headers.setdefault("Accept-Encoding", "gzip, deflate")
+    if "accept-encoding" not in sent_headers:
+        sent_headers["Accept-Encoding"] = "gzip, deflate"
     if json is not None and content is None:
-        import json as json_module
-
         content = json_module.dumps(json).encode()
-        sent_headers.setdefault("Content-Type", "application/json")
-    with httpx.Client(trust_env=False, follow_redirects=False, verify=True) as client:
-        for _hop in range(MAX_REDIRECTS + 1):
-            target = check_url(url, rules=rules)
-            response = _send(
-                client, target, method, sent_headers, content, deadline, max_bytes
-            )
-            location = response.headers.get("location")
-            if response.status not in _REDIRECTS or not location:
-                return response
-            url = urljoin(target.url, location)
-            if response.status == 303 or (
-                response.status in (301, 302) and method not in ("GET", "HEAD")
-            ):
-                method, content = "GET", None
-                sent_headers.pop("Content-Type", None)
-        raise EgressDenied(f"more than {MAX_REDIRECTS} redirects from {_shown(url)}")
+        if "content-type" not in sent_headers:
+            sent_headers["Content-Type"] = "application/json"
+    target = check_url(url, rules=rules)
+    for hop in range(MAX_REDIRECTS + 1):
+        response = _send(target, method, sent_headers, content, deadline, max_bytes)
+        location = response.headers.get("location")
+        if response.status not in _REDIRECTS or not location:
+            return response
+        if hop == MAX_REDIRECTS:
+            break
+        try:
+            next_url = target.url.join(location)
+        except (httpx.InvalidURL, UnicodeError, TypeError, ValueError):
+            raise EgressDenied(
+                f"{_shown(target.url)} redirects to an invalid URL"
+            ) from None
+        following = check_url(next_url, rules=rules)
+        if following.origin != target.origin:
+            for name in _CREDENTIAL_HEADERS:
+                sent_headers.pop(name, None)
+        if response.status == 303 or (
+            response.status in (301, 302) and method not in ("GET", "HEAD")
+        ):
+            if method != "HEAD":
+                method = "GET"
+            content = None
+            sent_headers.pop("content-type", None)
+        target = following
+    raise EgressDenied(f"more than {MAX_REDIRECTS} redirects from {_shown(url)}")
+
+
+def _caller_headers(headers: Mapping[str, str] | None) -> httpx.Headers:
+    """Return the caller's headers without the ones this module sets itself."""
+    try:
+        given = httpx.Headers(headers or {})
+    except (TypeError, ValueError, UnicodeError) as exc:
+        raise InvalidRequest(f"headers cannot be sent: {exc}") from None
+    # `raw` keeps the caller's spelling of each name.
+    return httpx.Headers(
+        [(k, v) for k, v in given.raw if k.decode().lower() not in _RESERVED_HEADERS]
+    )
 
 
 def _send(
-    client: httpx.Client,
     target: Target,
     method: str,
-    headers: dict[str, str],
+    headers: httpx.Headers,
     content: bytes | None,
     deadline: float,
     max_bytes: int,
@@ -275,26 +349,27 @@ def _send(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise EgressError(f"request to {_shown(target.url)} timed out")
-    parts = urlsplit(target.url)
-    literal = (
-        f"[{target.address}]" if target.address.version == 6 else str(target.address)
-    )
-    netloc = f"{literal}:{target.port}"
-    wire_url = urlunsplit((target.scheme, netloc, parts.path, parts.query, ""))
-    default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    if target.port != default_port:
-        host_header = f"{host_header}:{target.port}"
+    sent = httpx.Headers(headers)
+    sent["Host"] = target.host_header
+    # The certificate is checked against this name, not the address connected to.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    # A client per hop: its pool is keyed by address, and a connection verified
+    # for one host name must not carry a request for another.
+    client = httpx.Client(
+        trust_env=False, follow_redirects=False, verify=_ssl_context()
+    )
     try:
-        with client.stream(
-            method,
-            wire_url,
-            headers={**headers, "Host": host_header},
-            content=content,
-            timeout=httpx.Timeout(remaining),
-            extensions=extensions,
-        ) as response:
+        with (
+            client,
+            client.stream(
+                method,
+                target.wire_url,
+                headers=sent,
+                content=content,
+                timeout=httpx.Timeout(remaining),
+                extensions=extensions,
+            ) as response,
+        ):
             body = bytearray()
             for chunk in response.iter_raw():
                 body.extend(chunk)
@@ -306,10 +381,14 @@ def _send(
                 status=response.status_code,
                 headers=dict(response.headers),
                 body=_decoded(response, bytes(body), max_bytes),
-                url=target.url,
+                url=str(target.url),
             )
     except httpx.TimeoutException:
         raise EgressError(f"request to {_shown(target.url)} timed out") from None
+    except httpx.LocalProtocolError as exc:
+        raise InvalidRequest(
+            f"request to {_shown(target.url)} cannot be sent: {exc}"
+        ) from None
     except httpx.HTTPError as exc:
         raise EgressError(
             f"request to {_shown(target.url)} failed: {type(exc).__name__}"
@@ -322,9 +401,7 @@ def _decoded(response: httpx.Response, raw: bytes, max_bytes: int) -> bytes:
     if encoding in ("", "identity"):
         return raw
     if encoding not in ("gzip", "deflate", "x-gzip"):
-        raise EgressError(f"unsupported content encoding {encoding!r}")
-    import zlib
-
+        raise InvalidRequest(f"unsupported content encoding {encoding!r}")
     wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
     decompressor = zlib.decompressobj(wbits)
     try:

@@ -1,6 +1,7 @@
 """builtin.http end to end through the engine: params checked after evaluation."""
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,11 +22,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         _Handler.seen.append(dict(self.headers))
+        if self.path == "/slow":
+            time.sleep(1.5)
         status = {"/fail": 503, "/missing": 404}.get(self.path, 200)
+        body = b'{"charged": true}' if self.path != "/big" else b"x" * 1_000_001
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b'{"charged": true}')
+        self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -42,7 +47,9 @@ def server(settings: Any) -> Iterator[str]:
     httpd.server_close()
 
 
-def _graph(url: Any, max_attempts: int = 1) -> dict[str, Any]:
+def _graph(
+    url: Any, max_attempts: int = 1, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "format": 1,
         "defaults": {"retry": {"max_attempts": max_attempts, "initial_interval_s": 0}},
@@ -52,7 +59,12 @@ def _graph(url: Any, max_attempts: int = 1) -> dict[str, Any]:
                 "id": "call",
                 "type": "task",
                 "action": "builtin.http",
-                "params": {"method": "POST", "url": url, "json": {"n": 1}},
+                "params": {
+                    "method": "POST",
+                    "url": url,
+                    "json": {"n": 1},
+                    **(extra or {}),
+                },
             },
             {"id": "done", "type": "end"},
         ],
@@ -129,3 +141,37 @@ def test_server_errors_retry_and_client_errors_do_not(
     )
     errors = [a.error for a in Attempt.objects.filter(run=missing)]
     assert [e["type"] for e in errors] == ["HttpClientError"]
+
+
+def test_the_step_key_replaces_an_idempotency_key_the_author_wrote(
+    workflow_factory: Any, server: str
+) -> None:
+    run = _run(
+        workflow_factory,
+        f"{server}/charge",
+        {},
+        extra={"headers": {"idempotency-key": "mine", "X-Trace": "t1"}},
+    )
+    assert run.state == RunState.SUCCEEDED, run.error
+    keys = {k: v for k, v in _Handler.seen[0].items() if k.lower() == "idempotency-key"}
+    assert keys == {"Idempotency-Key": f"{run.pk}:call:1"}
+    assert _Handler.seen[0]["X-Trace"] == "t1"
+
+
+def test_timeouts_retry_and_oversized_answers_do_not(
+    workflow_factory: Any, server: str
+) -> None:
+    slow = _run(
+        workflow_factory,
+        f"{server}/slow",
+        {},
+        max_attempts=2,
+        extra={"timeout_s": 0.3},
+    )
+    errors = [a.error for a in Attempt.objects.filter(run=slow).order_by("id")]
+    assert [(e["type"], e["retryable"]) for e in errors] == [("HttpError", True)] * 2
+    assert "timed out" in errors[0]["message"]
+    big = _run(workflow_factory, f"{server}/big", {}, slug="wf2", max_attempts=3)
+    errors = [a.error for a in Attempt.objects.filter(run=big)]
+    assert [(e["type"], e["retryable"]) for e in errors] == [("HttpClientError", False)]
+    assert "x" * 20 not in errors[0]["message"]

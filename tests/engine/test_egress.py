@@ -1,12 +1,20 @@
 """The egress policy: what an action may reach, checked at every hop."""
 
+import datetime
 import gzip
+import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from engine import egress
 from engine.egress import EgressDenied, EgressPolicy, check_url
@@ -58,15 +66,47 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def _serve(httpd: ThreadingHTTPServer) -> Iterator[int]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     _Handler.seen = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield int(httpd.server_address[1])
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    for port in _serve(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)):
+        yield f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class FakeDNS:
+    """Answers for names under .test, each given once; every question is noted."""
+
+    answers: dict[str, str] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
+    """Resolve *.test from a table: the first answer, then failure (a rebinding)."""
+    fake = FakeDNS()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if not name.endswith(".test"):
+            return real(host, port, *args, **kwargs)
+        fake.asked.append(name)
+        if fake.asked.count(name) > 1:
+            raise socket.gaierror(f"{name} asked again: a rebinding could answer")
+        address = fake.answers[name]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return fake
 
 
 @pytest.fixture
@@ -203,3 +243,155 @@ def test_allow_list_comes_from_the_environment(monkeypatch: Any) -> None:
 
     monkeypatch.setenv("SWITCHYARD_EGRESS_ALLOW", "10.0.0.0/8, billing.internal ,")
     assert read_environment().egress_allow == ["10.0.0.0/8", "billing.internal"]
+
+
+def test_host_is_resolved_once_and_the_checked_address_is_connected_to(
+    server: str, loopback_allowed: None, dns: FakeDNS
+) -> None:
+    """A second DNS question could get another answer; none is asked."""
+    port = server.rsplit(":", 1)[1]
+    dns.answers["service.test"] = "127.0.0.1"
+    response = egress.request("GET", f"http://service.test:{port}/ok", timeout_s=5)
+    assert response.status == 200
+    assert dns.asked == ["service.test"]
+    assert _Handler.seen[0]["headers"]["Host"] == f"service.test:{port}"
+
+
+def test_a_name_resolving_to_a_refused_address_is_refused(dns: FakeDNS) -> None:
+    dns.answers["metadata.test"] = "169.254.169.254"
+    with pytest.raises(EgressDenied, match="169.254.169.254"):
+        check_url("http://metadata.test/", rules=PUBLIC)
+
+
+def test_credentials_are_not_sent_to_another_origin_after_a_redirect(
+    server: str, loopback_allowed: None, dns: FakeDNS
+) -> None:
+    port = server.rsplit(":", 1)[1]
+    dns.answers["other.test"] = "127.0.0.1"
+    secret = {"Authorization": "Bearer s3cret", "Idempotency-Key": "1:a:1"}
+    egress.request("GET", f"{server}/to?u={server}/ok", headers=secret, timeout_s=5)
+    assert _Handler.seen[-1]["headers"]["Authorization"] == "Bearer s3cret"
+    egress.request("GET", f"{server}/to?u=http://other.test:{port}/ok", headers=secret)
+    assert _Handler.seen[-1]["path"] == "/ok"
+    assert "Authorization" not in _Handler.seen[-1]["headers"]
+    assert _Handler.seen[-1]["headers"]["Idempotency-Key"] == "1:a:1"
+
+
+def test_the_caller_cannot_send_another_host_header(
+    server: str, loopback_allowed: None
+) -> None:
+    egress.request("GET", f"{server}/ok", headers={"host": "internal.example"})
+    assert _Handler.seen[0]["headers"]["Host"] == server.removeprefix("http://")
+    assert "internal.example" not in str(_Handler.seen[0]["headers"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/",
+        "http://[::1/",
+        "http:///path-only",
+        "http://%31%32%37.0.0.1/",
+        "  http://127.0.0.1/",
+        "x" * 9000,
+    ],
+)
+def test_malformed_urls_are_refused(url: str) -> None:
+    with pytest.raises(EgressDenied):
+        check_url(url, rules=PUBLIC)
+
+
+def _tls_material(name: str) -> tuple[bytes, bytes, bytes]:
+    """Return (CA certificate, server certificate, server key) PEMs for `name`."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "egress test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    pem = serialization.Encoding.PEM
+    return ca.public_bytes(pem), cert.public_bytes(pem), key_pem
+
+
+@pytest.fixture
+def tls_server(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, dns: FakeDNS
+) -> Iterator[tuple[int, list[str]]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names only tls.test."""
+    ca_pem, cert_pem, key_pem = _tls_material("tls.test")
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    served_names: list[str] = []
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server_context.sni_callback = lambda _sock, name, _ctx: served_names.append(
+        name or ""
+    )
+    client_context = ssl.create_default_context(cadata=ca_pem.decode())
+    monkeypatch.setattr(egress, "_ssl_context", lambda: client_context)
+    dns.answers["tls.test"] = "127.0.0.1"
+    dns.answers["impostor.test"] = "127.0.0.1"
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    for port in _serve(httpd):
+        yield port, served_names
+
+
+def test_tls_names_and_verifies_the_host_not_the_address_connected_to(
+    tls_server: tuple[int, list[str]], loopback_allowed: None
+) -> None:
+    port, served_names = tls_server
+    response = egress.request("GET", f"https://tls.test:{port}/ok", timeout_s=5)
+    assert response.status == 200
+    assert served_names == ["tls.test"]
+    assert _Handler.seen[0]["headers"]["Host"] == f"tls.test:{port}"
+    # Same address, another name: the certificate does not cover it.
+    with pytest.raises(egress.EgressError):
+        egress.request("GET", f"https://impostor.test:{port}/ok", timeout_s=5)
+    assert len(_Handler.seen) == 1
