@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import contextvars
-import datetime
-import decimal
 import functools
-import math
 import operator
 import re
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -23,10 +19,10 @@ from celpy.evaluation import CELEvalError, Evaluator, base_functions
 
 from engine.evaluation_budget import (
     BudgetExceeded,
-    EvaluationBudget,
     charge,
     current_budget,
 )
+from engine.expression_values import ExpressionError, to_cel, to_json
 
 # The names an expression may read; the engine supplies them on every evaluation.
 CONTEXT_NAMES: frozenset[str] = frozenset(
@@ -48,8 +44,6 @@ MAX_VALUE_SIZE = 1_000_000
 MAX_VALUE_DEPTH = 100
 EXPRESSION_PREFIX = "="
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
 # Macros that bind a variable: list.map(x, ...), list.reduce(r, i, init, ...).
 _MACROS = frozenset({"map", "filter", "all", "exists", "exists_one", "reduce", "min"})
 _MACRO_FUNCTIONS = frozenset({"has", "dyn"})
@@ -63,15 +57,6 @@ _KNOWN_FUNCTIONS = (
     | _MACRO_FUNCTIONS
     | _MACROS
 )
-
-
-class ExpressionError(Exception):
-    """Report an expression that cannot be compiled or evaluated."""
-
-    def __init__(self, message: str, source: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.source = source
 
 
 class Expression:
@@ -94,10 +79,10 @@ class Expression:
         budget = current_budget()
         try:
             activation = {
-                name: _to_cel(value, budget) for name, value in context.items()
+                name: to_cel(value, budget) for name, value in context.items()
             }
             result = self._program.evaluate(activation)
-            return _to_json(result, budget)
+            return to_json(result, budget)
         except BudgetExceeded:
             raise
         except ExpressionError as exc:
@@ -598,83 +583,6 @@ class _MeteredRunner(celpy.InterpretedRunner):
     def evaluate(self, context: Any) -> Any:
         evaluator = _MeteredEvaluator(ast=self.ast, activation=self.new_activation())
         return evaluator.evaluate(context)
-
-
-# -- values ------------------------------------------------------------------------
-
-
-def _to_cel(value: Any, budget: EvaluationBudget | None = None) -> Any:
-    """Convert a plain-JSON value to CEL like celpy.json_to_cel, plus UUIDs, dates.
-
-    With a budget, spend a step on each value converted.
-    """
-    if budget is not None:
-        budget.spend()
-    if value is None or isinstance(value, bool | str | float):
-        return celpy.json_to_cel(value)
-    if isinstance(value, int):
-        if _INT64_MIN <= value <= _INT64_MAX:
-            return celtypes.IntType(value)
-        return celtypes.DoubleType(float(value))  # beyond int64: keep its magnitude
-    if isinstance(value, Mapping):
-        items = value.items()
-        return celtypes.MapType(
-            {
-                celtypes.StringType(str(key)): _to_cel(item, budget)
-                for key, item in items
-            }
-        )
-    if isinstance(value, list | tuple):
-        return celtypes.ListType([_to_cel(item, budget) for item in value])
-    if isinstance(value, decimal.Decimal):
-        return celtypes.DoubleType(float(value))
-    if isinstance(value, datetime.datetime):
-        return celtypes.TimestampType(value)
-    if isinstance(value, datetime.timedelta):
-        return celtypes.DurationType(value)
-    if isinstance(value, uuid.UUID | datetime.date):
-        return celtypes.StringType(str(value))  # as Django's JSON encoder writes them
-    raise ExpressionError(f"context value of type {type(value).__name__} is not JSON")
-
-
-def _to_json(value: Any, budget: EvaluationBudget | None = None) -> Any:
-    """Convert a CEL result to plain JSON values; refuse what JSON cannot hold.
-
-    With a budget, spend a step on each value converted.
-    """
-    if budget is not None:
-        budget.spend()
-    if isinstance(value, CELEvalError):
-        raise value
-    if value is None:
-        return None
-    if isinstance(value, celtypes.BoolType | bool):
-        return bool(value)
-    if isinstance(value, celtypes.TimestampType):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, celtypes.DurationType):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ExpressionError(f"result {value} is not a finite number")
-        return float(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, celtypes.BytesType | bytes):
-        raise ExpressionError("result is bytes, which JSON cannot hold")
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {_json_key(key): _to_json(item, budget) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(item, budget) for item in value]
-    raise ExpressionError(f"result of type {type(value).__name__} is not JSON")
-
-
-def _json_key(key: Any) -> str:
-    if isinstance(key, celtypes.BoolType | bool):
-        return "true" if key else "false"
-    return str(key)
 
 
 def _eval_message(exc: CELEvalError) -> str:
