@@ -74,7 +74,7 @@ def main() -> None:
 
     from engine.budget import BudgetConfig, RedisBudgetStore, get_budget
     from runs.models import RUN_ACTIVE, Run
-    from runs.services import run_start
+    from runs.services.starting import run_start
 
     client = redis.Redis.from_url(str(settings.SWITCHYARD_REDIS_URL))
     client.delete(*(RedisBudgetStore.key(q) for q in (QUEUE_OFF, QUEUE_ON)))
@@ -155,7 +155,7 @@ def cancel_all(active: Any) -> int:
     """
     from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-    from runs.services import run_cancel
+    from runs.services.controls import run_cancel
 
     conflicts = 0
     for run in active:

@@ -43,7 +43,7 @@ def main() -> None:
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     setup_django()
     from runs.models import Run, StepRun
-    from runs.services import run_start
+    from runs.services.starting import run_start
 
     workflow = ensure_workflow(f"bench-fanout-{width}", fanout_graph(width))
     worker = start_worker(concurrency=2)

@@ -613,7 +613,7 @@ class Bench:
         from rest_framework.authtoken.models import Token
 
         from engine.budget import get_budget
-        from runs.services import run_start
+        from runs.services.starting import run_start
 
         user, _ = get_user_model().objects.get_or_create(username="faults-board")
         user.groups.add(Group.objects.get(name="admin"))

@@ -23,7 +23,7 @@ def main() -> None:
     from designer import services as designer
     from designer.models import Workflow
     from runs.models import Run
-    from runs.services import run_start
+    from runs.services.starting import run_start
 
     slug = f"bench-linear-{steps}"
     workflow = Workflow.objects.filter(slug=slug).first()

@@ -40,7 +40,7 @@ def main() -> None:
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     setup_django()
     from runs.models import Run, StepRun
-    from runs.services import run_start
+    from runs.services.starting import run_start
 
     graph = fanout_graph(width)
     graph["max_concurrent_runs"] = 10

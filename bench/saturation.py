@@ -58,7 +58,7 @@ def main() -> None:
 
     import bench.tasks as bench_tasks
     from runs.models import RUN_ACTIVE, Attempt, Run
-    from runs.services import run_start
+    from runs.services.starting import run_start
 
     slug = f"bench-saturation-{steps}"
     workflow = ensure_workflow(slug, linear_graph(steps, max(runs, 1)))

@@ -13,7 +13,7 @@ from rest_framework.views import exception_handler
 from designer.models import ImmutableVersionError
 from designer.services import GraphInvalid, VersionConflict
 from engine.evaluation_budget import BudgetExceeded
-from runs.services import RunError
+from runs.errors import RunError
 
 # The error code of every size limit; its status is 413.
 TOO_LARGE = "too_large"

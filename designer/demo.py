@@ -324,7 +324,7 @@ class DemoLoad:
         if now < self.next_at:
             return None
         self.next_at = now + self.every_s
-        from runs.services import run_start
+        from runs.services.starting import run_start
 
         self.work_handoffs()
         slug, payload = self.pick()
@@ -341,9 +341,9 @@ class DemoLoad:
         from django.contrib.auth import get_user_model
         from django.utils import timezone
 
+        from runs.errors import RunError
         from runs.handoffs import handoff_complete
         from runs.models import HANDOFF_ACTIVE, Handoff
-        from runs.services import RunError
 
         reviewer = get_user_model().objects.filter(username=DEMO_REVIEWER).first()
         if reviewer is None:

@@ -238,7 +238,7 @@ class Simulation:
             self.finish(node)
             return
         if kind == "join" and node.get("mode", "all") == "any":
-            self.cancel_active(only=_ancestors(self.graph, node_id))
+            self.cancel_active(only=self.graph.ancestors(node_id))
         try:
             taken = self.graph.route(node_id, succeeded=True, context=self.context())
         except ExpressionError as exc:
@@ -446,18 +446,6 @@ def _mocked(mock: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
             error["retryable"] = False
         return error, None
     return None, mock.get("output", {})
-
-
-def _ancestors(graph: CompiledGraph, node_id: str) -> frozenset[str]:
-    seen: set[str] = set()
-    todo = [e["source"] for e in graph.incoming(node_id)]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        todo.extend(e["source"] for e in graph.incoming(current))
-    return frozenset(seen)
 
 
 def simulate(

@@ -15,7 +15,14 @@ from django.conf import settings
 
 from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action, params_problems
-from runs import handoffs, services
+from runs import handoffs
+from runs.services import recovery
+from runs.services.attempts import (
+    attempt_finish,
+    attempt_finish_and_continue,
+    attempt_start,
+)
+from runs.services.dispatching import AttemptWork, EagerSlot, retry_budget
 
 logger = logging.getLogger("switchyard.engine")
 
@@ -53,7 +60,7 @@ def attempt_deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def execute(work: services.AttemptWork) -> tuple[Any, dict[str, Any] | None]:
+def execute(work: AttemptWork) -> tuple[Any, dict[str, Any] | None]:
     """Call the attempt's action; return (output, None) or (None, error)."""
     try:
         action = get_action(work.action)
@@ -130,8 +137,8 @@ def run_attempt(self: Any, attempt_id: int) -> None:
     """Run one attempt, then any next attempts of its run handed back eagerly."""
     worker = self.request.hostname or "worker"
     queue = (self.request.delivery_info or {}).get("routing_key") or "default"
-    slot = services.EagerSlot(queue=queue, worker=worker)
-    work = services.attempt_start(attempt_id=attempt_id, worker=worker)
+    slot = EagerSlot(queue=queue, worker=worker)
+    work = attempt_start(attempt_id=attempt_id, worker=worker)
     budget = EAGER_LIMIT
     while work is not None:
         HEARTBEAT.track(work.attempt_id)
@@ -140,12 +147,12 @@ def run_attempt(self: Any, attempt_id: int) -> None:
         finally:
             HEARTBEAT.untrack(work.attempt_id)
         if budget > 0:
-            work = services.attempt_finish_and_continue(
+            work = attempt_finish_and_continue(
                 attempt_id=work.attempt_id, output=output, error=error, slot=slot
             )
             budget -= 1
         else:
-            services.attempt_finish(
+            attempt_finish(
                 attempt_id=work.attempt_id,
                 output=output,
                 error=error,
@@ -160,8 +167,8 @@ def enqueue_due() -> int:
     return sum(
         _job(name, func)
         for name, func in (
-            ("enqueue_due", services.attempts_enqueue_due),
-            ("timers", services.steps_wake_due),
+            ("enqueue_due", recovery.attempts_enqueue_due),
+            ("timers", recovery.steps_wake_due),
         )
     )
 
@@ -178,8 +185,8 @@ def evaluate_rollbacks() -> list[str]:
 def sweep() -> dict[str, int]:
     """Recover attempts whose worker died and re-publish ones whose message was lost."""
     return {
-        "recovered": _job("recover_lost", services.attempts_recover_lost),
-        "republished": _job("republish", services.attempts_republish_stuck),
+        "recovered": _job("recover_lost", recovery.attempts_recover_lost),
+        "republished": _job("republish", recovery.attempts_republish_stuck),
         "handoffs_escalated": _job("handoff_sla", handoffs.handoffs_expire_due),
     }
 
@@ -231,24 +238,24 @@ class Heartbeat:
                 due = [a for a, began in self.running.items() if now - began >= 1.0]
             try:
                 # Also hand buffered first attempts to the shared retry budget.
-                services.retry_budget().flush()
+                retry_budget().flush()
             except Exception:  # noqa: BLE001 - the budget fails open
                 logger.warning("retry budget flush failed", exc_info=True)
             if not due:
                 continue
             try:
-                services.attempts_heartbeat(attempt_ids=due)
+                recovery.attempts_heartbeat(attempt_ids=due)
             except Exception:  # noqa: BLE001 - keep beating through DB hiccups
                 logger.warning("heartbeat failed", exc_info=True)
                 connection.close()
 
 
-HEARTBEAT = Heartbeat(services.HEARTBEAT_S)
+HEARTBEAT = Heartbeat(recovery.HEARTBEAT_S)
 
 
 def _reset_heartbeat_after_fork() -> None:
     global HEARTBEAT
-    HEARTBEAT = Heartbeat(services.HEARTBEAT_S)
+    HEARTBEAT = Heartbeat(recovery.HEARTBEAT_S)
 
 
 os.register_at_fork(after_in_child=_reset_heartbeat_after_fork)

@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 
 from config.parsers import as_id
 from designer.models import WorkflowVersion
+from runs.errors import RunError
 from runs.handoffs import MAX_NOTE, handoff_review
 from runs.models import (
     HANDOFF_ACTIVE,
@@ -37,7 +38,6 @@ from runs.models import (
     Run,
     StepRun,
 )
-from runs.services import RunError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

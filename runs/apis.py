@@ -27,10 +27,12 @@ from config.pagination import (
 from config.parsers import MAX_ID, as_id
 from designer import access
 from designer import selectors as designer_selectors
-from runs import metrics, selectors, services
+from runs import metrics, selectors
 from runs.events import actor_of
 from runs.models import Run
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
+from runs.services.controls import run_cancel, run_pause, run_resume, run_retry
+from runs.services.starting import run_start
 
 MAX_INPUT_BYTES = 256 * 1024
 LIST_PARAMETERS = PAGINATION_PARAMETERS
@@ -80,7 +82,7 @@ class WorkflowRunsApi(APIView):
             version = designer_selectors.version_get(
                 workflow=workflow, number=data.validated_data["version"]
             )
-        run, created = services.run_start(
+        run, created = run_start(
             workflow=workflow,
             version=version,
             input=data.validated_data["input"],
@@ -222,17 +224,17 @@ class _RunControlApi(APIView):
 
 class RunCancelApi(_RunControlApi):
     def control(self, *, run: Run, actor: str, reason: str) -> Run:
-        return services.run_cancel(run=run, actor=actor, reason=reason)
+        return run_cancel(run=run, actor=actor, reason=reason)
 
 
 class RunPauseApi(_RunControlApi):
     def control(self, *, run: Run, actor: str, reason: str) -> Run:
-        return services.run_pause(run=run, actor=actor, reason=reason)
+        return run_pause(run=run, actor=actor, reason=reason)
 
 
 class RunResumeApi(_RunControlApi):
     def control(self, *, run: Run, actor: str, reason: str) -> Run:
-        return services.run_resume(run=run, actor=actor)
+        return run_resume(run=run, actor=actor)
 
 
 @extend_schema_field(
@@ -281,7 +283,7 @@ class RunRetryApi(APIView):
     def post(self, request: Request, run_id: int) -> Response:
         data = RunRetryInput(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.run_retry(
+        run = run_retry(
             run=selectors.run_get(run_id=run_id, user=request.user),
             actor=actor_of(request.user),
             version=data.validated_data["version"],

@@ -8,7 +8,7 @@ an FSM transition with its Event, in the same transaction.
 Lock order is the engine's: the run row first, then the handoff row.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from designer import access
 from engine.expressions import ExpressionError
-from engine.retry import MAX_DELAY_S, bounded_seconds
+from runs.errors import RunError
 from runs.events import EventLog, transition
 from runs.models import (
     HANDOFF_ACTIVE,
@@ -29,20 +29,16 @@ from runs.models import (
     HandoffVerdict,
     Run,
     RunState,
-    StepRun,
     StepState,
 )
+from runs.services.advancing import Advance
+from runs.services.graphs import compiled_graph_for
+from runs.services.handoff_steps import parse_assignee
 from runs.sweeping import each_isolated, mark_handoff
 
 # Where a handoff goes when its SLA passes and its node names no `escalate_to`.
 DEFAULT_ESCALATION_GROUP = "escalations"
 MAX_NOTE = 5000
-
-
-def _run_error(code: str, message: str) -> Exception:
-    from runs.services import RunError
-
-    return RunError(code, message)
 
 
 # ------------------------------------------------------------------ who may act
@@ -105,173 +101,10 @@ def _supervises(user: Any) -> bool:
 
 def _require_assignee(user: Any, handoff: Handoff) -> None:
     if not is_assignee(user, handoff):
-        raise _run_error(
+        raise RunError(
             "not_assignee",
             f"handoff {handoff.pk} is for {handoff.assignee_kind} "
             f"{handoff.assignee!r}; only they can take it",
-        )
-
-
-# ------------------------------------------------------------------ opening
-
-
-def parse_assignee(value: Any, *, field: str = "to") -> tuple[str, str]:
-    """Return (kind, name) from `{"group"|"user"|"agent": name}`; raise RunError.
-
-    Names are strings: a group's name, a user's or agent's username (never an id).
-    """
-    if isinstance(value, dict) and len(value) == 1:
-        ((kind, name),) = value.items()
-        if (
-            kind in AssigneeKind.values
-            and isinstance(name, str)
-            and 0 < len(name) <= 150
-        ):
-            return kind, name
-    raise _run_error(
-        "bad_assignee",
-        f"{field} must be one of {{'group': name}}, {{'user': username}}, "
-        "{'agent': username} (names are strings)",
-    )
-
-
-def open_handoff(
-    *,
-    advance: Any,
-    step: StepRun,
-    spec: dict[str, Any],
-    context: dict[str, Any],
-    context_errors: dict[str, str],
-) -> Handoff:
-    """Put the step in `waiting` and open its handoff (inside the caller's transaction).
-
-    `spec` has the node's fields: to, outcomes, instructions, title, sla_s,
-    escalate_to. The step is saved already, or is new and pending.
-    """
-    now = advance.now
-    kind, name = parse_assignee(spec["to"])
-    escalate_kind, escalate_to = "", ""
-    if spec.get("escalate_to"):
-        escalate_kind, escalate_to = parse_assignee(
-            spec["escalate_to"], field="escalate_to"
-        )
-    sla_s = spec.get("sla_s")
-    due_at = None
-    if sla_s is not None:
-        due_at = now + timedelta(seconds=bounded_seconds(sla_s))
-    transition(
-        advance.log,
-        step,
-        "wait",
-        actor=advance.actor,
-        until=None,
-        reason=f"handed off to {kind} {name}",
-    )
-    handoff = Handoff(
-        run=advance.run,
-        step=step,
-        workflow_id=advance.run.workflow_id,
-        version_id=advance.run.version_id,
-        node_id=step.node_id,
-        title=str(spec.get("title") or spec.get("label") or "")[:200],
-        instructions=str(spec.get("instructions") or ""),
-        outcomes=list(spec["outcomes"]),
-        context=context,
-        context_errors=context_errors,
-        assignee_kind=kind,
-        assignee=name,
-        escalate_kind=escalate_kind,
-        escalate_to=escalate_to,
-        sla_s=float(sla_s) if sla_s is not None else None,
-        due_at=due_at,
-    )
-    handoff.save()
-    advance.log.add(
-        "handoff_opened",
-        run=advance.run,
-        step=step,
-        handoff=handoff,
-        to_state=HandoffState.OPEN,
-        actor=advance.actor,
-        reason=f"for {kind} {name}",
-        data={
-            "to": {"kind": kind, "name": name},
-            "outcomes": handoff.outcomes,
-            "due_at": due_at.isoformat() if due_at else None,
-        },
-    )
-    return handoff
-
-
-def task_handoff_spec(output: Any) -> dict[str, Any] | None:
-    """Return the handoff a task's action asked for in its output, if any.
-
-    Raise ValueError naming the problem when the request is malformed, so the attempt
-    fails (non-retryable) instead of the run waiting on a handoff nobody can finish.
-    """
-    if not isinstance(output, dict) or "handoff" not in output:
-        return None
-    spec = output["handoff"]
-    if not isinstance(spec, dict):
-        raise ValueError("`handoff` must be an object")
-    try:
-        parse_assignee(spec.get("to"))
-        if spec.get("escalate_to") is not None:
-            parse_assignee(spec["escalate_to"], field="escalate_to")
-    except Exception as exc:
-        raise ValueError(f"handoff: {exc}") from exc
-    outcomes = spec.get("outcomes")
-    if (
-        not isinstance(outcomes, list)
-        or not outcomes
-        or len(outcomes) > 50
-        or not all(isinstance(o, str) and 0 < len(o) <= 100 for o in outcomes)
-        or len(set(outcomes)) != len(outcomes)
-    ):
-        raise ValueError("handoff: outcomes must be 1-50 distinct non-empty strings")
-    sla_s = spec.get("sla_s")
-    if sla_s is not None and (
-        not isinstance(sla_s, int | float)
-        or isinstance(sla_s, bool)
-        or not 0 < sla_s <= MAX_DELAY_S
-    ):
-        raise ValueError(
-            f"handoff: sla_s must be a positive number of at most {MAX_DELAY_S:.0f}"
-        )
-    if not isinstance(spec.get("context", {}), dict):
-        raise ValueError("handoff: context must be an object")
-    if not isinstance(spec.get("instructions", ""), str):
-        raise ValueError("handoff: instructions must be a string")
-    return spec
-
-
-def open_node_handoff(advance: Any, step: StepRun, node: dict[str, Any]) -> Handoff:
-    """Open the handoff of a handoff node, snapshotting its context expressions."""
-    values, errors = advance.graph.handoff_context(node["id"], advance.context())
-    return open_handoff(
-        advance=advance, step=step, spec=node, context=values, context_errors=errors
-    )
-
-
-def cancel_handoffs(advance: Any, steps: list[StepRun], *, reason: str) -> None:
-    """Cancel the active handoffs of steps being cancelled with their run."""
-    waiting = [s for s in steps if s.state == StepState.WAITING and s.pk]
-    if not waiting:
-        return
-    by_step = {s.pk: s for s in waiting}
-    for handoff in Handoff.objects.filter(
-        step__in=waiting, state__in=HANDOFF_ACTIVE
-    ).select_for_update(no_key=True):
-        handoff.run = advance.run
-        handoff.step = by_step[handoff.step_id]
-        transition(
-            advance.log,
-            handoff,
-            "cancel",
-            kind="handoff_cancelled",
-            actor=advance.actor,
-            reason=reason,
-            at=advance.now,
         )
 
 
@@ -296,7 +129,7 @@ def _locked(handoff_id: int, *, lock_run: bool) -> tuple[Run, Handoff]:
 
 
 def _not_allowed(handoff: Handoff, action: str) -> Exception:
-    return _run_error(
+    return RunError(
         "transition_not_allowed",
         f"handoff {handoff.pk} is {handoff.state}; it cannot be {action}",
     )
@@ -309,7 +142,7 @@ def handoff_claim(*, handoff_id: int, user: Any) -> Handoff:
         _require_assignee(user, handoff)
         if handoff.state == HandoffState.CLAIMED:
             who = "you" if handoff.claimed_by_id == user.pk else "someone else"
-            raise _run_error(
+            raise RunError(
                 "transition_not_allowed",
                 f"handoff {handoff.pk} is already claimed by {who}",
             )
@@ -341,7 +174,7 @@ def handoff_release(*, handoff_id: int, user: Any, note: str = "") -> Handoff:
         if handoff.state != HandoffState.CLAIMED:
             raise _not_allowed(handoff, "released")
         if handoff.claimed_by_id != user.pk and not _supervises(user):
-            raise _run_error(
+            raise RunError(
                 "claimed_by_other", f"handoff {handoff.pk} is claimed by someone else"
             )
         log = EventLog()
@@ -361,14 +194,14 @@ def handoff_reassign(*, handoff_id: int, user: Any, to: Any, note: str = "") -> 
     """Hand an active handoff to another user, group or agent; it is open again."""
     kind, name = parse_assignee(to)
     if kind != AssigneeKind.GROUP and not _user_exists(name):
-        raise _run_error("bad_assignee", f"there is no user {name!r}")
+        raise RunError("bad_assignee", f"there is no user {name!r}")
     with transaction.atomic():
         _, handoff = _locked(handoff_id, lock_run=False)
         if handoff.state not in HANDOFF_ACTIVE:
             raise _not_allowed(handoff, "reassigned")
         mine = handoff.claimed_by_id == user.pk
         if not (mine or _supervises(user) or is_assignee(user, handoff)):
-            raise _run_error(
+            raise RunError(
                 "not_assignee",
                 f"only the assignee, the claimer or staff can reassign handoff "
                 f"{handoff.pk}",
@@ -402,22 +235,21 @@ def handoff_complete(
     An eligible user completing an unclaimed handoff claims it in the same
     transaction (two events). The run must be running: a paused run is resumed first.
     """
-    from runs.services import Advance, compiled_graph_for
 
     note = str(note or "")
     if len(note) > MAX_NOTE:
-        raise _run_error("bad_note", f"note is longer than {MAX_NOTE} characters")
+        raise RunError("bad_note", f"note is longer than {MAX_NOTE} characters")
     with transaction.atomic():
         run, handoff = _locked(handoff_id, lock_run=True)
         if not isinstance(outcome, str) or outcome not in handoff.outcomes:
-            raise _run_error(
+            raise RunError(
                 "bad_outcome",
                 f"outcome must be one of {', '.join(handoff.outcomes)}; "
                 f"got {outcome!r}",
             )
         if handoff.state == HandoffState.CLAIMED:
             if handoff.claimed_by_id != user.pk:
-                raise _run_error(
+                raise RunError(
                     "claimed_by_other",
                     f"handoff {handoff.pk} is claimed by someone else",
                 )
@@ -426,7 +258,7 @@ def handoff_complete(
         else:
             raise _not_allowed(handoff, "completed")
         if run.state != RunState.RUNNING:
-            raise _run_error(
+            raise RunError(
                 "run_not_running",
                 f"run {run.pk} is {run.state}; resume it before completing its handoff",
             )
@@ -577,16 +409,16 @@ def handoff_review(
 ) -> Handoff:
     """Record a staff verdict (correct / incorrect) on a completed handoff."""
     if verdict not in (HandoffVerdict.CORRECT, HandoffVerdict.INCORRECT):
-        raise _run_error("bad_verdict", "verdict must be 'correct' or 'incorrect'")
+        raise RunError("bad_verdict", "verdict must be 'correct' or 'incorrect'")
     comment = str(comment or "")
     if len(comment) > MAX_NOTE:
-        raise _run_error("bad_note", f"comment is longer than {MAX_NOTE} characters")
+        raise RunError("bad_note", f"comment is longer than {MAX_NOTE} characters")
     if not (user.is_staff and user.has_perm("runs.review_handoff")):
-        raise _run_error("not_allowed", "only staff with review permission review")
+        raise RunError("not_allowed", "only staff with review permission review")
     with transaction.atomic():
         _, handoff = _locked(handoff_id, lock_run=False)
         if handoff.state != HandoffState.COMPLETED:
-            raise _run_error(
+            raise RunError(
                 "transition_not_allowed",
                 f"handoff {handoff.pk} is {handoff.state}; only completed handoffs "
                 "are reviewed",

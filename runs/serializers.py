@@ -61,7 +61,7 @@ class RunSummaryOutput(serializers.ModelSerializer):
         value = getattr(obj, "last_event_at", None)
         if value is None or obj.state not in ("running", "compensating"):
             return False
-        from runs.services import stuck_after_s
+        from runs.services.recovery import stuck_after_s
 
         silent = (timezone.now() - value).total_seconds()
         return silent > stuck_after_s(obj.version_id)

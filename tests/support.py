@@ -93,8 +93,8 @@ def drive(run: Any, *, worker: str = "test") -> None:
     in `scheduled` are left for `attempts_enqueue_due`.
     """
     from engine.tasks import execute
-    from runs import services
     from runs.models import Attempt, AttemptState
+    from runs.services.attempts import attempt_finish, attempt_start
 
     for _ in range(200):
         attempt = (
@@ -104,11 +104,11 @@ def drive(run: Any, *, worker: str = "test") -> None:
         )
         if attempt is None:
             return
-        work = services.attempt_start(attempt_id=attempt.pk, worker=worker)
+        work = attempt_start(attempt_id=attempt.pk, worker=worker)
         if work is None:
             return  # its run is paused or finished
         output, error = execute(work)
-        services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
+        attempt_finish(attempt_id=attempt.pk, output=output, error=error)
     raise AssertionError("run did not settle")
 
 

@@ -8,7 +8,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from config.pagination import MAX_LIMIT, MAX_OFFSET, BoundedLimitOffsetPagination
-from runs import services
+from runs.services.starting import run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -64,10 +64,7 @@ def _review_graph() -> dict[str, Any]:
 def world(api: APIClient, workflow_factory: Any) -> dict[str, Any]:
     """Two runs of `wf`, each waiting on a handoff; every list has two rows or more."""
     workflow = workflow_factory(_review_graph())
-    runs = [
-        services.run_start(workflow=workflow, input={}, actor="test")[0]
-        for _ in range(2)
-    ]
+    runs = [run_start(workflow=workflow, input={}, actor="test")[0] for _ in range(2)]
     return {"run": runs[0].pk}
 
 

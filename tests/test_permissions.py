@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 
 from designer import services as designer
 from designer.models import Workflow
-from runs import services
 from runs.models import Handoff
+from runs.services.starting import run_start
 from tests.support import grant, linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def world(django_user_model: Any) -> dict[str, Any]:
     p1, _ = designer.version_create(workflow=public, graph=linear_graph(1))
     designer.version_publish(version=p1)
     team.refresh_from_db()
-    run, _ = services.run_start(workflow=team, input={}, actor="test")
+    run, _ = run_start(workflow=team, input={}, actor="test")
     handoff = Handoff.objects.get(run=run)
     return {"users": users, "run": run.pk, "handoff": handoff.pk}
 
@@ -393,7 +393,7 @@ def test_websocket_streams_follow_visibility(
     base = asgi_server.replace("http", "ws")
     # Events of both workflows exist: the team's run, and a public run.
     public = Workflow.objects.get(slug="public-flow")
-    services.run_start(workflow=public, input={}, actor="test")
+    run_start(workflow=public, input={}, actor="test")
     received: list[dict[str, Any]] = []
     with connect(base + "/ws/board/", additional_headers=headers) as ws:
         try:

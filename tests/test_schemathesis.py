@@ -32,7 +32,7 @@ from schemathesis.checks import (
 
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import services as runs_services
+from runs.services.starting import run_start
 from tests.support import linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -97,9 +97,7 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         designer_services.version_create(
             workflow=workflow, graph=linear_graph(2), created_by=user
         )
-        run, _ = runs_services.run_start(
-            workflow=workflow, input={"order": 1}, actor="user:test"
-        )
+        run, _ = run_start(workflow=workflow, input={"order": 1}, actor="user:test")
         case = WorkflowTestCase.objects.create(
             workflow=workflow, name="happy", created_by=user
         )

@@ -117,6 +117,47 @@ class CompiledGraph:
             cache[node_id] = answer
         return answer
 
+    def single_token(self) -> bool:
+        """Say whether at most one path is ever active: no parallel node, no cycle.
+
+        Then every node is visited at most once. Computed once per graph.
+        """
+        answer: bool | None = self.__dict__.get("_single_token")
+        if answer is None:
+            answer = not any(
+                n["type"] == "parallel" for n in self.nodes.values()
+            ) and not any(self.on_cycle(node_id) for node_id in self.nodes)
+            self.__dict__["_single_token"] = answer
+        return answer
+
+    def ancestors(self, node_id: str) -> frozenset[str]:
+        """Return the nodes from which node_id can be reached (cached per node)."""
+        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_ancestors", {})
+        answer = cache.get(node_id)
+        if answer is None:
+            seen: set[str] = set()
+            stack = [e["source"] for e in self.incoming(node_id)]
+            while stack:
+                current = stack.pop()
+                if current in seen or current == node_id:
+                    continue
+                seen.add(current)
+                stack.extend(e["source"] for e in self.incoming(current))
+            answer = cache[node_id] = frozenset(seen)
+        return answer
+
+    def descendants(self, node_id: str) -> set[str]:
+        """Return node_id and every node reachable from it."""
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            stack.extend(e["target"] for e in self.outgoing(current))
+        return seen
+
     def max_visits(self, node_id: str) -> int | None:
         """Return how many times a run may visit the node, or None if unbounded."""
         value = self.nodes[node_id].get("max_visits")

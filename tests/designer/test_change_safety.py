@@ -12,8 +12,9 @@ from designer import rollout, testing
 from designer import services as designer
 from designer.demo import DEMO_GROUP, DEMOS, demo_load
 from designer.models import Workflow, WorkflowTestCase
-from runs import handoffs, services
+from runs import handoffs
 from runs.models import Event, Handoff, LedgerEntry, Run, RunState
+from runs.services.starting import run_start
 from tests.support import drive
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_coverage_from_cases_and_from_runs_matches_a_hand_count(
     _case(workflow, "small", input={"amount": 5})
     _case(workflow, "large", input={"amount": 5000})
     _case(workflow, "declined", mocks={"charge": {"error": "HttpClientError"}})
-    run, _ = services.run_start(workflow=workflow, input={"amount": 500}, actor="t")
+    run, _ = run_start(workflow=workflow, input={"amount": 500}, actor="t")
     drive(run)
     body = api.get("/api/v1/workflows/sized/versions/1/coverage/").json()
     runs = {e["id"]: e["taken"] for e in body["edges"]}
@@ -262,7 +263,7 @@ def test_simulation_takes_the_path_the_engine_takes(
 ) -> None:
     demo_load()
     workflow = Workflow.objects.get(slug=slug)
-    run, _ = services.run_start(workflow=workflow, input=payload, actor="t")
+    run, _ = run_start(workflow=workflow, input=payload, actor="t")
     drive(run)
     user.groups.add(Group.objects.get(name=DEMO_GROUP))
     for handoff in Handoff.objects.filter(run=run):
@@ -308,7 +309,7 @@ def test_canary_takes_its_share_of_a_thousand_starts(
     assert settings["canary"]["percent"] == 30
     assert settings["live_version"] == 1
     for _ in range(1000):
-        services.run_start(workflow=workflow, input={}, actor="t")
+        run_start(workflow=workflow, input={}, actor="t")
     on_canary = Run.objects.filter(workflow=workflow, version__number=2).count()
     assert 250 <= on_canary <= 350
     assert on_canary == 300  # the split is exact, in order, not random
@@ -340,10 +341,10 @@ def test_canary_breaking_the_criteria_is_rolled_back_automatically(
         format="json",
     )
     for _ in range(20):
-        services.run_start(workflow=workflow, input={}, actor="t")
+        run_start(workflow=workflow, input={}, actor="t")
     assert rollout.evaluate_rollbacks() == []  # 6 finished canary runs: too few
     for _ in range(20):
-        services.run_start(workflow=workflow, input={}, actor="t")
+        run_start(workflow=workflow, input={}, actor="t")
     (done,) = rollout.evaluate_rollbacks()
     assert done.startswith("canary v2: success rate 0%")
     workflow.refresh_from_db()
@@ -353,7 +354,7 @@ def test_canary_breaking_the_criteria_is_rolled_back_automatically(
     assert "success rate 0% < 90%" in event.reason
     before = Run.objects.filter(workflow=workflow, version__number=2).count()
     for _ in range(10):
-        services.run_start(workflow=workflow, input={}, actor="t")
+        run_start(workflow=workflow, input={}, actor="t")
     assert Run.objects.filter(workflow=workflow, version__number=2).count() == before
 
 
@@ -375,7 +376,7 @@ def test_newly_live_version_breaking_the_criteria_goes_back(
     workflow.refresh_from_db()
     assert workflow.live_version.number == 2
     for _ in range(5):
-        services.run_start(workflow=workflow, input={}, actor="t")
+        run_start(workflow=workflow, input={}, actor="t")
     assert Run.objects.filter(workflow=workflow, state=RunState.FAILED).count() == 5
     (done,) = rollout.evaluate_rollbacks(now=timezone.now())
     workflow.refresh_from_db()

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from runs import services
+from runs.services.starting import run_start
 from tests.support import choice_graph, drive
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +17,7 @@ def test_coverage_counts_edges_taken_by_runs_of_the_version(
     empty = api.get("/api/v1/workflows/pick/versions/1/coverage/").json()
     assert (empty["runs"], empty["covered"], empty["percent"]) == (0, 0, 0.0)
     for amount in (5000, 10, 20):
-        run, _ = services.run_start(
-            workflow=workflow, input={"amount": amount}, actor="test"
-        )
+        run, _ = run_start(workflow=workflow, input={"amount": amount}, actor="test")
         drive(run)
     body = api.get("/api/v1/workflows/pick/versions/1/coverage/").json()
     taken = {e["id"]: e["taken"] for e in body["edges"]}

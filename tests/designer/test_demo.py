@@ -6,8 +6,9 @@ import pytest
 
 from designer.demo import DemoLoad, demo_load
 from designer.models import Workflow
-from runs import services
 from runs.models import Handoff, Run, RunState
+from runs.services.recovery import steps_wake_due
+from runs.services.starting import run_start
 from tests.support import drive
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +37,14 @@ def test_payment_saga_demo_succeeds_or_compensates(
 ) -> None:
     demo_load()
     saga = Workflow.objects.get(slug="payment-saga")
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=saga, input={"charge_succeeds_on": succeeds_on}, actor="test"
     )
     drive(run)
     if succeeds_on == 1:
         # The cool-off timer holds the run; fire it.
         step = run.steps.get(node_id="cool_off")
-        services.steps_wake_due(now=step.wake_at)
+        steps_wake_due(now=step.wake_at)
         drive(run)
     run.refresh_from_db()
     assert run.state == state
@@ -52,7 +53,7 @@ def test_payment_saga_demo_succeeds_or_compensates(
 def test_refund_demo_waits_on_support_until_someone_works_it(user: Any) -> None:
     demo_load()
     refund = Workflow.objects.get(slug="refund-approval")
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=refund, input={"refund": {"order": 1, "amount": 40}}, actor="test"
     )
     drive(run)

@@ -8,7 +8,7 @@ import pytest
 
 from designer.demo import demo_load
 from runs.models import Run
-from runs.services import run_start
+from runs.services.starting import run_start
 from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.e2e

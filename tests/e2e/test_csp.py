@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from runs.services import run_start
+from runs.services.starting import run_start
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from designer.demo import demo_load
 from designer.models import Workflow
 from designer.selectors import version_coverage
 from runs.models import Run
-from runs.services import run_start
+from runs.services.starting import run_start
 from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from runs.handoffs import handoff_claim, handoffs_expire_due
 from runs.models import Handoff, HandoffState, Run
-from runs.services import run_start
+from runs.services.starting import run_start
 from tests.support import grant, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from runs.models import Run, RunState
-from runs.services import run_start
+from runs.services.starting import run_start
 from tests.support import grant
 
 pytestmark = pytest.mark.e2e

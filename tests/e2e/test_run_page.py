@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from runs.models import Run
-from runs.services import run_cancel, run_start
+from runs.services.controls import run_cancel
+from runs.services.starting import run_start
 from tests.support import linear_graph
 
 pytestmark = pytest.mark.e2e

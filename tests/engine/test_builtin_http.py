@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from runs import services
 from runs.models import Attempt, Run, RunState
+from runs.services.starting import run_start
 from tests.support import drive
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def _graph(
 def _run(
     workflow_factory: Any, url: Any, run_input: Any, slug: str = "wf", **kwargs: Any
 ) -> Run:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_graph(url, **kwargs), slug=slug),
         input=run_input,
         actor="system",

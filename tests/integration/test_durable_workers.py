@@ -13,7 +13,6 @@ from django.db.models import Count
 
 from config.processes import worker_command
 from designer.models import Workflow
-from runs import services
 from runs.models import (
     Attempt,
     Event,
@@ -22,6 +21,8 @@ from runs.models import (
     RunState,
     StepRun,
 )
+from runs.services.controls import run_cancel
+from runs.services.starting import run_start
 from tests.conftest import ROOT, _test_db_env
 from tests.support import linear_graph, wait_for
 
@@ -112,7 +113,7 @@ def test_runs_survive_a_worker_killed_twice_with_exactly_once_effects(
     victim = group.start("victim")
     group.start("survivor")
     runs = [
-        services.run_start(workflow=workflow, input={"i": i}, actor="test")[0]
+        run_start(workflow=workflow, input={"i": i}, actor="test")[0]
         for i in range(200)
     ]
     total = 200 * 5
@@ -173,7 +174,7 @@ def test_retry_budget_stops_a_retry_storm(workers: Any, workflow_factory: Any) -
     workers(["storm-unbounded", "storm-budget"]).start("storm")
 
     for _ in range(100):
-        services.run_start(workflow=unbounded, input={}, actor="test")
+        run_start(workflow=unbounded, input={}, actor="test")
     wait_for(
         lambda: _finished_count(unbounded) == 100,
         timeout=180,
@@ -184,10 +185,7 @@ def test_retry_budget_stops_a_retry_storm(workers: Any, workflow_factory: Any) -
     assert off == 100 * 10
 
     began = time.monotonic()
-    runs = [
-        services.run_start(workflow=budgeted, input={}, actor="test")[0]
-        for _ in range(100)
-    ]
+    runs = [run_start(workflow=budgeted, input={}, actor="test")[0] for _ in range(100)]
     wait_for(
         lambda: (
             Attempt.objects.filter(run__workflow=budgeted, number=1)
@@ -221,7 +219,7 @@ def test_retry_budget_stops_a_retry_storm(workers: Any, workflow_factory: Any) -
     for run in runs:
         run.refresh_from_db()
         if not run.is_finished:
-            services.run_cancel(run=run, actor="test")
+            run_cancel(run=run, actor="test")
 
 
 def test_flaky_step_succeeds_on_its_third_attempt_with_backoff(
@@ -235,7 +233,7 @@ def test_flaky_step_succeeds_on_its_third_attempt_with_backoff(
         "jitter": "none",
     }
     workflow = workflow_factory(graph, slug="flaky")
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     wait_for(
         lambda: Run.objects.get(pk=run.pk).is_finished, timeout=60, what="flaky run"
     )
@@ -282,7 +280,7 @@ def test_parallel_twenty_and_join_any_on_a_worker(
         ],
     }
     workflow = workflow_factory(graph, slug="fan")
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     wait_for(lambda: Run.objects.get(pk=run.pk).is_finished, timeout=60, what="fan-out")
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -299,7 +297,7 @@ def test_max_concurrent_runs_admits_two_at_a_time(
     graph["max_concurrent_runs"] = 2
     workflow = workflow_factory(graph, slug="narrow")
     for _ in range(10):
-        services.run_start(workflow=workflow, input={}, actor="test")
+        run_start(workflow=workflow, input={}, actor="test")
     wait_for(lambda: _finished_count(workflow) == 10, timeout=120, what="ten runs")
     # Replay the run events in commit order and track how many were running.
     running = peak = 0
@@ -328,7 +326,7 @@ def test_saga_compensates_in_reverse_order_on_a_worker(
         for i in (1, 2, 3)
     ]
     workflow = workflow_factory(graph, slug="saga")
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     wait_for(lambda: Run.objects.get(pk=run.pk).is_finished, timeout=60, what="saga")
     run.refresh_from_db()
     assert run.state == RunState.COMPENSATED
@@ -353,8 +351,8 @@ def test_rerun_through_the_api_on_original_and_live_versions(
         return built
 
     workflow = workflow_factory(graph("builtin.fail"), slug="rerun")
-    first, _ = services.run_start(workflow=workflow, input={"until": 9}, actor="t")
-    second, _ = services.run_start(workflow=workflow, input={"until": 9}, actor="t")
+    first, _ = run_start(workflow=workflow, input={"until": 9}, actor="t")
+    second, _ = run_start(workflow=workflow, input={"until": 9}, actor="t")
     for run in (first, second):
         wait_for(lambda r=run: Run.objects.get(pk=r.pk).is_finished, timeout=60)
         assert Run.objects.get(pk=run.pk).state == RunState.FAILED
@@ -406,7 +404,7 @@ def test_non_retryable_error_takes_the_failure_route_at_once_on_a_worker(
         {"id": "to_stop", "source": "refund_note", "target": "stop"},
     ]
     workflow = workflow_factory(graph, slug="declined")
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     wait_for(
         lambda: Run.objects.get(pk=run.pk).is_finished, timeout=60, what="declined"
     )

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from runs import services
 from runs.models import Attempt, AttemptState, LedgerEntry, Run, RunState
+from runs.services.starting import run_start
 from tests.integration.test_durable_workers import Workers
 from tests.support import wait_for
 
@@ -72,7 +72,7 @@ def test_workers_with_different_queue_sets_run_only_their_queues_steps(
     workflow = workflow_factory(_graph(), slug="routing")
     alpha = worker_groups["alpha"].start("alpha")
     runs = [
-        services.run_start(workflow=workflow, input={"i": i}, actor="test")[0]
+        run_start(workflow=workflow, input={"i": i}, actor="test")[0]
         for i in range(RUNS)
     ]
 

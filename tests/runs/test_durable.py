@@ -8,8 +8,19 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from designer import services as designer
-from runs import services
+from runs.errors import RunError
 from runs.models import AttemptState, Event, Run, RunState, StepState
+from runs.services.attempts import attempt_finish, attempt_start
+from runs.services.controls import run_cancel, run_pause, run_resume, run_retry
+from runs.services.recovery import (
+    HEARTBEAT_TIMEOUT_S,
+    QUEUED_GRACE_S,
+    attempts_heartbeat,
+    attempts_recover_lost,
+    attempts_republish_stuck,
+    steps_wake_due,
+)
+from runs.services.starting import run_start
 from tests.support import drive, linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +62,12 @@ def test_wait_node_sleeps_until_its_timer_then_continues(workflow_factory: Any) 
         ],
         [("start", "nap"), ("nap", "after"), ("after", "done")],
     )
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     step = run.steps.get(node_id="nap")
     assert step.state == StepState.WAITING
     assert step.wake_at is not None
-    assert services.steps_wake_due(now=step.wake_at - timedelta(seconds=1)) == 0
-    assert services.steps_wake_due(now=step.wake_at + timedelta(seconds=1)) == 1
+    assert steps_wake_due(now=step.wake_at - timedelta(seconds=1)) == 0
+    assert steps_wake_due(now=step.wake_at + timedelta(seconds=1)) == 1
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -83,9 +92,7 @@ def test_parallel_of_twenty_joined_with_all_runs_each_branch_once(
             ("join", "done"),
         ],
     )
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -118,9 +125,7 @@ def test_join_any_continues_with_the_first_branch_and_cancels_the_rest(
             ("join", "done"),
         ],
     )
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     drive(run)
     run.refresh_from_db()
     states = _states(run)
@@ -153,9 +158,7 @@ def test_non_retryable_error_fails_at_once_and_takes_the_failure_route(
             ("apologise", "stop"),
         ],
     )
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.attempts.filter(step__node_id="charge").count() == 1
@@ -185,7 +188,7 @@ def _saga_graph(fail_compensation: bool = False) -> dict[str, Any]:
 def test_failed_saga_compensates_completed_steps_in_reverse_order(
     workflow_factory: Any,
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_saga_graph()), input={}, actor="system"
     )
     drive(run)
@@ -210,7 +213,7 @@ def test_failed_saga_compensates_completed_steps_in_reverse_order(
 def test_a_compensation_that_keeps_failing_leaves_the_run_compensation_failed(
     workflow_factory: Any,
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_saga_graph(fail_compensation=True)),
         input={},
         actor="system",
@@ -225,10 +228,10 @@ def test_a_compensation_that_keeps_failing_leaves_the_run_compensation_failed(
 def test_cancel_stops_the_run_and_its_attempts_and_is_refused_afterwards(
     workflow_factory: Any,
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(linear_graph(2)), input={}, actor="system"
     )
-    services.run_cancel(run=run, actor="user:alice", reason="not needed")
+    run_cancel(run=run, actor="user:alice", reason="not needed")
     run.refresh_from_db()
     assert run.state == RunState.CANCELLED
     assert run.attempts.get().state == AttemptState.CANCELLED
@@ -236,28 +239,28 @@ def test_cancel_stops_the_run_and_its_attempts_and_is_refused_afterwards(
     event = Event.objects.get(run=run, kind="run_cancelled")
     assert event.actor == "user:alice"
     with pytest.raises(TransitionNotAllowed):
-        services.run_cancel(run=run, actor="user:alice")
+        run_cancel(run=run, actor="user:alice")
 
 
 def test_pause_holds_new_work_and_resume_continues_it(
     workflow_factory: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(linear_graph(2)), input={}, actor="system"
     )
     first = run.attempts.get()
-    work = services.attempt_start(attempt_id=first.pk, worker="w")
+    work = attempt_start(attempt_id=first.pk, worker="w")
     assert work is not None
-    services.run_pause(run=run, actor="user:alice")
+    run_pause(run=run, actor="user:alice")
     # The attempt in flight finishes, but nothing new starts while paused.
-    assert services.attempt_finish(attempt_id=first.pk, output={}, error=None)
+    assert attempt_finish(attempt_id=first.pk, output={}, error=None)
     run.refresh_from_db()
     assert run.state == RunState.PAUSED
     assert _states(run) == {"start": "succeeded", "s1": "succeeded"}
     with pytest.raises(TransitionNotAllowed):
-        services.run_pause(run=run, actor="user:alice")
+        run_pause(run=run, actor="user:alice")
     with django_capture_on_commit_callbacks(execute=False) as published:
-        services.run_resume(run=run, actor="user:alice")
+        run_resume(run=run, actor="user:alice")
     assert len(published) == 1
     drive(run)
     run.refresh_from_db()
@@ -267,12 +270,12 @@ def test_pause_holds_new_work_and_resume_continues_it(
 
 
 def test_paused_run_does_not_start_queued_attempts(workflow_factory: Any) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(linear_graph(1)), input={}, actor="system"
     )
-    services.run_pause(run=run, actor="user:alice")
+    run_pause(run=run, actor="user:alice")
     attempt = run.attempts.get()
-    assert services.attempt_start(attempt_id=attempt.pk, worker="w") is None
+    assert attempt_start(attempt_id=attempt.pk, worker="w") is None
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.QUEUED
 
@@ -295,14 +298,14 @@ def test_retry_from_failure_on_the_original_version_with_an_input_override(
     workflow_factory: Any,
 ) -> None:
     workflow = workflow_factory(_rerun_graph())
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow, input={"until": 99, "order": 7}, actor="system"
     )
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.FAILED
     s1_output = run.steps.get(node_id="s1").output
-    services.run_retry(run=run, actor="user:alice", input={"until": 1})
+    run_retry(run=run, actor="user:alice", input={"until": 1})
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -324,14 +327,14 @@ def test_retry_from_failure_on_the_original_version_with_an_input_override(
 
 def test_retry_from_failure_on_the_live_version(workflow_factory: Any) -> None:
     workflow = workflow_factory(_rerun_graph())
-    run, _ = services.run_start(workflow=workflow, input={"until": 99}, actor="x")
+    run, _ = run_start(workflow=workflow, input={"until": 99}, actor="x")
     drive(run)
     v2, _ = designer.version_create(
         workflow=workflow, graph=_rerun_graph("builtin.echo")
     )
     designer.version_publish(version=v2)
     workflow.refresh_from_db()
-    services.run_retry(run=run, actor="user:alice", version="live", input={"n": 2})
+    run_retry(run=run, actor="user:alice", version="live", input={"n": 2})
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -345,13 +348,13 @@ def test_retry_is_refused_for_a_running_run_and_an_unknown_node(
     workflow_factory: Any,
 ) -> None:
     workflow = workflow_factory(_rerun_graph())
-    run, _ = services.run_start(workflow=workflow, input={"until": 99}, actor="x")
-    with pytest.raises(services.RunError) as running:
-        services.run_retry(run=run, actor="user:alice")
+    run, _ = run_start(workflow=workflow, input={"until": 99}, actor="x")
+    with pytest.raises(RunError) as running:
+        run_retry(run=run, actor="user:alice")
     assert running.value.code == "not_retryable"
     drive(run)
-    with pytest.raises(services.RunError) as unknown:
-        services.run_retry(run=run, actor="user:alice", from_node="nope")
+    with pytest.raises(RunError) as unknown:
+        run_retry(run=run, actor="user:alice", from_node="nope")
     assert unknown.value.code == "unknown_node"
     run.refresh_from_db()
     assert run.state == RunState.FAILED
@@ -360,15 +363,13 @@ def test_retry_is_refused_for_a_running_run_and_an_unknown_node(
 def test_sweeper_recovers_an_attempt_whose_worker_died(workflow_factory: Any) -> None:
     graph = linear_graph(1)
     graph["defaults"]["retry"] = {"max_attempts": 3, "initial_interval_s": 0}
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     attempt = run.attempts.get()
-    assert services.attempt_start(attempt_id=attempt.pk, worker="doomed") is not None
-    later = timezone.now() + timedelta(seconds=services.HEARTBEAT_TIMEOUT_S - 5)
-    assert services.attempts_recover_lost(now=later) == 0
-    later = timezone.now() + timedelta(seconds=services.HEARTBEAT_TIMEOUT_S + 1)
-    assert services.attempts_recover_lost(now=later) == 1
+    assert attempt_start(attempt_id=attempt.pk, worker="doomed") is not None
+    later = timezone.now() + timedelta(seconds=HEARTBEAT_TIMEOUT_S - 5)
+    assert attempts_recover_lost(now=later) == 0
+    later = timezone.now() + timedelta(seconds=HEARTBEAT_TIMEOUT_S + 1)
+    assert attempts_recover_lost(now=later) == 1
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FAILED
     assert attempt.error["type"] == "WorkerLost"
@@ -380,36 +381,33 @@ def test_sweeper_recovers_an_attempt_whose_worker_died(workflow_factory: Any) ->
 
 
 def test_heartbeat_keeps_a_long_attempt_alive(workflow_factory: Any) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(linear_graph(1)), input={}, actor="system"
     )
     attempt = run.attempts.get()
-    services.attempt_start(attempt_id=attempt.pk, worker="w")
-    later = timezone.now() + timedelta(seconds=services.HEARTBEAT_TIMEOUT_S + 1)
-    assert services.attempts_heartbeat(attempt_ids=[attempt.pk], now=later) == 1
-    assert services.attempts_recover_lost(now=later) == 0
+    attempt_start(attempt_id=attempt.pk, worker="w")
+    later = timezone.now() + timedelta(seconds=HEARTBEAT_TIMEOUT_S + 1)
+    assert attempts_heartbeat(attempt_ids=[attempt.pk], now=later) == 1
+    assert attempts_recover_lost(now=later) == 0
 
 
 def test_sweeper_republishes_a_lost_message_with_backoff(
     workflow_factory: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(linear_graph(1)), input={}, actor="system"
     )
     attempt = run.attempts.get()
     base = attempt.enqueued_at
-    grace = services.QUEUED_GRACE_S
-    assert services.attempts_republish_stuck(now=base + timedelta(seconds=1)) == 0
+    grace = QUEUED_GRACE_S
+    assert attempts_republish_stuck(now=base + timedelta(seconds=1)) == 0
     with django_capture_on_commit_callbacks(execute=False) as published:
-        assert (
-            services.attempts_republish_stuck(now=base + timedelta(seconds=grace + 1))
-            == 1
-        )
+        assert attempts_republish_stuck(now=base + timedelta(seconds=grace + 1)) == 1
     assert len(published) == 1
     # The second copy waits twice as long.
     soon, later = (base + timedelta(seconds=s) for s in (grace + 2, 2 * grace + 1))
-    assert services.attempts_republish_stuck(now=soon) == 0
-    assert services.attempts_republish_stuck(now=later) == 1
+    assert attempts_republish_stuck(now=soon) == 0
+    assert attempts_republish_stuck(now=later) == 1
     attempt.refresh_from_db()
     assert attempt.publish_count == 2
     assert attempt.state == AttemptState.QUEUED
@@ -421,9 +419,7 @@ def test_max_concurrent_runs_two_with_ten_started(workflow_factory: Any) -> None
     graph = linear_graph(1)
     graph["max_concurrent_runs"] = 2
     workflow = workflow_factory(graph)
-    runs = [
-        services.run_start(workflow=workflow, input={}, actor="x")[0] for _ in range(10)
-    ]
+    runs = [run_start(workflow=workflow, input={}, actor="x")[0] for _ in range(10)]
     peak = 0
     for _ in range(10):
         running = list(Run.objects.filter(state=RunState.RUNNING))

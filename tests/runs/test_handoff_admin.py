@@ -10,8 +10,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from runs import handoffs, metrics, services
+from runs import handoffs, metrics
 from runs.models import Event, Handoff, HandoffState, HandoffVerdict
+from runs.services.starting import run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def handoff_rows(workflow: Any, risk: Any) -> dict[str, Handoff]:
     """Three completed handoffs, one open and overdue, one open and on time."""
     rows = {}
     for name in ("done1", "done2", "done3", "late", "open"):
-        run, _ = services.run_start(
+        run, _ = run_start(
             workflow=workflow,
             input={"order": {"id": name, "amount": 10, "memo": "<script>x</script>"}},
             actor="system",

@@ -11,8 +11,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from engine.graph.validate import validate_graph
-from runs import handoffs, services
+from runs import handoffs
+from runs.errors import RunError
 from runs.models import Handoff
+from runs.services.starting import run_start
 from tests.support import grant
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +66,7 @@ def test_a_digit_string_matches_the_username_not_the_id(
 ) -> None:
     digits, other = people["digits"], people["other"]
     workflow = workflow_factory(user_graph({"user": str(other.pk)}))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     handoff = Handoff.objects.get(run=run)
     assert handoff.assignee == digits.get_username()
     assert handoffs.is_assignee(digits, handoff)
@@ -82,7 +84,7 @@ def test_mine_lists_by_username_only(
 ) -> None:
     digits, other = people["digits"], people["other"]
     workflow = workflow_factory(user_graph({"user": str(other.pk)}))
-    services.run_start(workflow=workflow, input={}, actor="test")
+    run_start(workflow=workflow, input={}, actor="test")
     mine = "/api/v1/handoffs/?mine=1"
     assert _client(digits).get(mine).json()["count"] == 1
     assert _client(other).get(mine).json()["count"] == 0
@@ -101,7 +103,7 @@ def test_a_string_user_is_valid() -> None:
 
 @pytest.mark.parametrize("to", [{"user": 7}, {"agent": 7}, {"user": True}])
 def test_parse_assignee_takes_names_only(to: dict[str, Any]) -> None:
-    with pytest.raises(services.RunError) as refused:
+    with pytest.raises(RunError) as refused:
         handoffs.parse_assignee(to)
     assert refused.value.code == "bad_assignee"
 
@@ -112,7 +114,7 @@ def test_reassign_to_a_user_id_is_refused(
     """Staff reassigning by id get 400, by username the user."""
     digits, other = people["digits"], people["other"]
     workflow = workflow_factory(user_graph({"group": "nobody"}))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     handoff = Handoff.objects.get(run=run)
     reassign = f"/api/v1/handoffs/{handoff.pk}/reassign/"
     api = _client(user)

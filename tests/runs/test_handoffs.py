@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from engine.actions import action
-from runs import handoffs, metrics, services
+from runs import handoffs, metrics
 from runs.models import (
     Event,
     Handoff,
@@ -21,6 +21,8 @@ from runs.models import (
     RunState,
     StepState,
 )
+from runs.services.controls import run_cancel, run_pause
+from runs.services.starting import run_start
 from tests.support import drive, grant
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,7 @@ def _client(user: Any) -> APIClient:
 
 
 def _start(workflow_factory: Any, graph: dict[str, Any], order: Any = None) -> Run:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(graph),
         input={"order": order or {"id": 7, "amount": 1200}},
         actor="system",
@@ -327,7 +329,7 @@ def test_two_people_claiming_at_once_one_wins(
 
 def test_cancelling_the_run_cancels_its_handoff(workflow_factory: Any) -> None:
     run = _start(workflow_factory, review_graph())
-    services.run_cancel(run=run, actor="user:x")
+    run_cancel(run=run, actor="user:x")
     handoff = Handoff.objects.get(run=run)
     assert handoff.state == HandoffState.CANCELLED
     assert Event.objects.filter(handoff=handoff, kind="handoff_cancelled").exists()
@@ -337,7 +339,7 @@ def test_paused_run_refuses_completion_with_409(
     workflow_factory: Any, risk: Any
 ) -> None:
     run = _start(workflow_factory, review_graph())
-    services.run_pause(run=run, actor="user:x")
+    run_pause(run=run, actor="user:x")
     handoff = Handoff.objects.get(run=run)
     response = _client(risk).post(
         f"/api/v1/handoffs/{handoff.pk}/complete/",
@@ -442,7 +444,7 @@ def test_handoff_metrics_from_reviews(
     workflow = workflow_factory(review_graph())
     ids = []
     for _ in range(3):
-        run, _ = services.run_start(
+        run, _ = run_start(
             workflow=workflow, input={"order": {"amount": 1}}, actor="system"
         )
         handoff = Handoff.objects.get(run=run)

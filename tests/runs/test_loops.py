@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from designer.testing import simulate
-from runs import services
 from runs.models import Run, RunState, StepState
+from runs.services.recovery import steps_wake_due
+from runs.services.starting import run_start
 from tests.support import drive
 from tests.support_loops import loop_graph
 
@@ -19,7 +20,7 @@ def _settle(run: Run) -> Run:
     """Run attempts and fire timers in this process until the run ends (bounded)."""
     for _ in range(50):
         drive(run)
-        services.steps_wake_due(now=timezone.now() + timedelta(seconds=1))
+        steps_wake_due(now=timezone.now() + timedelta(seconds=1))
         run.refresh_from_db()
         if run.is_finished:
             return run
@@ -38,7 +39,7 @@ def _bodies(run: Run) -> list[int]:
 def test_a_loop_through_a_wait_runs_its_body_three_times(
     workflow_factory: Any,
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(loop_graph()), input={}, actor="system"
     )
     run = _settle(run)
@@ -53,9 +54,7 @@ def test_a_loop_through_a_wait_runs_its_body_three_times(
 
 def test_a_visit_past_max_visits_fails_the_run(workflow_factory: Any) -> None:
     graph = loop_graph(rounds=10, max_visits=3, bound="body")
-    run, _ = services.run_start(
-        workflow=workflow_factory(graph), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(graph), input={}, actor="system")
     run = _settle(run)
     assert run.state == RunState.FAILED
     assert run.error["type"] == "MaxVisitsExceeded"

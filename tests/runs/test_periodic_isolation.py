@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from designer import services as designer
 from engine import tasks
-from runs import handoffs, services
+from runs import handoffs
 from runs.models import (
     Attempt,
     AttemptState,
@@ -18,6 +18,11 @@ from runs.models import (
     Run,
     StepState,
 )
+from runs.services import recovery
+from runs.services.advancing import Advance
+from runs.services.graphs import compiled_graph_for
+from runs.services.recovery import attempts_enqueue_due, steps_wake_due
+from runs.services.starting import run_start
 from tests.runs.test_handoffs import review_graph
 from tests.support import drive, linear_graph
 
@@ -70,7 +75,7 @@ def _retrying_run(workflow_factory: Any, slug: str) -> Run:
     graph["defaults"] = {
         "retry": {"max_attempts": 3, "initial_interval_s": 60, "jitter": "none"}
     }
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(graph, slug=slug), input={}, actor="system"
     )
     drive(run)
@@ -82,16 +87,16 @@ def test_enqueue_due_skips_and_marks_a_bad_row(
 ) -> None:
     good = _retrying_run(workflow_factory, "good")
     bad = _retrying_run(workflow_factory, "bad")
-    real = services.compiled_graph_for
+    real = compiled_graph_for
 
     def poisoned(version_id: int) -> Any:
         if version_id == bad.version_id:
             raise ValueError("a graph this engine cannot read")
         return real(version_id)
 
-    monkeypatch.setattr(services, "compiled_graph_for", poisoned)
+    monkeypatch.setattr(recovery, "compiled_graph_for", poisoned)
     later = timezone.now() + timedelta(minutes=5)
-    assert services.attempts_enqueue_due(now=later) == 1
+    assert attempts_enqueue_due(now=later) == 1
     assert Attempt.objects.get(run=good, number=2).state == AttemptState.QUEUED
     marked = Attempt.objects.get(run=bad, number=2)
     assert marked.state == AttemptState.CANCELLED
@@ -99,7 +104,7 @@ def test_enqueue_due_skips_and_marks_a_bad_row(
     assert "enqueue_due could not process it" in event.reason
     assert "a graph this engine cannot read" in event.reason
     # Marked rows leave the job's query: the next beat has nothing to redo.
-    assert services.attempts_enqueue_due(now=later) == 0
+    assert attempts_enqueue_due(now=later) == 0
 
 
 def test_handoff_sla_skips_and_marks_a_bad_row(
@@ -107,7 +112,7 @@ def test_handoff_sla_skips_and_marks_a_bad_row(
 ) -> None:
     runs = []
     for slug in ("h1", "h2"):
-        run, _ = services.run_start(
+        run, _ = run_start(
             workflow=workflow_factory(review_graph(sla_s=60), slug=slug),
             input={},
             actor="system",
@@ -147,26 +152,26 @@ def test_timer_job_skips_and_marks_a_bad_row(
             {"id": "e2", "source": "nap", "target": "done"},
         ],
     }
-    good, _ = services.run_start(
+    good, _ = run_start(
         workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
     )
-    bad, _ = services.run_start(
+    bad, _ = run_start(
         workflow=workflow_factory(graph, slug="t2"), input={}, actor="system"
     )
-    real = services._wake
+    real = Advance.wake
 
-    def poisoned(advance: Any, step_id: int) -> bool:
+    def poisoned(advance: Advance, step_id: int) -> bool:
         if advance.run.pk == bad.pk:
             raise OverflowError("date value out of range")
         return real(advance, step_id)
 
-    monkeypatch.setattr(services, "_wake", poisoned)
+    monkeypatch.setattr(Advance, "wake", poisoned)
     later = timezone.now() + timedelta(minutes=5)
-    assert services.steps_wake_due(now=later) == 1
+    assert steps_wake_due(now=later) == 1
     good.refresh_from_db()
     assert good.state == "succeeded"
     assert bad.steps.get(node_id="nap").state == StepState.CANCELLED
-    assert services.steps_wake_due(now=later) == 0
+    assert steps_wake_due(now=later) == 0
 
 
 def test_one_failing_sweep_job_does_not_stop_the_others(
@@ -176,9 +181,9 @@ def test_one_failing_sweep_job_does_not_stop_the_others(
         raise RuntimeError("recover_lost is broken")
 
     calls: list[str] = []
-    monkeypatch.setattr(services, "attempts_recover_lost", broken)
+    monkeypatch.setattr(recovery, "attempts_recover_lost", broken)
     monkeypatch.setattr(
-        services,
+        recovery,
         "attempts_republish_stuck",
         lambda **kwargs: calls.append("republish") or 2,
     )

@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from runs import services
 from runs.models import Attempt, Event, Run, RunState, StepRun, StepState
+from runs.services.attempts import attempt_finish, attempt_start
+from runs.services.starting import run_start
 from tests.support import choice_graph, drive, linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +18,7 @@ def test_start_publishes_the_first_attempt_only_after_commit(
 ) -> None:
     workflow = workflow_factory(linear_graph(2))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run, created = services.run_start(
-            workflow=workflow, input={}, actor="user:alice"
-        )
+        run, created = run_start(workflow=workflow, input={}, actor="user:alice")
     assert created
     assert len(callbacks) == 1
     run.refresh_from_db()
@@ -33,7 +32,7 @@ def test_start_publishes_the_first_attempt_only_after_commit(
 
 def test_linear_run_succeeds_with_outputs(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(5, action="builtin.echo", params={"n": 1}))
-    run, _ = services.run_start(workflow=workflow, input={"x": 1}, actor="system")
+    run, _ = run_start(workflow=workflow, input={"x": 1}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -43,7 +42,7 @@ def test_linear_run_succeeds_with_outputs(workflow_factory: Any) -> None:
 
 def test_every_state_change_has_an_event_row(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(2))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     drive(run)
     for step in run.steps.all():
         assert Event.objects.filter(step=step, to_state=step.state).exists()
@@ -56,9 +55,7 @@ def test_choice_takes_selected_branch_and_skips_the_other(
     workflow_factory: Any,
 ) -> None:
     workflow = workflow_factory(choice_graph())
-    run, _ = services.run_start(
-        workflow=workflow, input={"amount": 5000}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow, input={"amount": 5000}, actor="system")
     drive(run)
     run.refresh_from_db()
     states = {s.node_id: s.state for s in run.steps.all()}
@@ -71,7 +68,7 @@ def test_choice_takes_selected_branch_and_skips_the_other(
 
 def test_choice_default_branch(workflow_factory: Any) -> None:
     workflow = workflow_factory(choice_graph())
-    run, _ = services.run_start(workflow=workflow, input={"amount": 5}, actor="system")
+    run, _ = run_start(workflow=workflow, input={"amount": 5}, actor="system")
     drive(run)
     states = {s.node_id: s.state for s in run.steps.all()}
     assert states["big"] == StepState.SKIPPED
@@ -82,7 +79,7 @@ def test_failing_task_fails_the_run_with_the_error(workflow_factory: Any) -> Non
     workflow = workflow_factory(
         linear_graph(3, action="builtin.fail", params={"error": "CardDeclined"})
     )
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.FAILED
@@ -99,7 +96,7 @@ def test_flaky_task_is_retried_by_policy(workflow_factory: Any) -> None:
         "jitter": "none",
     }
     workflow = workflow_factory(graph)
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED
@@ -116,26 +113,26 @@ def test_flaky_task_is_retried_by_policy(workflow_factory: Any) -> None:
 
 def test_duplicate_finish_changes_nothing(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(1))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     attempt = Attempt.objects.get(run=run)
-    services.attempt_start(attempt_id=attempt.pk, worker="w1")
-    assert services.attempt_finish(attempt_id=attempt.pk, output={}, error=None)
+    attempt_start(attempt_id=attempt.pk, worker="w1")
+    assert attempt_finish(attempt_id=attempt.pk, output={}, error=None)
     before = Event.objects.count()
-    assert not services.attempt_finish(attempt_id=attempt.pk, output={}, error=None)
-    assert services.attempt_start(attempt_id=attempt.pk, worker="w2") is None
+    assert not attempt_finish(attempt_id=attempt.pk, output={}, error=None)
+    assert attempt_start(attempt_id=attempt.pk, worker="w2") is None
     assert Event.objects.count() == before
 
 
 def test_transition_from_wrong_state_is_refused(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(1))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     with pytest.raises(TransitionNotAllowed):
         run.start(at=None)
 
 
 def test_stale_copy_raises_concurrent_transition(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(1))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     stale = Run.objects.get(pk=run.pk)
     fresh = Run.objects.get(pk=run.pk)
     fresh.pause()
@@ -147,7 +144,7 @@ def test_stale_copy_raises_concurrent_transition(workflow_factory: Any) -> None:
 
 def test_state_field_cannot_be_assigned_directly(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(1))
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     with pytest.raises(AttributeError):
         run.state = RunState.SUCCEEDED
 
@@ -158,8 +155,8 @@ def test_max_concurrent_runs_keeps_extra_runs_pending_then_admits_fifo(
     graph = linear_graph(1)
     graph["max_concurrent_runs"] = 1
     workflow = workflow_factory(graph)
-    first, _ = services.run_start(workflow=workflow, input={}, actor="system")
-    second, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    first, _ = run_start(workflow=workflow, input={}, actor="system")
+    second, _ = run_start(workflow=workflow, input={}, actor="system")
     second.refresh_from_db()
     assert second.state == RunState.PENDING
     drive(first)
@@ -169,10 +166,10 @@ def test_max_concurrent_runs_keeps_extra_runs_pending_then_admits_fifo(
 
 def test_same_idempotency_key_returns_the_same_run(workflow_factory: Any) -> None:
     workflow = workflow_factory(linear_graph(1))
-    one, created_one = services.run_start(
+    one, created_one = run_start(
         workflow=workflow, input={}, actor="system", idempotency_key="order-7"
     )
-    two, created_two = services.run_start(
+    two, created_two = run_start(
         workflow=workflow, input={}, actor="system", idempotency_key="order-7"
     )
     assert (created_one, created_two) == (True, False)
@@ -184,7 +181,7 @@ def test_param_expressions_are_evaluated_against_input(workflow_factory: Any) ->
     workflow = workflow_factory(
         linear_graph(1, action="builtin.echo", params={"amount": "=input.amount * 2"})
     )
-    run, _ = services.run_start(workflow=workflow, input={"amount": 21}, actor="system")
+    run, _ = run_start(workflow=workflow, input={"amount": 21}, actor="system")
     drive(run)
     run.refresh_from_db()
     assert run.output["s1"]["params"] == {"amount": 42}
@@ -194,7 +191,7 @@ def test_choice_condition_that_cannot_evaluate_fails_the_run_cleanly(
     workflow_factory: Any,
 ) -> None:
     workflow = workflow_factory(choice_graph())
-    run, _ = services.run_start(workflow=workflow, input={}, actor="system")
+    run, _ = run_start(workflow=workflow, input={}, actor="system")
     run.refresh_from_db()
     assert run.state == RunState.FAILED
     assert run.error["type"] == "ExpressionError"

@@ -16,7 +16,7 @@ from designer import services as designer
 from designer.models import Workflow
 from engine import tasks
 from engine.retry import MAX_DELAY_S
-from runs import metrics, services
+from runs import metrics
 from runs.models import (
     Attempt,
     AttemptState,
@@ -26,6 +26,15 @@ from runs.models import (
     RunState,
     StepState,
 )
+from runs.services import recovery
+from runs.services.attempts import attempt_finish, attempt_start
+from runs.services.graphs import compiled_graph_for
+from runs.services.recovery import (
+    attempts_recover_lost,
+    attempts_republish_stuck,
+    steps_wake_due,
+)
+from runs.services.starting import run_start
 from tests.runs.test_handoffs import review_graph
 from tests.support import drive, linear_graph
 
@@ -134,7 +143,7 @@ def test_a_stored_huge_retry_interval_schedules_the_retry_within_a_year(
         "jitter": "none",
     }
     graph = linear_graph(1, action="builtin.fail", queue="bounds", retry=retry)
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=stored_unchecked(graph, "huge-retry"), input={}, actor="system"
     )
     drive(run)
@@ -146,7 +155,7 @@ def test_a_stored_huge_retry_interval_schedules_the_retry_within_a_year(
 def test_a_stored_huge_timeout_still_runs_its_task(stored_unchecked: Any) -> None:
     """A worker's timer (setitimer) cannot hold 1e12 s: it raised OverflowError."""
     graph = linear_graph(1, timeout_s=1e12)
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=stored_unchecked(graph, "huge-timeout"), input={}, actor="system"
     )
     drive(run)
@@ -166,11 +175,11 @@ def _running_attempts(workflow_factory: Any, *slugs: str) -> list[Attempt]:
     attempts = []
     graph = linear_graph(1, retry={"max_attempts": 2, "initial_interval_s": 0})
     for slug in slugs:
-        run, _ = services.run_start(
+        run, _ = run_start(
             workflow=workflow_factory(graph, slug=slug), input={}, actor="system"
         )
         attempt = Attempt.objects.get(run=run)
-        services.attempt_start(attempt_id=attempt.pk, worker="gone")
+        attempt_start(attempt_id=attempt.pk, worker="gone")
         attempts.append(attempt)
     return attempts
 
@@ -189,17 +198,17 @@ def test_recover_lost_skips_and_marks_a_bad_row(
     workflow_factory: Any, monkeypatch: Any, caplog: Any
 ) -> None:
     bad, good = _running_attempts(workflow_factory, "lost-bad", "lost-good")
-    real = services.attempt_finish
+    real = attempt_finish
 
     def poisoned(*, attempt_id: int, **kwargs: Any) -> Any:
         if attempt_id == bad.pk:
             raise OverflowError("date value out of range")
         return real(attempt_id=attempt_id, **kwargs)
 
-    monkeypatch.setattr(services, "attempt_finish", poisoned)
+    monkeypatch.setattr(recovery, "attempt_finish", poisoned)
     later = timezone.now() + timedelta(minutes=5)
     with caplog.at_level(logging.ERROR, logger="switchyard.sweep"):
-        assert services.attempts_recover_lost(now=later) == 1
+        assert attempts_recover_lost(now=later) == 1
     good.refresh_from_db()
     assert good.state == AttemptState.FAILED
     assert good.error["type"] in ("WorkerLost", "Timeout")
@@ -208,7 +217,7 @@ def test_recover_lost_skips_and_marks_a_bad_row(
     assert "OverflowError: date value out of range" in event.reason
     assert any(f"attempt {bad.pk}" in r.getMessage() for r in caplog.records)
     # Marked rows leave the job's query: the next beat has nothing to redo.
-    assert services.attempts_recover_lost(now=later) == 0
+    assert attempts_recover_lost(now=later) == 0
 
 
 def test_republish_skips_and_marks_a_bad_row(
@@ -216,23 +225,23 @@ def test_republish_skips_and_marks_a_bad_row(
 ) -> None:
     graph = linear_graph(1)
     runs = [
-        services.run_start(
+        run_start(
             workflow=workflow_factory(graph, slug=slug), input={}, actor="system"
         )[0]
         for slug in ("lost-msg-bad", "lost-msg-good")
     ]
     bad, good = (Attempt.objects.get(run=run) for run in runs)
     assert bad.state == good.state == AttemptState.QUEUED
-    real = services.compiled_graph_for
+    real = compiled_graph_for
 
     def poisoned(version_id: int) -> Any:
         if version_id == bad.run.version_id:
             raise ValueError("a graph this engine cannot read")
         return real(version_id)
 
-    monkeypatch.setattr(services, "compiled_graph_for", poisoned)
+    monkeypatch.setattr(recovery, "compiled_graph_for", poisoned)
     later = timezone.now() + timedelta(minutes=5)
-    assert services.attempts_republish_stuck(now=later) == 1
+    assert attempts_republish_stuck(now=later) == 1
     good.refresh_from_db()
     assert good.state == AttemptState.QUEUED and good.publish_count == 1
     assert Event.objects.filter(attempt=good, kind="attempt_republished").exists()
@@ -241,7 +250,7 @@ def test_republish_skips_and_marks_a_bad_row(
     assert not Event.objects.filter(attempt=bad, kind="attempt_republished").exists()
     # The bad row left the job's query: the next beat does not touch it again.
     events = Event.objects.filter(attempt=bad).count()
-    services.attempts_republish_stuck(now=later)
+    attempts_republish_stuck(now=later)
     assert Event.objects.filter(attempt=bad).count() == events
 
 
@@ -270,7 +279,7 @@ def test_rollback_check_survives_a_failed_query_of_another_workflow(
         api.post(f"/api/v1/workflows/{slug}/versions/{draft['number']}/publish/")
         workflow.refresh_from_db()
         for _ in range(3):
-            services.run_start(workflow=workflow, input={}, actor="t")
+            run_start(workflow=workflow, input={}, actor="t")
         workflows.append(workflow)
     real = metrics.scorecard
     broken: list[str] = []
@@ -296,18 +305,18 @@ def test_rollback_check_survives_a_failed_query_of_another_workflow(
 def test_enqueue_due_task_runs_the_timers_when_the_retry_job_fails(
     workflow_factory: Any, monkeypatch: Any
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(wait_graph(1), slug="timer"), input={}, actor="t"
     )
 
     def broken(**kwargs: Any) -> int:
         raise RuntimeError("enqueue_due is broken")
 
-    monkeypatch.setattr(services, "attempts_enqueue_due", broken)
-    real_wake = services.steps_wake_due
+    monkeypatch.setattr(recovery, "attempts_enqueue_due", broken)
+    real_wake = steps_wake_due
     later = timezone.now() + timedelta(minutes=5)
     monkeypatch.setattr(
-        services, "steps_wake_due", lambda **kwargs: real_wake(now=later)
+        recovery, "steps_wake_due", lambda **kwargs: real_wake(now=later)
     )
     assert tasks.enqueue_due() == 1
     run.refresh_from_db()
@@ -319,15 +328,15 @@ def test_sweep_task_reports_the_other_jobs_when_one_raises(
 ) -> None:
     (attempt,) = _running_attempts(workflow_factory, "sweep-lost")
     later = timezone.now() + timedelta(minutes=5)
-    real_recover = services.attempts_recover_lost
+    real_recover = attempts_recover_lost
     monkeypatch.setattr(
-        services, "attempts_recover_lost", lambda **kwargs: real_recover(now=later)
+        recovery, "attempts_recover_lost", lambda **kwargs: real_recover(now=later)
     )
 
     def broken(**kwargs: Any) -> int:
         raise RuntimeError("republish is broken")
 
-    monkeypatch.setattr(services, "attempts_republish_stuck", broken)
+    monkeypatch.setattr(recovery, "attempts_republish_stuck", broken)
     result = tasks.sweep()
     assert result == {"recovered": 1, "republished": 0, "handoffs_escalated": 0}
     attempt.refresh_from_db()

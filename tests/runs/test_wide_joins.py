@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from django.db.models.signals import post_init
 
-from runs import services
 from runs.joins import JoinProgress
 from runs.models import (
     Attempt,
@@ -18,6 +17,9 @@ from runs.models import (
     StepRun,
     StepState,
 )
+from runs.services.attempts import attempt_finish, attempt_start
+from runs.services.controls import run_cancel, run_pause, run_resume, run_retry
+from runs.services.starting import run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -67,10 +69,10 @@ def _steps_loaded() -> Iterator[list[int]]:
 def _finish_branch(attempt: Attempt) -> None:
     from engine.tasks import execute
 
-    work = services.attempt_start(attempt_id=attempt.pk, worker="test")
+    work = attempt_start(attempt_id=attempt.pk, worker="test")
     assert work is not None
     output, error = execute(work)
-    services.attempt_finish(attempt_id=attempt.pk, output=output, error=error)
+    attempt_finish(attempt_id=attempt.pk, output=output, error=error)
 
 
 def _queued(run: Run) -> list[Attempt]:
@@ -84,7 +86,7 @@ def test_branch_completion_reads_a_bounded_number_of_steps(
 ) -> None:
     """Each of 300 branches finishing reads a few step rows, not its 299 siblings."""
     width = 300
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_fanout(width)), input={}, actor="system"
     )
     per_branch = []
@@ -104,7 +106,7 @@ def test_branch_completion_reads_a_bounded_number_of_steps(
 
 
 def test_join_any_fires_once_and_cancels_the_rest(workflow_factory: Any) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_fanout(50, mode="any")), input={}, actor="system"
     )
     first, *rest = _queued(run)
@@ -121,20 +123,18 @@ def test_branches_finished_while_paused_are_counted_once_on_resume(
     workflow_factory: Any,
 ) -> None:
     """Resume follows every finished step again; the join must not count twice."""
-    run, _ = services.run_start(
-        workflow=workflow_factory(_fanout(10)), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(_fanout(10)), input={}, actor="system")
     attempts = _queued(run)
     for attempt in attempts[:3]:
         _finish_branch(attempt)
     # Started before the pause, finished while paused: not followed until resume.
     for attempt in attempts[3:6]:
-        work = services.attempt_start(attempt_id=attempt.pk, worker="test")
+        work = attempt_start(attempt_id=attempt.pk, worker="test")
         assert work is not None
-    services.run_pause(run=Run.objects.get(pk=run.pk), actor="test")
+    run_pause(run=Run.objects.get(pk=run.pk), actor="test")
     for attempt in attempts[3:6]:
-        services.attempt_finish(attempt_id=attempt.pk, output={}, error=None)
-    services.run_resume(run=Run.objects.get(pk=run.pk), actor="test")
+        attempt_finish(attempt_id=attempt.pk, output={}, error=None)
+    run_resume(run=Run.objects.get(pk=run.pk), actor="test")
     progress = JoinProgress.objects.get(run=run, node_id="join")
     assert progress.arrived == 6
     for attempt in _queued(run):
@@ -147,7 +147,7 @@ def test_branches_finished_while_paused_are_counted_once_on_resume(
 def test_retry_from_failed_branch_joins_from_the_step_rows(
     workflow_factory: Any,
 ) -> None:
-    run, _ = services.run_start(
+    run, _ = run_start(
         workflow=workflow_factory(_fanout(5, fail="t2")),
         input={"until": 2},
         actor="system",
@@ -157,7 +157,7 @@ def test_retry_from_failed_branch_joins_from_the_step_rows(
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.FAILED
-    services.run_retry(run=run, actor="test", input={"until": 1})
+    run_retry(run=run, actor="test", input={"until": 1})
     drive(run)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED, run.error
@@ -170,9 +170,7 @@ def test_a_fan_out_queues_at_most_its_task_slots(
     """Past SWITCHYARD_RUN_MAX_ACTIVE_TASKS, branches wait as held steps and are
     queued one per finished task, so a wide run never floods the queue."""
     settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 8
-    run, _ = services.run_start(
-        workflow=workflow_factory(_fanout(30)), input={}, actor="system"
-    )
+    run, _ = run_start(workflow=workflow_factory(_fanout(30)), input={}, actor="system")
     held = run.steps.filter(state=StepState.PENDING, node_type="task")
     assert len(_queued(run)) == 8
     assert held.count() == 22
@@ -191,10 +189,8 @@ def test_held_branches_are_cancelled_with_their_run(
     workflow_factory: Any, settings: Any
 ) -> None:
     settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 4
-    run, _ = services.run_start(
-        workflow=workflow_factory(_fanout(10)), input={}, actor="system"
-    )
-    services.run_cancel(run=Run.objects.get(pk=run.pk), actor="test")
+    run, _ = run_start(workflow=workflow_factory(_fanout(10)), input={}, actor="system")
+    run_cancel(run=Run.objects.get(pk=run.pk), actor="test")
     assert not run.steps.filter(state=StepState.PENDING).exists()
     assert run.steps.filter(state=StepState.CANCELLED).count() == 10
 
@@ -204,18 +200,14 @@ def test_held_branches_start_when_a_paused_run_resumes(
 ) -> None:
     """Tasks that finish while the run is paused free slots that resume fills."""
     settings.SWITCHYARD_RUN_MAX_ACTIVE_TASKS = 2
-    run, _ = services.run_start(
-        workflow=workflow_factory(_fanout(5)), input={}, actor="system"
-    )
-    started = [
-        services.attempt_start(attempt_id=a.pk, worker="test") for a in _queued(run)
-    ]
-    services.run_pause(run=Run.objects.get(pk=run.pk), actor="test")
+    run, _ = run_start(workflow=workflow_factory(_fanout(5)), input={}, actor="system")
+    started = [attempt_start(attempt_id=a.pk, worker="test") for a in _queued(run)]
+    run_pause(run=Run.objects.get(pk=run.pk), actor="test")
     for work in started:
         assert work is not None
-        services.attempt_finish(attempt_id=work.attempt_id, output={}, error=None)
+        attempt_finish(attempt_id=work.attempt_id, output={}, error=None)
     assert not _queued(run)
-    services.run_resume(run=Run.objects.get(pk=run.pk), actor="test")
+    run_resume(run=Run.objects.get(pk=run.pk), actor="test")
     assert len(_queued(run)) == 2
     while attempts := _queued(run):
         _finish_branch(attempts[0])

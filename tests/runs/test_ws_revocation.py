@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from designer import services as designer
-from runs import services
+from runs.services.starting import run_start
 from tests.support import grant, linear_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +52,7 @@ def world(django_user_model: Any) -> dict[str, Any]:
     version, _ = designer.version_create(workflow=workflow, graph=linear_graph(1))
     designer.version_publish(version=version)
     workflow.refresh_from_db()
-    run, _ = services.run_start(workflow=workflow, input={}, actor="test")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
     token = Token.objects.create(user=olga)
     return {"user": olga, "team": payments, "run": run.pk, "token": token.key}
 

@@ -1,0 +1,797 @@
+"""Advance: move a run through its graph, persisting what the graph decides."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from designer.models import Workflow
+from engine.expressions import ExpressionError
+from engine.graph.compiled import CompiledGraph, entry_decision
+from engine.retry import bounded_seconds
+from runs.events import EventLog, transition
+from runs.joins import join_arrive, join_recount
+from runs.models import (
+    Attempt,
+    AttemptState,
+    Run,
+    RunState,
+    StepRun,
+    StepState,
+)
+from runs.rows import insert_row
+from runs.services import handoff_steps
+from runs.services.admission import ACTIVE_TASK_STATES, has_room, max_active_tasks
+from runs.services.dispatching import (
+    SHORT_RETRY_S,
+    AttemptWork,
+    EagerSlot,
+    defer_s,
+    may_start,
+    publish_on_commit,
+    retry_budget,
+    start_attempt,
+)
+from runs.services.graphs import compiled_graph
+
+
+def admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None:
+    now = timezone.now()
+    transition(log, run, "start", actor=actor, at=now)
+    advance = Advance(run, graph, log, now=now, actor=actor, steps=[])
+    advance.activate(graph.start_id)
+
+
+def admit_next(workflow_id: int, log: EventLog) -> None:
+    """Start the oldest pending run of the workflow if it has room (FIFO)."""
+    Workflow.objects.select_for_update(no_key=True).filter(pk=workflow_id).first()
+    candidate = (
+        Run.objects.filter(workflow_id=workflow_id, state=RunState.PENDING)
+        .select_related("version", "workflow")
+        .order_by("id")
+        .first()
+    )
+    if candidate is None:
+        return
+    if not has_room(candidate.workflow, candidate.version, exclude=candidate.pk):
+        return
+    admit(candidate, compiled_graph(candidate.version), log, actor="system:admission")
+
+
+class Advance:
+    """Move one run through its graph inside the caller's transaction.
+
+    Edge states are derived from step rows: an edge is taken when its source step
+    listed it in `taken_edges`, dead when its source finished without taking it.
+    A node whose incoming edges are all dead is skipped, and so are its successors
+    (dead-path elimination), so branches not taken show up as `skipped`.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        graph: CompiledGraph,
+        log: EventLog,
+        *,
+        now: datetime,
+        actor: str,
+        steps: Iterable[StepRun] | None = None,
+        eager: "EagerSlot | None" = None,
+    ) -> None:
+        self.run = run
+        self.graph = graph
+        self.log = log
+        self.now = now
+        self.actor = actor
+        # When set, the first attempt due now on the slot's queue is started here and
+        # handed back to the worker instead of being published.
+        self.eager = eager
+        self.eager_work: AttemptWork | None = None
+        # False while finished steps may be followed a second time (resume): joins
+        # then count their arrivals from the step rows.
+        self.count_arrivals = True
+        # Active (queued, running, retrying) task steps of the run; read on first need.
+        self._active_tasks: int | None = None
+        # {node_id: [step, ...]} in visit order; read from the database on first need.
+        self._steps: dict[str, list[StepRun]] = defaultdict(list)
+        self._taken: set[str] = set()
+        # {node_id: highest seq stored}, superseded visits included.
+        self._seq: dict[str, int] = defaultdict(int)
+        self._loaded = steps is not None
+        # Nodes whose steps were read (all visits) without reading the whole run: a
+        # branch finishing in a wide fan-out reads its join's inputs, not every step.
+        self._nodes_read: set[str] = set()
+        for step in steps or []:
+            step.run = run
+            self._remember(step)
+        if run.reruns:
+            # A rerun's history must be read to tell current visits from old ones.
+            self._load()
+
+    @property
+    def steps(self) -> dict[str, list[StepRun]]:
+        self._load()
+        return self._steps
+
+    @property
+    def taken(self) -> set[str]:
+        self._load()
+        return self._taken
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        known = {s.pk for visits in self._steps.values() for s in visits}
+        stored = [s for s in self.run.steps.order_by("id") if s.pk not in known]
+        mine = self._steps
+        self._steps = defaultdict(list)
+        self._taken = set()
+        for step in sorted(
+            stored + [s for visits in mine.values() for s in visits],
+            key=lambda s: (s.pk is None, s.pk or 0),
+        ):
+            step.run = self.run
+            self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
+            if self._superseded(step):
+                continue
+            self._steps[step.node_id].append(step)
+            self._taken.update(step.taken_edges or [])
+
+    def _ensure(self, node_ids: Iterable[str]) -> None:
+        """Read the stored steps of these nodes, unless the whole run is read."""
+        if self._loaded:
+            return
+        missing = set(node_ids) - self._nodes_read
+        if not missing:
+            return
+        self._nodes_read |= missing
+        known = {s.pk for visits in self._steps.values() for s in visits}
+        stored = [
+            s
+            for s in self.run.steps.filter(node_id__in=missing).order_by("id")
+            if s.pk not in known
+        ]
+        for step in stored:
+            step.run = self.run
+            self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
+            if self._superseded(step):
+                continue
+            visits = self._steps[step.node_id]
+            visits.append(step)
+            visits.sort(key=lambda s: (s.pk is None, s.pk or 0))
+            self._taken.update(step.taken_edges or [])
+
+    def _superseded(self, step: StepRun) -> bool:
+        """Say whether a rerun restarted this visit's node after it (history only)."""
+        return step.pk is not None and any(
+            step.pk <= rerun["after_step"] and step.node_id in rerun["nodes"]
+            for rerun in self.run.reruns
+        )
+
+    def remember(self, step: StepRun) -> None:
+        """Track a step this transaction loaded or created."""
+        step.run = self.run
+        self._remember(step)
+
+    def _remember(self, step: StepRun) -> None:
+        self._steps[step.node_id].append(step)
+        self._seq[step.node_id] = max(self._seq[step.node_id], step.seq)
+        self._taken.update(step.taken_edges or [])
+
+    def took(self, edges: Iterable[str]) -> None:
+        """Record edges a step took in this transaction."""
+        self._taken.update(edges)
+
+    def latest(self, node_id: str) -> StepRun | None:
+        self._ensure([node_id])
+        visits = self._steps.get(node_id)
+        return visits[-1] if visits else None
+
+    def _single_token(self) -> bool:
+        """Say whether at most one path is ever active (no parallel, no cycle).
+
+        Then every node is visited at most once, so a node with one incoming edge
+        can be activated or skipped from that edge alone, without reading the other
+        steps of the run.
+        """
+        return self.graph.single_token()
+
+    def context(self, *, outcome: Any = None, attempt: int | None = None) -> dict:
+        """Return the expression context: input, step outputs, outcome, run, attempt.
+
+        `steps.<id>.output` is the output of the node's latest succeeded visit (on a
+        loop, the round before the one under way).
+        """
+        outputs = {}
+        for node_id, visits in self.steps.items():
+            done = next(
+                (
+                    v
+                    for v in reversed(visits)
+                    if v.state == StepState.SUCCEEDED and v.compensates_id is None
+                ),
+                None,
+            )
+            if done is not None:
+                outputs[node_id] = {"output": done.output}
+        return {
+            "input": self.run.input,
+            "steps": outputs,
+            "outcome": outcome,
+            "run": {"id": self.run.pk},
+            "attempt": attempt,
+        }
+
+    def _edge_state(self, edge: dict) -> str:
+        self._ensure([edge["source"]])
+        if edge["id"] in self._taken:
+            return "taken"
+        source = self.latest(edge["source"])
+        if source is not None and source.is_finished:
+            return "dead"
+        return "open"
+
+    def _new_step(self, node_id: str) -> StepRun:
+        node = self.graph.node(node_id)
+        if self._loaded or not self._single_token():
+            self._ensure([node_id])
+            seq = self._seq[node_id] + 1
+        else:
+            seq = 1  # a single-token graph visits each node once
+        return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
+
+    def reconsider(
+        self,
+        node_id: str,
+        *,
+        via: dict | None = None,
+        source: StepRun | None = None,
+    ) -> None:
+        """Activate or skip a node after the state of an incoming edge changed.
+
+        `via` is the edge that just resolved, when exactly one did, and `source` the
+        step that resolved it: a join off any cycle then counts it (O(1)) instead of
+        reading every sibling branch, and a node on a loop is entered again.
+        """
+        if self.run.state != RunState.RUNNING:
+            return
+        incoming = self.graph.incoming(node_id)
+        if via is not None and self.count_arrivals and self._counts_arrivals(node_id):
+            self._arrive(node_id, via, incoming)
+            return
+        if (
+            via is not None
+            and source is not None
+            and via["id"] in (source.taken_edges or [])
+            and (self.graph.on_cycle(node_id) or self._skipped(node_id))
+            and self._reenter(node_id)
+        ):
+            return
+        if not self._loaded and len(incoming) == 1 and self._single_token():
+            if incoming[0]["id"] in self._taken:
+                self.activate(node_id)
+            else:
+                self.skip(node_id)
+            return
+        self._ensure([node_id, *(e["source"] for e in incoming)])
+        counts = self._counts_arrivals(node_id)
+        if self.latest(node_id) is not None and not counts:
+            return
+        states = [self._edge_state(e) for e in incoming]
+        if counts:
+            self._recount(node_id, states)
+            if self.latest(node_id) is not None:
+                return
+        self._enter(node_id, entry_decision(self.graph.node(node_id), states))
+
+    def _skipped(self, node_id: str) -> bool:
+        """Say whether the node's latest visit was skipped: a loop's exit, passed
+        over on earlier rounds, is entered when a later round takes it."""
+        latest = self.latest(node_id)
+        return latest is not None and latest.state == StepState.SKIPPED
+
+    def _reenter(self, node_id: str) -> bool:
+        """Visit a node on a loop again, an edge into it having just been taken;
+        return False when this is its first visit (the usual entry rule decides).
+
+        A visit past the node's `max_visits` fails the run (MaxVisitsExceeded):
+        the bound is a guard, so a loop should leave by its own condition first.
+        """
+        if self.graph.node(node_id)["type"] == "join":
+            return False
+        latest = self.latest(node_id)
+        if latest is None:
+            return False
+        if not latest.is_finished:
+            return True  # a visit is under way: the edge joins it
+        visits = len(self._steps[node_id])
+        limit = self.graph.max_visits(node_id)
+        if limit is not None and visits >= limit:
+            self.fail_run(
+                {
+                    "type": "MaxVisitsExceeded",
+                    "message": f"node {node_id!r} was visited {visits} times; its "
+                    f"max_visits is {limit}",
+                    "node_id": node_id,
+                }
+            )
+            return True
+        self.activate(node_id)
+        return True
+
+    def _enter(self, node_id: str, decision: str | None) -> None:
+        if decision == "activate":
+            self.activate(node_id)
+        elif decision == "skip":
+            self.skip(node_id)
+
+    def _counts_arrivals(self, node_id: str) -> bool:
+        """Say whether a join's arrivals are counted (see runs.joins).
+
+        A rerun's history and a join on a loop (several visits) are read from the
+        step rows instead.
+        """
+        return (
+            self.graph.node(node_id)["type"] == "join"
+            and not self.run.reruns
+            and not self.graph.on_cycle(node_id)
+        )
+
+    def _arrive(self, node_id: str, via: dict, incoming: list[dict]) -> None:
+        """Count one resolved edge into a join and enter it once all are resolved."""
+        counted = join_arrive(
+            run_id=self.run.pk, node_id=node_id, taken=via["id"] in self._taken
+        )
+        if counted is None:
+            # The first arrival: count from the step rows (also what a run that was
+            # already under way when counters came in has done so far).
+            self.reconsider(node_id)
+            return
+        arrived, taken = counted
+        states = ["taken"] * taken + ["dead"] * (arrived - taken)
+        states += ["open"] * (len(incoming) - arrived)
+        decision = entry_decision(self.graph.node(node_id), states)
+        if decision is not None and self.latest(node_id) is None:
+            self._enter(node_id, decision)
+
+    def _recount(self, node_id: str, states: list[str]) -> None:
+        resolved = [s for s in states if s != "open"]
+        join_recount(
+            run_id=self.run.pk,
+            node_id=node_id,
+            arrived=len(resolved),
+            taken=resolved.count("taken"),
+        )
+
+    def skip(self, node_id: str) -> None:
+        step = self._new_step(node_id)
+        transition(
+            self.log,
+            step,
+            "skip",
+            actor=self.actor,
+            reason="branch not taken",
+            at=self.now,
+        )
+        self._remember(step)
+        self.follow(step)
+
+    def activate(self, node_id: str) -> None:
+        """Enter a node: control nodes pass at once, tasks get a queued attempt."""
+        node = self.graph.node(node_id)
+        kind = node["type"]
+        step = self._new_step(node_id)
+        if kind == "task":
+            if not self._task_slot_free():
+                self._hold(step)
+                return
+            # Inserted by _create_attempt, possibly already running (eager start).
+            transition(self.log, step, "enqueue", actor=self.actor, save=False)
+            self._remember(step)
+            self._create_attempt(step, number=1, due_at=self.now)
+            return
+        if kind == "end":
+            transition(
+                self.log,
+                step,
+                "succeed",
+                actor=self.actor,
+                output=None,
+                taken_edges=[],
+                at=self.now,
+            )
+            self._remember(step)
+            self.finish(node)
+            return
+        if kind == "wait":
+            seconds = bounded_seconds(node.get("seconds", 0))
+            until = self.now + timedelta(seconds=seconds)
+            transition(
+                self.log,
+                step,
+                "wait",
+                actor=self.actor,
+                until=until,
+                data={"wake_at": until.isoformat()},
+            )
+            self._remember(step)
+            return
+        if kind == "handoff":
+            handoff_steps.open_node_handoff(self, step, node)
+            self._remember(step)
+            return
+        if kind == "join" and node.get("mode", "all") == "any":
+            self.cancel_losers(node_id)
+        # start, choice, parallel, join: decide the edges now.
+        try:
+            taken = self.graph.route(node_id, succeeded=True, context=self.context())
+        except ExpressionError as exc:
+            self._remember(step)
+            self.fail_on_expression(step, exc)
+            return
+        transition(
+            self.log,
+            step,
+            "succeed",
+            actor=self.actor,
+            output=None,
+            taken_edges=taken,
+            at=self.now,
+            data={"taken_edges": taken} if kind == "choice" else None,
+        )
+        self._remember(step)
+        self.follow(step)
+
+    def _task_slot_free(self) -> bool:
+        """Say whether one more task of this run may be queued now (and count it).
+
+        A run on one path has one task at a time. A fan-out gets at most
+        `SWITCHYARD_RUN_MAX_ACTIVE_TASKS` queued, running or retrying tasks; the rest
+        wait as held steps, so one wide run never fills the queues ahead of other
+        runs (like Airflow's max_active_tasks).
+        """
+        if self._single_token():
+            return True
+        if self._active_tasks is None:
+            self._active_tasks = StepRun.objects.filter(
+                run=self.run,
+                node_type="task",
+                state__in=ACTIVE_TASK_STATES,
+                compensates__isnull=True,
+            ).count()
+        if self._active_tasks >= max_active_tasks():
+            return False
+        self._active_tasks += 1
+        return True
+
+    def _hold(self, step: StepRun) -> None:
+        """Keep a task step pending until a task of its run finishes."""
+        insert_row(step)
+        self._remember(step)
+        self.log.add(
+            "step_held",
+            run=self.run,
+            step=step,
+            to_state=step.state,
+            actor=self.actor,
+            reason=f"the run has {max_active_tasks()} tasks active; waits for one "
+            "to finish",
+        )
+
+    def release_held(self) -> None:
+        """Queue held task steps while the run has free task slots.
+
+        Released attempts are published, never started on the finishing worker:
+        the worker goes back to the queue, where other runs' steps are waiting too.
+        """
+        if self._single_token() or self.run.state != RunState.RUNNING:
+            return
+        while True:
+            held = (
+                StepRun.objects.filter(
+                    run=self.run, state=StepState.PENDING, node_type="task"
+                )
+                .order_by("id")
+                .values_list("pk", "node_id")
+                .first()
+            )
+            if held is None or not self._task_slot_free():
+                return
+            self._ensure([held[1]])
+            step = next(s for s in self._steps[held[1]] if s.pk == held[0])
+            transition(
+                self.log, step, "enqueue", actor=self.actor, reason="a task slot freed"
+            )
+            self._create_attempt(step, number=1, due_at=self.now, eager=False)
+
+    def fail_on_expression(self, step: StepRun, exc: ExpressionError) -> None:
+        """Fail a step whose routing expression could not be evaluated, and its run."""
+        error = {
+            "type": "ExpressionError",
+            "message": str(exc),
+            "node_id": step.node_id,
+        }
+        transition(
+            self.log,
+            step,
+            "fail",
+            actor=self.actor,
+            error=error,
+            taken_edges=[],
+            at=self.now,
+            reason=str(exc),
+        )
+        self.fail_run(error)
+
+    def follow(self, step: StepRun) -> None:
+        """Propagate a finished step along its outgoing edges, in document order."""
+        for edge in self.graph.outgoing(step.node_id):
+            self.reconsider(edge["target"], via=edge, source=step)
+
+    def _create_attempt(
+        self, step: StepRun, *, number: int, due_at: datetime, eager: bool = True
+    ) -> None:
+        graph = self.graph
+        policy = graph.retry_policy(step.node_id)
+        queue = graph.queue(step.node_id)
+        delay = max(0.0, (due_at - self.now).total_seconds())
+        scheduled = delay > SHORT_RETRY_S
+        deferred = False
+        if number == 1:
+            retry_budget().deposit(queue)
+        elif not scheduled and not retry_budget().try_withdraw(queue):
+            # The queue's retry budget is spent: wait instead of adding load to a
+            # dependency that is already failing.
+            due_at = max(due_at, self.now + timedelta(seconds=defer_s(queue)))
+            scheduled = deferred = True
+        attempt = Attempt(
+            step=step,
+            run=self.run,
+            number=number,
+            queue=queue,
+            priority=graph.priority(step.node_id),
+            due_at=due_at,
+            state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
+        )
+        if scheduled:
+            if step.pk is None:
+                insert_row(step)
+            insert_row(attempt)
+            self.log.add(
+                "attempt_scheduled",
+                run=self.run,
+                step=step,
+                attempt=attempt,
+                to_state=AttemptState.SCHEDULED,
+                actor=self.actor,
+                data={"number": number, "due_at": due_at.isoformat()},
+            )
+            if deferred:
+                self.log.add(
+                    "retry_deferred",
+                    run=self.run,
+                    step=step,
+                    attempt=attempt,
+                    from_state=AttemptState.SCHEDULED,
+                    to_state=AttemptState.SCHEDULED,
+                    actor=self.actor,
+                    reason=f"retry budget of queue {queue!r} is spent",
+                    data={"number": number, "due_at": due_at.isoformat()},
+                )
+            return
+        attempt.enqueued_at = self.now
+        if step.state == StepState.RETRY_WAIT:
+            transition(self.log, step, "enqueue", actor=self.actor)
+        self.log.add(
+            "attempt_queued",
+            run=self.run,
+            step=step,
+            attempt=attempt,
+            to_state=AttemptState.QUEUED,
+            actor=self.actor,
+            data={"number": number, "queue": attempt.queue},
+        )
+        eager = eager and delay == 0 and self._start_eagerly(step, attempt)
+        # One INSERT each, in whatever state the transitions above left them.
+        if step.pk is None:
+            insert_row(step)
+        insert_row(attempt)
+        if eager and self.eager_work is not None:
+            self.eager_work = replace(self.eager_work, attempt_id=attempt.pk)
+        else:
+            publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
+
+    def _start_eagerly(self, step: StepRun, attempt: Attempt) -> bool:
+        """Start the attempt on the finishing worker; False to publish it instead."""
+        slot = self.eager
+        if (
+            slot is None
+            or self.eager_work is not None
+            or attempt.queue != slot.queue
+            or not may_start(self.run, step)
+        ):
+            return False
+        try:
+            work = start_attempt(self, step, attempt, worker=slot.worker)
+        except ExpressionError:
+            return False  # the normal start path records the failure
+        self.eager_work = work
+        return True
+
+    def finish(self, end_node: dict) -> None:
+        """Finish the run at an end node, cancelling whatever else is still active."""
+        self.cancel_active(reason=f"run reached end {end_node['id']}")
+        if end_node.get("status", "succeeded") == "failed":
+            error = {
+                "type": "EndFailed",
+                "message": f"reached failing end {end_node['id']}",
+                "node_id": end_node["id"],
+            }
+            transition(
+                self.log, self.run, "fail", actor=self.actor, error=error, at=self.now
+            )
+        else:
+            transition(
+                self.log,
+                self.run,
+                "succeed",
+                actor=self.actor,
+                output=self.run_output(),
+                at=self.now,
+            )
+        admit_next(self.run.workflow_id, self.log)
+
+    def fail_run(self, error: dict) -> None:
+        """Fail the run; compensate its completed steps if any declare how (saga)."""
+        self.cancel_active(reason="run failed")
+        transition(
+            self.log, self.run, "fail", actor=self.actor, error=error, at=self.now
+        )
+        if self._to_compensate():
+            transition(
+                self.log,
+                self.run,
+                "compensate",
+                actor=self.actor,
+                reason="undo completed steps in reverse completion order",
+            )
+            self.compensate_next()
+            return
+        admit_next(self.run.workflow_id, self.log)
+
+    def _to_compensate(self) -> list[StepRun]:
+        """Return completed steps still to undo, the last completed first."""
+        undone = {
+            s.compensates_id
+            for visits in self.steps.values()
+            for s in visits
+            if s.compensates_id is not None
+        }
+        todo = [
+            s
+            for visits in self.steps.values()
+            for s in visits
+            if s.state == StepState.SUCCEEDED
+            and s.compensates_id is None
+            and s.node_type == "task"
+            and s.pk not in undone
+            and self.graph.node(s.node_id).get("compensate_with")
+        ]
+        return sorted(todo, key=lambda s: (s.finished_at, s.pk), reverse=True)
+
+    def compensate_next(self) -> None:
+        """Start the next compensation, or finish compensating when none is left."""
+        todo = self._to_compensate()
+        if not todo:
+            transition(self.log, self.run, "compensated", actor=self.actor, at=self.now)
+            admit_next(self.run.workflow_id, self.log)
+            return
+        target = todo[0]
+        node_id = self.graph.node(target.node_id)["compensate_with"]
+        step = self._new_step(node_id)
+        step.compensates = target
+        transition(
+            self.log,
+            step,
+            "enqueue",
+            kind="step_compensating",
+            actor=self.actor,
+            reason=f"compensates {target.node_id}",
+            data={"compensates": target.node_id, "compensates_step": target.pk},
+            save=False,
+        )
+        self._remember(step)
+        self._create_attempt(step, number=1, due_at=self.now)
+
+    def compensation_failed(self, step: StepRun) -> None:
+        transition(
+            self.log,
+            self.run,
+            "compensation_fail",
+            actor=self.actor,
+            reason=f"compensation {step.node_id} failed",
+            at=self.now,
+        )
+        admit_next(self.run.workflow_id, self.log)
+
+    def run_output(self) -> dict[str, Any]:
+        """Return the outputs of the run's succeeded task steps by node id."""
+        return {
+            node_id: visits[-1].output
+            for node_id, visits in self.steps.items()
+            if visits[-1].node_type == "task"
+            and visits[-1].state == StepState.SUCCEEDED
+            and visits[-1].compensates_id is None
+        }
+
+    def cancel_losers(self, join_id: str) -> None:
+        """Cancel the unfinished branches feeding a join `any` that just fired."""
+        feeders = self.graph.ancestors(join_id)
+        self.cancel_active(
+            reason=f"join {join_id} continued with the first branch",
+            only=lambda node_id: node_id in feeders,
+        )
+
+    def cancel_active(
+        self, *, reason: str, only: "Callable[[str], bool] | None" = None
+    ) -> None:
+        active_steps = [
+            visits[-1]
+            for node_id, visits in self.steps.items()
+            if not visits[-1].is_finished and (only is None or only(node_id))
+        ]
+        if not active_steps:
+            return
+        handoff_steps.cancel_handoffs(self, active_steps, reason=reason)
+        attempts = Attempt.objects.filter(
+            step__in=active_steps,
+            state__in=[
+                AttemptState.SCHEDULED,
+                AttemptState.QUEUED,
+                AttemptState.RUNNING,
+            ],
+        ).select_related("step")
+        by_step = {s.pk: s for s in active_steps}
+        for attempt in attempts:
+            attempt.run = self.run
+            attempt.step = by_step[attempt.step_id]
+            transition(
+                self.log,
+                attempt,
+                "cancel",
+                actor=self.actor,
+                reason=reason,
+                at=self.now,
+            )
+        for step in active_steps:
+            transition(
+                self.log, step, "cancel", actor=self.actor, reason=reason, at=self.now
+            )
+
+    def wake(self, step_id: int) -> bool:
+        """Finish a wait step whose time came and follow its edges."""
+        step = next(
+            (v[-1] for v in self.steps.values() if v and v[-1].pk == step_id), None
+        )
+        if step is None or step.state != StepState.WAITING:
+            return False
+        taken = self.graph.route(step.node_id, succeeded=True, context={})
+        transition(
+            self.log,
+            step,
+            "succeed",
+            actor=self.actor,
+            output=None,
+            taken_edges=taken,
+            at=self.now,
+            reason="timer fired",
+        )
+        self.took(taken)
+        self.follow(step)
+        return True
+
+    # ------------------------------------------------------------------- crash safety
