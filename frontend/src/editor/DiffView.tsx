@@ -7,7 +7,7 @@ import { diffVersions, getVersion, type FieldChange, type VersionDiff, type Vers
 import { diffStatus, normalizeGraph, type WorkflowGraph } from '../graph';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size } from './flow';
-import { nodeTypes } from './nodes';
+import { flowNodeTypes } from './nodes';
 
 interface DiffViewProps {
   slug: string;
@@ -150,7 +150,7 @@ function DiffViewInner({ slug, versions, from: initialFrom, to: initialTo, onClo
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
             edges={edges}
-            nodeTypes={nodeTypes}
+            nodeTypes={flowNodeTypes()}
             onNodesChange={onNodesChange}
             nodesDraggable={false}
             nodesConnectable={false}

@@ -18,7 +18,7 @@ import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode
 import type { Marks } from './issues';
 import type { PathHighlight } from './testCases';
 import { NODE_SIZE, PALETTE_MIME } from './nodeMeta';
-import { nodeTypes } from './nodes';
+import { flowNodeTypes } from './nodes';
 import { applyEdgeSelect, applyNodeSelect, type Selection } from './selection';
 import { isNodeType } from '../graph';
 
@@ -198,7 +198,7 @@ export const EditorCanvas = memo(function EditorCanvas({
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
-        nodeTypes={nodeTypes}
+        nodeTypes={flowNodeTypes()}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={handleConnect}

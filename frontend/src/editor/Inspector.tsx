@@ -6,7 +6,7 @@ import type { ActionDescription } from '../api/versions';
 import { updateEdge, updateNode, type GraphEdge, type GraphNode, type WorkflowGraph } from '../graph';
 import { CheckboxField, FieldShell, ListField, NumberField, SelectField, TextField } from './fields';
 import type { PinnedIssue } from './issues';
-import { META_BY_TYPE } from './nodeMeta';
+import { paletteEntry } from './nodeMeta';
 import { ParamsForm } from './ParamsForm';
 import { RetryFields } from './RetryFields';
 import { selectionOf, type Selection } from './selection';
@@ -88,7 +88,7 @@ interface NodeInspectorProps {
 }
 
 function NodeInspector({ graph, node, actions, issues, onEdit, onSelect, onDelete }: NodeInspectorProps) {
-  const meta = META_BY_TYPE[node.type] ?? { title: String(node.type), icon: '?', hint: '' };
+  const meta = paletteEntry(node.type);
   const id = node.id;
   const patch = (field: string, value: unknown) => onEdit((g) => updateNode(g, id, { [field]: value }), `node:${id}:${field}`);
   const mine = issues.filter((issue) => issue.node_id === id);

@@ -1,8 +1,8 @@
 /** The node palette: drag a node type onto the canvas, or click to add it in view. */
 
 import { memo, type DragEvent } from 'react';
-import type { NodeType } from '../graph';
-import { NODE_TYPES, PALETTE_MIME } from './nodeMeta';
+import { nodeTypes, type NodeType } from '../graph';
+import { PALETTE_MIME } from './nodeMeta';
 
 interface PaletteProps {
   onAdd: (type: NodeType) => void;
@@ -22,24 +22,24 @@ export const Palette = memo(function Palette({ onAdd, disabled = false, disabled
       <h2 className="panel-title">Nodes</h2>
       <p className="hint">{disabledReason ?? 'Drag onto the canvas, or click to add.'}</p>
       <ul>
-        {NODE_TYPES.map((meta) => (
-          <li key={meta.type}>
+        {nodeTypes().map(({ type, palette }) => (
+          <li key={type}>
             <button
               type="button"
-              className={`palette-item palette-${meta.type}`}
+              className={`palette-item palette-${type}`}
               draggable={!disabled}
               disabled={disabled}
-              onDragStart={(event) => onDragStart(event, meta.type)}
-              onClick={() => onAdd(meta.type)}
-              title={disabledReason ?? meta.hint}
-              data-testid={`palette-${meta.type}`}
+              onDragStart={(event) => onDragStart(event, type)}
+              onClick={() => onAdd(type)}
+              title={disabledReason ?? palette.hint}
+              data-testid={`palette-${type}`}
             >
-              <span className={`palette-icon wf-icon-${meta.type}`} aria-hidden="true">
-                {meta.icon}
+              <span className={`palette-icon wf-icon-${type}`} aria-hidden="true">
+                {palette.icon}
               </span>
               <span className="palette-text">
-                <span className="palette-name">{meta.title}</span>
-                <span className="palette-hint">{meta.hint}</span>
+                <span className="palette-name">{palette.title}</span>
+                <span className="palette-hint">{palette.hint}</span>
               </span>
             </button>
           </li>

@@ -2,13 +2,15 @@
 
 import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react';
 import { memo, type ComponentType } from 'react';
-import type { NodeType } from '../graph';
+import { nodeType, nodeTypes, type NodeType, type NodeTypeDef } from '../graph';
 import type { FlowNode } from './flow';
-import { META_BY_TYPE, nodeSummary } from './nodeMeta';
+import { nodeSummary, paletteEntry } from './nodeMeta';
 
 function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: NodeType }) {
   const { node, errors, warnings, issueTitle, diff, onPath, testId } = data;
-  const meta = META_BY_TYPE[type];
+  const meta = paletteEntry(type);
+  const def = nodeType(type);
+  const variant = def?.canvasVariant?.(node);
   const label = typeof node.label === 'string' && node.label ? node.label : null;
   const classes = ['wf-node', `wf-node-${type}`];
   if (selected) classes.push('is-selected');
@@ -16,7 +18,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
   else if (warnings > 0) classes.push('has-warnings');
   if (diff) classes.push(`diff-${diff}`);
   if (onPath) classes.push('on-path');
-  if (type === 'end' && node.status === 'failed') classes.push('wf-node-end-failed');
+  if (variant) classes.push(`wf-node-${type}-${variant}`);
   return (
     <div
       className={classes.join(' ')}
@@ -28,7 +30,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
       data-issues={errors > 0 ? 'error' : warnings > 0 ? 'warning' : undefined}
       title={issueTitle || undefined}
     >
-      {type !== 'start' ? <Handle type="target" position={Position.Left} className="wf-handle" /> : null}
+      {def?.edges?.incoming !== false ? <Handle type="target" position={Position.Left} className="wf-handle" /> : null}
       <div className="wf-node-head">
         <span className="wf-node-icon" aria-hidden="true">
           {meta.icon}
@@ -50,7 +52,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
         {label ? <span className="wf-node-id">{id}</span> : null}
         <span className="wf-node-summary">{nodeSummary(node)}</span>
       </div>
-      {type !== 'end' ? <Handle type="source" position={Position.Right} className="wf-handle" /> : null}
+      {def?.edges?.outgoing !== false ? <Handle type="source" position={Position.Right} className="wf-handle" /> : null}
     </div>
   );
 }
@@ -59,18 +61,17 @@ function nodeComponent(type: NodeType): ComponentType<NodeProps<FlowNode>> {
   const component = memo(function WorkflowNode(props: NodeProps<FlowNode>) {
     return <NodeCard {...props} type={type} />;
   });
-  component.displayName = `${META_BY_TYPE[type].title}Node`;
+  component.displayName = `${paletteEntry(type).title}Node`;
   return component;
 }
 
-/** Stable across renders (React Flow warns when nodeTypes changes). */
-export const nodeTypes: NodeTypes = {
-  start: nodeComponent('start'),
-  end: nodeComponent('end'),
-  task: nodeComponent('task'),
-  choice: nodeComponent('choice'),
-  parallel: nodeComponent('parallel'),
-  join: nodeComponent('join'),
-  wait: nodeComponent('wait'),
-  handoff: nodeComponent('handoff'),
-};
+let cached: [readonly NodeTypeDef[], NodeTypes] | null = null;
+
+/** Return a component per registered node type, the same object until the registry changes (React Flow warns when nodeTypes changes). */
+export function flowNodeTypes(): NodeTypes {
+  const defs = nodeTypes();
+  if (cached === null || cached[0] !== defs) {
+    cached = [defs, Object.fromEntries(defs.map((def) => [def.type, nodeComponent(def.type)]))];
+  }
+  return cached[1];
+}

@@ -1,6 +1,6 @@
 /** Graphs shared by the graph tests: the same ones the server's tests use. */
 
-import type { ActionInfo, GraphEdge, GraphNode, WorkflowGraph } from './types';
+import type { ActionInfo, GraphEdge, GraphNode, ValidationResult, WorkflowGraph } from './types';
 
 function info(name: string, params_schema: Record<string, unknown>): ActionInfo {
   return { name, description: '', params_schema, side_effects: false };
@@ -179,6 +179,21 @@ export const handoff = (id: string, fields: Record<string, unknown> = {}): Graph
   sla_s: 60,
   ...fields,
 });
+
+/** Return `base()` after `change` (a linear graph by default): one invalid graph for a test. */
+export function mutate(change: (graph: WorkflowGraph) => void, base = linearGraph): WorkflowGraph {
+  const graph = base();
+  change(graph);
+  return graph;
+}
+
+/** An error expected from validation: its code and the ids it is pinned on (null for none). */
+export type ExpectedError = [code: string, nodeId: string | null, edgeId: string | null];
+
+/** Return each error of a validation as an `ExpectedError`. */
+export function errorIds(result: ValidationResult): ExpectedError[] {
+  return result.errors.map((i) => [i.code, i.node_id ?? null, i.edge_id ?? null]);
+}
 
 /** Return a workflow-shaped graph of about `size` nodes and `edgeCount` edges (seeded, repeatable). */
 export function largeWorkflow(size = 500, edgeCount = 600): WorkflowGraph {

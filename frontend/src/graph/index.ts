@@ -3,6 +3,8 @@
 export * from './types';
 export * from './model';
 export * from './validate';
+export * from './nodes';
+export { a as withArticle, either } from './rules';
 export * from './diff';
 export * from './layout';
 export * from './history';

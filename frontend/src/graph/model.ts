@@ -1,28 +1,16 @@
 /** Build and edit workflow graphs immutably: every function returns a new graph. */
 
+import { nodeType } from './nodes';
 import { positionOf } from './position';
+import { EDGE_ID_PATTERN, NODE_ID_PATTERN } from './rules';
 import type { GraphEdge, GraphNode, NodeType, Position, WorkflowGraph } from './types';
-import { NODE_TYPES } from './types';
 
-// Same patterns as NODE_ID_PATTERN and EDGE_ID_PATTERN in engine/graph/schema.py.
-export const NODE_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-export const EDGE_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+export { EDGE_ID_PATTERN, NODE_ID_PATTERN };
 const MAX_NODE_ID_LENGTH = 64;
 
-/** Fields a new node of each type starts with, so that it is valid once wired. */
+/** Fields a new node of each type starts with (its definition's), so that it is valid once wired. */
 export function defaultNodeFields(type: NodeType): Record<string, unknown> {
-  switch (type) {
-    case 'task':
-      return { action: 'builtin.noop' };
-    case 'join':
-      return { mode: 'all' };
-    case 'wait':
-      return { seconds: 60 };
-    case 'handoff':
-      return { to: { group: '' }, outcomes: ['approve', 'reject'] };
-    default:
-      return {};
-  }
+  return structuredClone(nodeType(type)?.defaults ?? {});
 }
 
 /** Return a new graph: start → done, with room to insert steps between them. */
@@ -315,7 +303,7 @@ export function normalizeGraph(raw: unknown): WorkflowGraph {
   return graph;
 }
 
-/** Return whether `type` is a node type of format v1. */
+/** Return whether `type` is a registered node type. */
 export function isNodeType(type: unknown): type is NodeType {
-  return typeof type === 'string' && (NODE_TYPES as readonly string[]).includes(type);
+  return nodeType(type) !== undefined;
 }

@@ -1,17 +1,7 @@
 /** Types of the workflow graph JSON, format v1 (engine/graph/schema.py, docs/graph-format.md). */
 
-export type NodeType = 'start' | 'end' | 'task' | 'choice' | 'parallel' | 'join' | 'handoff' | 'wait';
-
-export const NODE_TYPES: readonly NodeType[] = [
-  'start',
-  'end',
-  'task',
-  'choice',
-  'parallel',
-  'join',
-  'handoff',
-  'wait',
-];
+/** A node type's name: one that graph/nodes registers, or whatever an imported graph holds. */
+export type NodeType = string;
 
 export interface GraphNode {
   id: string;
@@ -51,6 +41,9 @@ export interface Issue {
   node_id?: string;
   edge_id?: string;
 }
+
+/** The ids an issue is pinned on. */
+export type IssueIds = Pick<Issue, 'node_id' | 'edge_id'>;
 
 export interface ValidationResult {
   errors: Issue[];

@@ -3,7 +3,7 @@
 import { Background, BackgroundVariant, Controls, ReactFlow, useReactFlow, type NodeMouseHandler } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode } from '../editor/flow';
-import { nodeTypes } from '../editor/nodes';
+import { flowNodeTypes } from '../editor/nodes';
 import { NODE_HEIGHT, NODE_WIDTH, type WorkflowGraph } from '../graph';
 import { canvasHeight, graphBounds } from './view';
 
@@ -98,7 +98,7 @@ export const RunGraph = memo(function RunGraph({ graph, states, taken, selected,
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
-        nodeTypes={nodeTypes}
+        nodeTypes={flowNodeTypes()}
         nodesDraggable={false}
         nodesConnectable={false}
         edgesFocusable={false}

@@ -1,0 +1,50 @@
+/**
+ * The registry of node types the editor offers and the validator knows.
+ *
+ * A type is its module, graph/nodes/<type>.ts, and its entry in BUILT_IN (in palette
+ * order). Tests add one with `registerNodeType`, which returns a function that takes it
+ * away again.
+ */
+
+import { choice } from './choice';
+import { end } from './end';
+import { handoff } from './handoff';
+import { join } from './join';
+import { parallel } from './parallel';
+import { start } from './start';
+import { task } from './task';
+import type { NodeTypeDef } from './types';
+import { wait } from './wait';
+
+export type * from './types';
+export { outcomeLiterals } from './handoff';
+
+const BUILT_IN: readonly NodeTypeDef[] = [start, task, choice, parallel, join, wait, handoff, end];
+
+const registry = new Map<string, NodeTypeDef>();
+// The registry's values, rebuilt on each change so that callers can tell a change by identity.
+let registered: readonly NodeTypeDef[] = [];
+
+/** Add a node type after the others; return a function that removes it again. */
+export function registerNodeType(def: NodeTypeDef): () => void {
+  if (registry.has(def.type)) throw new Error(`node type ${JSON.stringify(def.type)} is already registered`);
+  registry.set(def.type, def);
+  registered = [...registry.values()];
+  return () => {
+    if (registry.get(def.type) !== def) return;
+    registry.delete(def.type);
+    registered = [...registry.values()];
+  };
+}
+
+for (const def of BUILT_IN) registerNodeType(def);
+
+/** Return the definition of a node type, or undefined for a type nobody registered. */
+export function nodeType(type: unknown): NodeTypeDef | undefined {
+  return typeof type === 'string' ? registry.get(type) : undefined;
+}
+
+/** Return every registered node type, in palette order (the same array until one is added or removed). */
+export function nodeTypes(): readonly NodeTypeDef[] {
+  return registered;
+}
