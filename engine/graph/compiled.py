@@ -12,7 +12,8 @@ from engine.expressions import (
     evaluate_params,
     param_expressions,
 )
-from engine.graph.schema import DEFAULT_PRIORITY, DEFAULT_QUEUE, ROUTING_TYPES
+from engine.graph.schema import DEFAULT_PRIORITY, DEFAULT_QUEUE
+from engine.nodes import node_type
 from engine.retry import RetryPolicy
 
 # -- running -----------------------------------------------------------------------
@@ -117,6 +118,14 @@ class CompiledGraph:
             cache[node_id] = answer
         return answer
 
+    def has_cycle(self) -> bool:
+        """Say whether any node is on a loop (computed once per graph)."""
+        answer: bool | None = self.__dict__.get("_has_cycle")
+        if answer is None:
+            answer = any(self.on_cycle(node_id) for node_id in self.nodes)
+            self.__dict__["_has_cycle"] = answer
+        return answer
+
     def single_token(self) -> bool:
         """Say whether at most one path is ever active: no parallel node, no cycle.
 
@@ -124,9 +133,9 @@ class CompiledGraph:
         """
         answer: bool | None = self.__dict__.get("_single_token")
         if answer is None:
-            answer = not any(
+            answer = not self.has_cycle() and not any(
                 n["type"] == "parallel" for n in self.nodes.values()
-            ) and not any(self.on_cycle(node_id) for node_id in self.nodes)
+            )
             self.__dict__["_single_token"] = answer
         return answer
 
@@ -201,11 +210,11 @@ class CompiledGraph:
         when a condition cannot be evaluated or is not a boolean.
         """
         node = self.nodes[node_id]
-        if node["type"] == "end":
+        if not node_type(node["type"]).has_outgoing:
             return []
         if not succeeded:
             return [edge["id"] for edge in self.failure_outgoing(node_id)]
-        if node["type"] in ROUTING_TYPES:
+        if node_type(node["type"]).routes_by_condition:
             default: dict[str, Any] | None = None
             for edge in self.normal_outgoing(node_id):
                 if edge.get("default") is True:
@@ -216,20 +225,3 @@ class CompiledGraph:
                     return [edge["id"]]
             return [default["id"]] if default is not None else []
         return [edge["id"] for edge in self.normal_outgoing(node_id)]
-
-
-def entry_decision(node: Mapping[str, Any], edge_states: list[str]) -> str | None:
-    """Say what a node not yet visited does, given the states of its incoming edges
-    ("taken", "dead" or "open"): "activate", "skip" (dead-path elimination) or None
-    (wait). A join `all` waits for every edge; any other node enters on the first
-    taken edge. The engine and the test-case simulation share this rule.
-    """
-    if node["type"] == "join" and node.get("mode", "all") == "all":
-        if "open" in edge_states:
-            return None
-        return "activate" if "taken" in edge_states else "skip"
-    if "taken" in edge_states:
-        return "activate"
-    if all(state == "dead" for state in edge_states):
-        return "skip"
-    return None

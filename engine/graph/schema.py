@@ -13,7 +13,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.graph.issues import Issue
-from engine.retry import JITTERS, MAX_DELAY_S
+from engine.nodes import generation, node_types
+from engine.nodes.base import with_article
+from engine.nodes.fields import (
+    MAX_DURATION_S,
+    MAX_TIMEOUT_S,
+    NODE_ID_PATTERN,
+    QUEUE_PATTERN,
+)
+from engine.retry import JITTERS
 
 FORMAT = 1
 # Size limits (defaults; Django settings SWITCHYARD_MAX_GRAPH_* pass their own).
@@ -23,55 +31,19 @@ MAX_GRAPH_BYTES = 2 * 1024 * 1024
 MAX_SCHEMA_ERRORS = 100
 DEFAULT_QUEUE = "default"
 DEFAULT_PRIORITY = 5
-NODE_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 # Looser than node ids: editors generate edge ids like "xy-edge__a-b".
 EDGE_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$"
-QUEUE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
-# Upper bounds on every duration and count a graph gives, so date arithmetic never
-# overflows and no timer outlives a year (the client checks the same).
-MAX_DURATION_S = int(MAX_DELAY_S)
+# Upper bounds on every duration and count a graph gives (the client checks the same).
 MAX_BACKOFF = 100
 MAX_CONCURRENT_RUNS = 100_000
 MAX_LAYOUT_COORDINATE = 10_000_000
-NODE_TYPES: tuple[str, ...] = (
-    "start",
-    "end",
-    "task",
-    "choice",
-    "parallel",
-    "join",
-    "handoff",
-    "wait",
-)
-# Node types whose outgoing edges may carry a `when` condition.
-ROUTING_TYPES = frozenset({"choice", "handoff"})
-# A loop must pass one of these, so it waits for time or a person between rounds.
-LOOP_BREAKING_TYPES = frozenset({"wait", "handoff"})
 
-_COMMON_FIELDS = ("id", "type", "label", "description", "owner", "max_visits")
-_TYPE_FIELDS: dict[str, tuple[str, ...]] = {
-    "start": (),
-    "end": ("status",),
-    "task": (
-        "action",
-        "params",
-        "retry",
-        "queue",
-        "priority",
-        "timeout_s",
-        "compensate_with",
-        "side_effects_reason",
-    ),
-    "choice": (),
-    "parallel": (),
-    "join": ("mode",),
-    "handoff": ("to", "outcomes", "sla_s", "context", "instructions", "escalate_to"),
-    "wait": ("seconds",),
-}
-_TYPE_REQUIRED: dict[str, tuple[str, ...]] = {
-    "task": ("action",),
-    "handoff": ("to", "outcomes"),
-    "wait": ("seconds",),
+_COMMON_FIELDS: dict[str, Any] = {
+    "id": {"type": "string", "pattern": NODE_ID_PATTERN},
+    "label": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 5000},
+    "owner": {"type": "string", "maxLength": 200},
+    "max_visits": {"type": "integer", "minimum": 1, "maximum": 1000},
 }
 
 
@@ -114,69 +86,46 @@ _RETRY_SCHEMA: dict[str, Any] = {
 _TIMEOUT_SCHEMA: dict[str, Any] = {
     "type": "number",
     "exclusiveMinimum": 0,
-    "maximum": 86400,
+    "maximum": MAX_TIMEOUT_S,
 }
 _COORDINATE_SCHEMA: dict[str, Any] = {
     "type": "number",
     "minimum": -MAX_LAYOUT_COORDINATE,
     "maximum": MAX_LAYOUT_COORDINATE,
 }
-_NODE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "type"],
-    "properties": {
-        "id": {"type": "string", "pattern": NODE_ID_PATTERN},
-        "type": {"enum": list(NODE_TYPES)},
-        "label": {"type": "string", "maxLength": 200},
-        "description": {"type": "string", "maxLength": 5000},
-        "owner": {"type": "string", "maxLength": 200},
-        "max_visits": {"type": "integer", "minimum": 1, "maximum": 1000},
-        # end
-        "status": {"enum": ["succeeded", "failed"]},
-        # task
-        "action": {"type": "string", "minLength": 1, "maxLength": 200},
-        "params": {"type": "object"},
-        "retry": {"$ref": "#/$defs/retry"},
-        "queue": {"type": "string", "pattern": QUEUE_PATTERN},
-        "priority": {"type": "integer", "minimum": 0, "maximum": 9},
-        "timeout_s": {"$ref": "#/$defs/timeout"},
-        "compensate_with": {"type": "string", "pattern": NODE_ID_PATTERN},
-        # Why a task with side effects needs no compensation (silences the lint).
-        "side_effects_reason": {"type": "string", "minLength": 1, "maxLength": 500},
-        # join
-        "mode": {"enum": ["all", "any"]},
-        # handoff
-        "to": {"$ref": "#/$defs/assignee"},
-        "escalate_to": {"$ref": "#/$defs/assignee"},
-        "outcomes": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 50,
-            "uniqueItems": True,
-            "items": {"type": "string", "minLength": 1, "maxLength": 100},
-        },
-        "sla_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DURATION_S},
-        "context": {
-            "type": "array",
-            "maxItems": 50,
-            "items": {"type": "string", "minLength": 1, "maxLength": 500},
-        },
-        "instructions": {"type": "string", "maxLength": 10000},
-        # wait
-        "seconds": {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
-    },
-    # Each type allows the common fields plus its own and requires its essentials.
-    "allOf": [
-        {
-            "if": {"required": ["type"], "properties": {"type": {"const": kind}}},
-            "then": {
-                "required": list(_TYPE_REQUIRED.get(kind, ())),
-                "propertyNames": {"enum": [*_COMMON_FIELDS, *_TYPE_FIELDS[kind]]},
-            },
-        }
-        for kind in NODE_TYPES
-    ],
-}
+
+
+def _node_schema() -> dict[str, Any]:
+    """The node schema: the common fields, then each registered type's own, each type
+    allowing the common fields plus its own and requiring its essentials."""
+    types = node_types()
+    properties: dict[str, Any] = {
+        **_COMMON_FIELDS,
+        "type": {"enum": list(types)},
+    }
+    for kind in types.values():
+        for field, schema in kind.fields.items():
+            if properties.setdefault(field, schema) != schema:
+                raise ValueError(
+                    f"node type {kind.name!r} redefines field {field!r} differently"
+                )
+    return {
+        "type": "object",
+        "required": ["id", "type"],
+        "properties": properties,
+        "allOf": [
+            {
+                "if": {"required": ["type"], "properties": {"type": {"const": name}}},
+                "then": {
+                    "required": list(kind.required),
+                    "propertyNames": {"enum": [*_COMMON_FIELDS, "type", *kind.fields]},
+                },
+            }
+            for name, kind in types.items()
+        ],
+    }
+
+
 _EDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["id", "source", "target"],
@@ -192,52 +141,75 @@ _EDGE_SCHEMA: dict[str, Any] = {
     },
 }
 
-GRAPH_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Switchyard workflow graph, format v1",
-    "type": "object",
-    "required": ["format", "nodes", "edges"],
-    "additionalProperties": False,
-    "properties": {
-        "format": {"const": FORMAT},
-        "defaults": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "queue": {"type": "string", "pattern": QUEUE_PATTERN},
-                "retry": {"$ref": "#/$defs/retry"},
-                "timeout_s": {"$ref": "#/$defs/timeout"},
-            },
-        },
-        "max_concurrent_runs": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_CONCURRENT_RUNS,
-        },
-        # How many: GraphLimits, checked before the schema.
-        "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
-        "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
-        # {node_id: {"x": 120, "y": 40}}: editor positions, ignored by the engine.
-        "layout": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["x", "y"],
-                "properties": {"x": _COORDINATE_SCHEMA, "y": _COORDINATE_SCHEMA},
-            },
-        },
-    },
-    "$defs": {
-        "node": _NODE_SCHEMA,
-        "edge": _EDGE_SCHEMA,
-        "retry": _RETRY_SCHEMA,
-        "timeout": _TIMEOUT_SCHEMA,
-        "assignee": ASSIGNEE_SCHEMA,
-    },
-}
 
-_GRAPH_VALIDATOR = Draft202012Validator(GRAPH_SCHEMA)
-_FAST_GRAPH_CHECK: Callable[[Any], Any] | None = None
+def _build_graph_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Switchyard workflow graph, format v1",
+        "type": "object",
+        "required": ["format", "nodes", "edges"],
+        "additionalProperties": False,
+        "properties": {
+            "format": {"const": FORMAT},
+            "defaults": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "queue": {"type": "string", "pattern": QUEUE_PATTERN},
+                    "retry": {"$ref": "#/$defs/retry"},
+                    "timeout_s": {"$ref": "#/$defs/timeout"},
+                },
+            },
+            "max_concurrent_runs": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_CONCURRENT_RUNS,
+            },
+            # How many: GraphLimits, checked before the schema.
+            "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+            "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
+            # {node_id: {"x": 120, "y": 40}}: editor positions, ignored by the engine.
+            "layout": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["x", "y"],
+                    "properties": {"x": _COORDINATE_SCHEMA, "y": _COORDINATE_SCHEMA},
+                },
+            },
+        },
+        "$defs": {
+            "node": _node_schema(),
+            "edge": _EDGE_SCHEMA,
+            "retry": _RETRY_SCHEMA,
+            "timeout": _TIMEOUT_SCHEMA,
+            "assignee": ASSIGNEE_SCHEMA,
+        },
+    }
+
+
+# (registry generation, schema, jsonschema validator, fastjsonschema check)
+_Cached = tuple[int, dict[str, Any], Any, Callable[[Any], Any] | None]
+_SCHEMA_CACHE: _Cached | None = None
+
+
+def _cached() -> _Cached:
+    global _SCHEMA_CACHE
+    if _SCHEMA_CACHE is None or _SCHEMA_CACHE[0] != generation():
+        schema = _build_graph_schema()
+        _SCHEMA_CACHE = (generation(), schema, Draft202012Validator(schema), None)
+    return _SCHEMA_CACHE
+
+
+def graph_schema() -> dict[str, Any]:
+    """Return the JSON Schema of graph format v1 with the registered node types."""
+    return _cached()[1]
+
+
+def graph_validator() -> Draft202012Validator:
+    """Return a jsonschema validator of graph_schema() (reports every error)."""
+    validator: Draft202012Validator = _cached()[2]
+    return validator
 
 
 def _shape_ok(graph: Any) -> bool:
@@ -249,11 +221,13 @@ def _shape_ok(graph: Any) -> bool:
     differs between its draft (2020-12) and fastjsonschema's (07): no $ref siblings,
     no format assertions; tests/engine/test_graph_fast_schema.py checks they agree.
     """
-    global _FAST_GRAPH_CHECK
-    if _FAST_GRAPH_CHECK is None:
-        _FAST_GRAPH_CHECK = fastjsonschema.compile(GRAPH_SCHEMA)
+    global _SCHEMA_CACHE
+    generation_, schema, validator, check = _cached()
+    if check is None:
+        check = fastjsonschema.compile(schema)
+        _SCHEMA_CACHE = (generation_, schema, validator, check)
     try:
-        _FAST_GRAPH_CHECK(graph)
+        check(graph)
     except fastjsonschema.JsonSchemaException:
         return False
     return True
@@ -305,7 +279,7 @@ def size_issues(graph: dict[str, Any], limits: GraphLimits) -> list[Issue]:
 def schema_issues(graph: dict[str, Any]) -> list[Issue]:
     if _shape_ok(graph):
         return []
-    errors = sorted(_GRAPH_VALIDATOR.iter_errors(graph), key=error_order)
+    errors = sorted(graph_validator().iter_errors(graph), key=error_order)
     issues = [_schema_issue(graph, error) for error in errors[:MAX_SCHEMA_ERRORS]]
     if len(errors) > MAX_SCHEMA_ERRORS:
         hidden = len(errors) - MAX_SCHEMA_ERRORS
@@ -368,11 +342,6 @@ def format_path(path: Iterable[Any], *, root: str = "") -> str:
         else:
             text += f"[{json.dumps(str(part))}]"
     return text or "(root)"
-
-
-def with_article(kind: str) -> str:
-    """Return the node type with its article: "a task", "an end"."""
-    return f"an {kind}" if kind[:1] in ("a", "e", "i", "o", "u") else f"a {kind}"
 
 
 def shorten(text: str, limit: int = 500) -> str:

@@ -19,17 +19,16 @@ from engine.expressions import (
 )
 from engine.graph.issues import Issue, ValidationResult
 from engine.graph.schema import (
-    LOOP_BREAKING_TYPES,
     MAX_SCHEMA_ERRORS,
-    ROUTING_TYPES,
     GraphLimits,
     error_order,
     format_path,
     schema_issues,
     shorten,
     size_issues,
-    with_article,
 )
+from engine.nodes import node_type
+from engine.nodes.base import with_article
 
 
 def validate_graph(
@@ -62,30 +61,6 @@ def validate_graph(
 
 
 # -- semantics ---------------------------------------------------------------------
-
-# Finds string literals compared with the handoff outcome: outcome == 'approve',
-# 'approve' != outcome, outcome in ['a', 'b']. Best effort; escapes are skipped.
-_OUTCOME_NAME = r"(?<![\w.])outcome(?!\w)"
-_STRING_LITERAL = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")"""
-_OUTCOME_COMPARISONS = (
-    re.compile(_OUTCOME_NAME + r"\s*[!=]=\s*" + _STRING_LITERAL),
-    re.compile(_STRING_LITERAL + r"\s*[!=]=\s*" + _OUTCOME_NAME),
-)
-_OUTCOME_IN = re.compile(_OUTCOME_NAME + r"\s+in\s+\[([^\]]*)\]")
-_STRING_LITERALS = re.compile(_STRING_LITERAL)
-
-
-def _outcome_literals(source: str) -> list[str]:
-    literals: list[str] = []
-    for pattern in _OUTCOME_COMPARISONS:
-        for match in pattern.finditer(source):
-            literals.append(
-                next(group for group in match.groups() if group is not None)
-            )
-    for match in _OUTCOME_IN.finditer(source):
-        for literal in _STRING_LITERALS.finditer(match.group(1)):
-            literals.append(next(g for g in literal.groups() if g is not None))
-    return literals
 
 
 class _ExpressionValue:
@@ -251,21 +226,21 @@ class _SemanticChecker:
         for edge in self.edges:
             source = self.nodes[edge["source"]]
             target = self.nodes[edge["target"]]
-            if target["type"] == "start":
+            if not node_type(target["type"]).accepts_incoming:
                 self.error(
                     "start_incoming",
                     f"edge {edge['id']!r} leads into the start node {target['id']!r}",
                     node_id=target["id"],
                     edge_id=edge["id"],
                 )
-            if source["type"] == "end":
+            if not node_type(source["type"]).has_outgoing:
                 self.error(
                     "end_outgoing",
                     f"edge {edge['id']!r} leaves the end node {source['id']!r}",
                     node_id=source["id"],
                     edge_id=edge["id"],
                 )
-            if "when" in edge and source["type"] not in ROUTING_TYPES:
+            if "when" in edge and not node_type(source["type"]).routes_by_condition:
                 self.error(
                     "when_not_allowed",
                     f"edge {edge['id']!r} has a `when` condition, but {source['id']!r}"
@@ -273,7 +248,7 @@ class _SemanticChecker:
                     " a handoff take conditions",
                     edge_id=edge["id"],
                 )
-            if edge.get("on") == "failure" and source["type"] != "task":
+            if edge.get("on") == "failure" and not node_type(source["type"]).can_fail:
                 self.error(
                     "failure_edge_source",
                     f"edge {edge['id']!r} is an on: failure edge, but "
@@ -295,68 +270,20 @@ class _SemanticChecker:
     # nodes
 
     def check_node(self, node: dict[str, Any]) -> None:
-        kind = node["type"]
-        if kind == "task":
-            self.check_task(node)
-        elif kind == "choice":
-            self.check_choice(node)
-        elif kind == "handoff":
-            self.check_handoff(node)
-        elif kind == "parallel":
-            count = len(self.outgoing[node["id"]])
-            if count < 2:
-                self.error(
-                    "parallel_edges",
-                    f"parallel {node['id']!r} needs at least two outgoing edges "
-                    f"(it has {count})",
-                    node_id=node["id"],
-                )
+        node_type(node["type"]).check(node, self)
 
-    def check_task(self, node: dict[str, Any]) -> None:
-        node_id = node["id"]
-        outgoing = self.outgoing[node_id]
-        normal = [edge for edge in outgoing if edge.get("on") != "failure"]
-        failure = [edge for edge in outgoing if edge.get("on") == "failure"]
-        if node_id not in self.compensation_only:
-            if len(normal) != 1:
-                self.error(
-                    "task_edges",
-                    f"task {node_id!r} needs exactly one outgoing edge for success "
-                    f"(it has {len(normal)})",
-                    node_id=node_id,
-                )
-            if len(failure) > 1:
-                self.error(
-                    "task_edges",
-                    f"task {node_id!r} may have at most one on: failure edge "
-                    f"(it has {len(failure)})",
-                    node_id=node_id,
-                )
-            if not failure and "compensate_with" not in node:
-                self.warn(
-                    "no_failure_handling",
-                    f"task {node_id!r} has no on: failure edge and no "
-                    "compensate_with; if it fails, the run fails",
-                    node_id=node_id,
-                )
-        self.check_action(node)
-        compensation = node.get("compensate_with")
-        if compensation is not None:
-            target = self.nodes.get(compensation)
-            if compensation == node_id:
-                problem = "names the task itself"
-            elif target is None:
-                problem = "names no node"
-            elif target["type"] != "task":
-                problem = f"names {with_article(target['type'])} node, not a task"
-            else:
-                problem = ""
-            if problem:
-                self.error(
-                    "bad_compensation",
-                    f"task {node_id!r}: compensate_with {compensation!r} {problem}",
-                    node_id=node_id,
-                )
+    # what node types' checks ask (engine.nodes.base.Checker)
+
+    def outgoing_of(self, node_id: str) -> list[dict[str, Any]]:
+        return self.outgoing[node_id]
+
+    def expression_problem(self, source: str) -> str | None:
+        """Return why a CEL source does not compile, or None."""
+        try:
+            compile_expression(source)
+        except ExpressionError as exc:
+            return exc.message
+        return None
 
     def check_action(self, node: dict[str, Any]) -> None:
         node_id = node["id"]
@@ -397,71 +324,6 @@ class _SemanticChecker:
                     f"invalid: {exc}"
                 )
         return self.validators[action]
-
-    def check_choice(self, node: dict[str, Any]) -> None:
-        node_id = node["id"]
-        outgoing = self.outgoing[node_id]
-        defaults = [edge for edge in outgoing if edge.get("default") is True]
-        if len(defaults) != 1:
-            self.error(
-                "choice_default",
-                f"choice {node_id!r} needs exactly one edge with default: true "
-                f"(it has {len(defaults)})",
-                node_id=node_id,
-            )
-        self.check_conditions(node, outgoing)
-
-    def check_handoff(self, node: dict[str, Any]) -> None:
-        node_id = node["id"]
-        outgoing = self.outgoing[node_id]
-        defaults = [edge for edge in outgoing if edge.get("default") is True]
-        conditional = [
-            edge
-            for edge in outgoing
-            if "when" in edge and edge.get("default") is not True
-        ]
-        if len(defaults) > 1:
-            self.error(
-                "handoff_default",
-                f"handoff {node_id!r} may have at most one default edge "
-                f"(it has {len(defaults)})",
-                node_id=node_id,
-            )
-        elif not defaults and not conditional:
-            self.error(
-                "handoff_default",
-                f"handoff {node_id!r} needs a default edge or edges with `when` "
-                "conditions on the outcome",
-                node_id=node_id,
-            )
-        self.check_conditions(node, outgoing)
-        outcomes = node["outcomes"]
-        for edge in conditional:
-            for literal in _outcome_literals(edge["when"]):
-                if literal not in outcomes:
-                    self.error(
-                        "outcome_unknown",
-                        f"edge {edge['id']!r} tests outcome {literal!r}, which is "
-                        f"not an outcome of handoff {node_id!r} "
-                        f"({', '.join(outcomes)})",
-                        edge_id=edge["id"],
-                    )
-        for source in node.get("context", []):
-            try:
-                compile_expression(source)
-            except ExpressionError as exc:
-                self.error(
-                    "bad_expression",
-                    f"handoff {node_id!r}: context {source!r} is not a valid "
-                    f"expression: {exc.message}",
-                    node_id=node_id,
-                )
-        if "sla_s" not in node:
-            self.warn(
-                "handoff_no_sla",
-                f"handoff {node_id!r} has no sla_s; it may wait forever unnoticed",
-                node_id=node_id,
-            )
 
     def check_conditions(
         self, node: dict[str, Any], outgoing: list[dict[str, Any]]
@@ -540,7 +402,7 @@ class _SemanticChecker:
         requirements = (
             (
                 "a wait or handoff node",
-                lambda node_id: self.nodes[node_id]["type"] in LOOP_BREAKING_TYPES,
+                lambda node_id: node_type(self.nodes[node_id]["type"]).breaks_loops,
                 lambda edge: False,
             ),
             (

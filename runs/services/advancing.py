@@ -1,17 +1,16 @@
 """Advance: move a run through its graph, persisting what the graph decides."""
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from designer.models import Workflow
-from engine.expressions import ExpressionError
-from engine.graph.compiled import CompiledGraph, entry_decision
-from engine.retry import bounded_seconds
+from engine.graph.compiled import CompiledGraph
+from engine.interpreter import Walker
+from engine.nodes import node_type
 from runs.events import EventLog, transition
 from runs.joins import join_arrive, join_recount
 from runs.models import (
@@ -26,14 +25,9 @@ from runs.rows import insert_row
 from runs.services import handoff_steps
 from runs.services.admission import ACTIVE_TASK_STATES, has_room, max_active_tasks
 from runs.services.dispatching import (
-    SHORT_RETRY_S,
     AttemptWork,
     EagerSlot,
-    defer_s,
-    may_start,
-    publish_on_commit,
-    retry_budget,
-    start_attempt,
+    create_attempt,
 )
 from runs.services.graphs import compiled_graph
 
@@ -61,7 +55,7 @@ def admit_next(workflow_id: int, log: EventLog) -> None:
     admit(candidate, compiled_graph(candidate.version), log, actor="system:admission")
 
 
-class Advance:
+class Advance(Walker):
     """Move one run through its graph inside the caller's transaction.
 
     Edge states are derived from step rows: an edge is taken when its source step
@@ -226,7 +220,7 @@ class Advance:
             "attempt": attempt,
         }
 
-    def _edge_state(self, edge: dict) -> str:
+    def edge_state(self, edge: Mapping[str, Any]) -> str:
         self._ensure([edge["source"]])
         if edge["id"] in self._taken:
             return "taken"
@@ -235,7 +229,7 @@ class Advance:
             return "dead"
         return "open"
 
-    def _new_step(self, node_id: str) -> StepRun:
+    def new_step(self, node_id: str) -> StepRun:
         node = self.graph.node(node_id)
         if self._loaded or not self._single_token():
             self._ensure([node_id])
@@ -244,90 +238,67 @@ class Advance:
             seq = 1  # a single-token graph visits each node once
         return StepRun(run=self.run, node_id=node_id, seq=seq, node_type=node["type"])
 
-    def reconsider(
-        self,
-        node_id: str,
-        *,
-        via: dict | None = None,
-        source: StepRun | None = None,
-    ) -> None:
-        """Activate or skip a node after the state of an incoming edge changed.
+    def visit_count(self, node_id: str) -> int:
+        self._ensure([node_id])
+        return len(self._steps.get(node_id, ()))
 
-        `via` is the edge that just resolved, when exactly one did, and `source` the
-        step that resolved it: a join off any cycle then counts it (O(1)) instead of
-        reading every sibling branch, and a node on a loop is entered again.
-        """
-        if self.run.state != RunState.RUNNING:
-            return
+    def running(self) -> bool:
+        return self.run.state == RunState.RUNNING
+
+    # -- how the runtime reads a node's inputs fast (engine.interpreter hooks)
+
+    def arrive(self, node_id: str, via: Mapping[str, Any]) -> bool:
+        """Count one resolved edge into a join (O(1)) instead of reading every
+        sibling branch; enter it once all are resolved."""
+        if not (self.count_arrivals and self._counts_arrivals(node_id)):
+            return False
+        counted = join_arrive(
+            run_id=self.run.pk, node_id=node_id, taken=via["id"] in self._taken
+        )
+        if counted is None:
+            # The first arrival: count from the step rows (also what a run that was
+            # already under way when counters came in has done so far).
+            self.reconsider(node_id)
+            return True
+        arrived, taken = counted
         incoming = self.graph.incoming(node_id)
-        if via is not None and self.count_arrivals and self._counts_arrivals(node_id):
-            self._arrive(node_id, via, incoming)
-            return
-        if (
-            via is not None
-            and source is not None
-            and via["id"] in (source.taken_edges or [])
-            and (self.graph.on_cycle(node_id) or self._skipped(node_id))
-            and self._reenter(node_id)
-        ):
-            return
-        if not self._loaded and len(incoming) == 1 and self._single_token():
-            if incoming[0]["id"] in self._taken:
+        states = ["taken"] * taken + ["dead"] * (arrived - taken)
+        states += ["open"] * (len(incoming) - arrived)
+        node = self.graph.node(node_id)
+        decision = node_type(node["type"]).entry(node, states)
+        if decision is not None and self.latest(node_id) is None:
+            if decision == "activate":
                 self.activate(node_id)
             else:
                 self.skip(node_id)
-            return
-        self._ensure([node_id, *(e["source"] for e in incoming)])
-        counts = self._counts_arrivals(node_id)
-        if self.latest(node_id) is not None and not counts:
-            return
-        states = [self._edge_state(e) for e in incoming]
-        if counts:
-            self._recount(node_id, states)
-            if self.latest(node_id) is not None:
-                return
-        self._enter(node_id, entry_decision(self.graph.node(node_id), states))
-
-    def _skipped(self, node_id: str) -> bool:
-        """Say whether the node's latest visit was skipped: a loop's exit, passed
-        over on earlier rounds, is entered when a later round takes it."""
-        latest = self.latest(node_id)
-        return latest is not None and latest.state == StepState.SKIPPED
-
-    def _reenter(self, node_id: str) -> bool:
-        """Visit a node on a loop again, an edge into it having just been taken;
-        return False when this is its first visit (the usual entry rule decides).
-
-        A visit past the node's `max_visits` fails the run (MaxVisitsExceeded):
-        the bound is a guard, so a loop should leave by its own condition first.
-        """
-        if self.graph.node(node_id)["type"] == "join":
-            return False
-        latest = self.latest(node_id)
-        if latest is None:
-            return False
-        if not latest.is_finished:
-            return True  # a visit is under way: the edge joins it
-        visits = len(self._steps[node_id])
-        limit = self.graph.max_visits(node_id)
-        if limit is not None and visits >= limit:
-            self.fail_run(
-                {
-                    "type": "MaxVisitsExceeded",
-                    "message": f"node {node_id!r} was visited {visits} times; its "
-                    f"max_visits is {limit}",
-                    "node_id": node_id,
-                }
-            )
-            return True
-        self.activate(node_id)
         return True
 
-    def _enter(self, node_id: str, decision: str | None) -> None:
-        if decision == "activate":
+    def shortcut(self, node_id: str) -> bool:
+        """On a single-token graph a node with one incoming edge is entered or
+        skipped from that edge alone, without reading the run's other steps."""
+        if self._loaded or not self._single_token():
+            return False
+        incoming = self.graph.incoming(node_id)
+        if len(incoming) != 1:
+            return False
+        if incoming[0]["id"] in self._taken:
             self.activate(node_id)
-        elif decision == "skip":
+        else:
             self.skip(node_id)
+        return True
+
+    def prepare(self, node_id: str) -> None:
+        self._ensure([node_id, *(e["source"] for e in self.graph.incoming(node_id))])
+
+    def observe(self, node_id: str, states: list[str]) -> None:
+        if self._counts_arrivals(node_id):
+            resolved = [s for s in states if s != "open"]
+            join_recount(
+                run_id=self.run.pk,
+                node_id=node_id,
+                arrived=len(resolved),
+                taken=resolved.count("taken"),
+            )
 
     def _counts_arrivals(self, node_id: str) -> bool:
         """Say whether a join's arrivals are counted (see runs.joins).
@@ -341,34 +312,9 @@ class Advance:
             and not self.graph.on_cycle(node_id)
         )
 
-    def _arrive(self, node_id: str, via: dict, incoming: list[dict]) -> None:
-        """Count one resolved edge into a join and enter it once all are resolved."""
-        counted = join_arrive(
-            run_id=self.run.pk, node_id=node_id, taken=via["id"] in self._taken
-        )
-        if counted is None:
-            # The first arrival: count from the step rows (also what a run that was
-            # already under way when counters came in has done so far).
-            self.reconsider(node_id)
-            return
-        arrived, taken = counted
-        states = ["taken"] * taken + ["dead"] * (arrived - taken)
-        states += ["open"] * (len(incoming) - arrived)
-        decision = entry_decision(self.graph.node(node_id), states)
-        if decision is not None and self.latest(node_id) is None:
-            self._enter(node_id, decision)
+    # -- persisting what the walk decides (engine.interpreter effects)
 
-    def _recount(self, node_id: str, states: list[str]) -> None:
-        resolved = [s for s in states if s != "open"]
-        join_recount(
-            run_id=self.run.pk,
-            node_id=node_id,
-            arrived=len(resolved),
-            taken=resolved.count("taken"),
-        )
-
-    def skip(self, node_id: str) -> None:
-        step = self._new_step(node_id)
+    def record_skip(self, step: StepRun) -> None:
         transition(
             self.log,
             step,
@@ -378,61 +324,10 @@ class Advance:
             at=self.now,
         )
         self._remember(step)
-        self.follow(step)
 
-    def activate(self, node_id: str) -> None:
-        """Enter a node: control nodes pass at once, tasks get a queued attempt."""
-        node = self.graph.node(node_id)
-        kind = node["type"]
-        step = self._new_step(node_id)
-        if kind == "task":
-            if not self._task_slot_free():
-                self._hold(step)
-                return
-            # Inserted by _create_attempt, possibly already running (eager start).
-            transition(self.log, step, "enqueue", actor=self.actor, save=False)
-            self._remember(step)
-            self._create_attempt(step, number=1, due_at=self.now)
-            return
-        if kind == "end":
-            transition(
-                self.log,
-                step,
-                "succeed",
-                actor=self.actor,
-                output=None,
-                taken_edges=[],
-                at=self.now,
-            )
-            self._remember(step)
-            self.finish(node)
-            return
-        if kind == "wait":
-            seconds = bounded_seconds(node.get("seconds", 0))
-            until = self.now + timedelta(seconds=seconds)
-            transition(
-                self.log,
-                step,
-                "wait",
-                actor=self.actor,
-                until=until,
-                data={"wake_at": until.isoformat()},
-            )
-            self._remember(step)
-            return
-        if kind == "handoff":
-            handoff_steps.open_node_handoff(self, step, node)
-            self._remember(step)
-            return
-        if kind == "join" and node.get("mode", "all") == "any":
-            self.cancel_losers(node_id)
-        # start, choice, parallel, join: decide the edges now.
-        try:
-            taken = self.graph.route(node_id, succeeded=True, context=self.context())
-        except ExpressionError as exc:
-            self._remember(step)
-            self.fail_on_expression(step, exc)
-            return
+    def record_pass(
+        self, step: StepRun, taken: list[str], *, record_taken: bool
+    ) -> None:
         transition(
             self.log,
             step,
@@ -441,10 +336,60 @@ class Advance:
             output=None,
             taken_edges=taken,
             at=self.now,
-            data={"taken_edges": taken} if kind == "choice" else None,
+            data={"taken_edges": taken} if record_taken else None,
         )
         self._remember(step)
-        self.follow(step)
+
+    def record_failure(self, step: StepRun, error: dict[str, Any]) -> None:
+        if not any(s is step for s in self._steps[step.node_id]):
+            self._remember(step)
+        transition(
+            self.log,
+            step,
+            "fail",
+            actor=self.actor,
+            error=error,
+            taken_edges=[],
+            at=self.now,
+            reason=error["message"],
+        )
+
+    def record_end(self, step: StepRun, node: dict[str, Any]) -> None:
+        transition(
+            self.log,
+            step,
+            "succeed",
+            actor=self.actor,
+            output=None,
+            taken_edges=[],
+            at=self.now,
+        )
+        self._remember(step)
+
+    def start_work(self, step: StepRun) -> None:
+        if not self._task_slot_free():
+            self._hold(step)
+            return
+        # Inserted by create_attempt, possibly already running (eager start).
+        transition(self.log, step, "enqueue", actor=self.actor, save=False)
+        self._remember(step)
+        create_attempt(self, step, number=1, due_at=self.now)
+
+    def start_sleep(self, step: StepRun, seconds: float) -> None:
+        until = self.now + timedelta(seconds=seconds)
+        transition(
+            self.log,
+            step,
+            "wait",
+            actor=self.actor,
+            until=until,
+            data={"wake_at": until.isoformat()},
+        )
+        self._remember(step)
+
+    def start_handoff(self, step: StepRun, node: dict[str, Any]) -> None:
+        handoff_steps.open_node_handoff(self, step, node)
+        self._remember(step)
 
     def _task_slot_free(self) -> bool:
         """Say whether one more task of this run may be queued now (and count it).
@@ -506,121 +451,7 @@ class Advance:
             transition(
                 self.log, step, "enqueue", actor=self.actor, reason="a task slot freed"
             )
-            self._create_attempt(step, number=1, due_at=self.now, eager=False)
-
-    def fail_on_expression(self, step: StepRun, exc: ExpressionError) -> None:
-        """Fail a step whose routing expression could not be evaluated, and its run."""
-        error = {
-            "type": "ExpressionError",
-            "message": str(exc),
-            "node_id": step.node_id,
-        }
-        transition(
-            self.log,
-            step,
-            "fail",
-            actor=self.actor,
-            error=error,
-            taken_edges=[],
-            at=self.now,
-            reason=str(exc),
-        )
-        self.fail_run(error)
-
-    def follow(self, step: StepRun) -> None:
-        """Propagate a finished step along its outgoing edges, in document order."""
-        for edge in self.graph.outgoing(step.node_id):
-            self.reconsider(edge["target"], via=edge, source=step)
-
-    def _create_attempt(
-        self, step: StepRun, *, number: int, due_at: datetime, eager: bool = True
-    ) -> None:
-        graph = self.graph
-        policy = graph.retry_policy(step.node_id)
-        queue = graph.queue(step.node_id)
-        delay = max(0.0, (due_at - self.now).total_seconds())
-        scheduled = delay > SHORT_RETRY_S
-        deferred = False
-        if number == 1:
-            retry_budget().deposit(queue)
-        elif not scheduled and not retry_budget().try_withdraw(queue):
-            # The queue's retry budget is spent: wait instead of adding load to a
-            # dependency that is already failing.
-            due_at = max(due_at, self.now + timedelta(seconds=defer_s(queue)))
-            scheduled = deferred = True
-        attempt = Attempt(
-            step=step,
-            run=self.run,
-            number=number,
-            queue=queue,
-            priority=graph.priority(step.node_id),
-            due_at=due_at,
-            state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
-        )
-        if scheduled:
-            if step.pk is None:
-                insert_row(step)
-            insert_row(attempt)
-            self.log.add(
-                "attempt_scheduled",
-                run=self.run,
-                step=step,
-                attempt=attempt,
-                to_state=AttemptState.SCHEDULED,
-                actor=self.actor,
-                data={"number": number, "due_at": due_at.isoformat()},
-            )
-            if deferred:
-                self.log.add(
-                    "retry_deferred",
-                    run=self.run,
-                    step=step,
-                    attempt=attempt,
-                    from_state=AttemptState.SCHEDULED,
-                    to_state=AttemptState.SCHEDULED,
-                    actor=self.actor,
-                    reason=f"retry budget of queue {queue!r} is spent",
-                    data={"number": number, "due_at": due_at.isoformat()},
-                )
-            return
-        attempt.enqueued_at = self.now
-        if step.state == StepState.RETRY_WAIT:
-            transition(self.log, step, "enqueue", actor=self.actor)
-        self.log.add(
-            "attempt_queued",
-            run=self.run,
-            step=step,
-            attempt=attempt,
-            to_state=AttemptState.QUEUED,
-            actor=self.actor,
-            data={"number": number, "queue": attempt.queue},
-        )
-        eager = eager and delay == 0 and self._start_eagerly(step, attempt)
-        # One INSERT each, in whatever state the transitions above left them.
-        if step.pk is None:
-            insert_row(step)
-        insert_row(attempt)
-        if eager and self.eager_work is not None:
-            self.eager_work = replace(self.eager_work, attempt_id=attempt.pk)
-        else:
-            publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
-
-    def _start_eagerly(self, step: StepRun, attempt: Attempt) -> bool:
-        """Start the attempt on the finishing worker; False to publish it instead."""
-        slot = self.eager
-        if (
-            slot is None
-            or self.eager_work is not None
-            or attempt.queue != slot.queue
-            or not may_start(self.run, step)
-        ):
-            return False
-        try:
-            work = start_attempt(self, step, attempt, worker=slot.worker)
-        except ExpressionError:
-            return False  # the normal start path records the failure
-        self.eager_work = work
-        return True
+            create_attempt(self, step, number=1, due_at=self.now, eager=False)
 
     def finish(self, end_node: dict) -> None:
         """Finish the run at an end node, cancelling whatever else is still active."""
@@ -692,7 +523,7 @@ class Advance:
             return
         target = todo[0]
         node_id = self.graph.node(target.node_id)["compensate_with"]
-        step = self._new_step(node_id)
+        step = self.new_step(node_id)
         step.compensates = target
         transition(
             self.log,
@@ -705,7 +536,7 @@ class Advance:
             save=False,
         )
         self._remember(step)
-        self._create_attempt(step, number=1, due_at=self.now)
+        create_attempt(self, step, number=1, due_at=self.now)
 
     def compensation_failed(self, step: StepRun) -> None:
         transition(
@@ -728,7 +559,7 @@ class Advance:
             and visits[-1].compensates_id is None
         }
 
-    def cancel_losers(self, join_id: str) -> None:
+    def cancel_feeders(self, join_id: str) -> None:
         """Cancel the unfinished branches feeding a join `any` that just fired."""
         feeders = self.graph.ancestors(join_id)
         self.cancel_active(

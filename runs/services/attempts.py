@@ -22,6 +22,7 @@ from runs.services.advancing import Advance
 from runs.services.dispatching import (
     AttemptWork,
     EagerSlot,
+    create_attempt,
     mark_started,
     may_start,
     start_attempt,
@@ -249,8 +250,11 @@ def _attempt_failed(
             reason=f"retry {attempt.number + 1}/{policy.max_attempts} in {delay:.2f}s",
             data={"delay_s": delay, "next_attempt": attempt.number + 1},
         )
-        advance._create_attempt(
-            step, number=attempt.number + 1, due_at=now + timedelta(seconds=delay)
+        create_attempt(
+            advance,
+            step,
+            number=attempt.number + 1,
+            due_at=now + timedelta(seconds=delay),
         )
         return
     if compensation:

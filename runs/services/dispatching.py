@@ -1,8 +1,8 @@
-"""Attempts: starting them (params evaluated, rows moved to running), publishing them
-after commit, and the per-queue retry budget that paces retries."""
+"""Attempts: creating them, starting them (params evaluated, rows moved to running),
+publishing them after commit, and the per-queue retry budget that paces retries."""
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -11,17 +11,20 @@ from django.db import transaction
 
 from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
-from engine.expressions import param_expressions
+from engine.expressions import ExpressionError, param_expressions
 from engine.retry import bounded_seconds
 from runs.events import EventLog, transition
 from runs.models import (
     Attempt,
+    AttemptState,
     Run,
     RunState,
     StepRun,
     StepState,
 )
+from runs.rows import insert_row
 
+# Retries due sooner than this are published with a short countdown; later ones wait in
 # the database (`scheduled`) until the scheduler publishes them at `due_at`.
 SHORT_RETRY_S = 2.0
 
@@ -153,3 +156,106 @@ def start_attempt(
             timeout_s=policy.timeout_s,
         ),
     )
+
+
+def create_attempt(
+    advance: Any,
+    step: StepRun,
+    *,
+    number: int,
+    due_at: datetime,
+    eager: bool = True,
+) -> None:
+    """Create the step's attempt `number`, due at `due_at`, as an `Advance` decided.
+
+    Due within SHORT_RETRY_S it is queued (published after commit with a countdown,
+    or started at once on the finishing worker: eager dispatch); later, or when the
+    queue's retry budget is spent, it waits as `scheduled` for the scheduler.
+    """
+    graph = advance.graph
+    policy = graph.retry_policy(step.node_id)
+    queue = graph.queue(step.node_id)
+    delay = max(0.0, (due_at - advance.now).total_seconds())
+    scheduled = delay > SHORT_RETRY_S
+    deferred = False
+    if number == 1:
+        retry_budget().deposit(queue)
+    elif not scheduled and not retry_budget().try_withdraw(queue):
+        # The queue's retry budget is spent: wait instead of adding load to a
+        # dependency that is already failing.
+        due_at = max(due_at, advance.now + timedelta(seconds=defer_s(queue)))
+        scheduled = deferred = True
+    attempt = Attempt(
+        step=step,
+        run=advance.run,
+        number=number,
+        queue=queue,
+        priority=graph.priority(step.node_id),
+        due_at=due_at,
+        state=AttemptState.SCHEDULED if scheduled else AttemptState.QUEUED,
+    )
+    if scheduled:
+        if step.pk is None:
+            insert_row(step)
+        insert_row(attempt)
+        advance.log.add(
+            "attempt_scheduled",
+            run=advance.run,
+            step=step,
+            attempt=attempt,
+            to_state=AttemptState.SCHEDULED,
+            actor=advance.actor,
+            data={"number": number, "due_at": due_at.isoformat()},
+        )
+        if deferred:
+            advance.log.add(
+                "retry_deferred",
+                run=advance.run,
+                step=step,
+                attempt=attempt,
+                from_state=AttemptState.SCHEDULED,
+                to_state=AttemptState.SCHEDULED,
+                actor=advance.actor,
+                reason=f"retry budget of queue {queue!r} is spent",
+                data={"number": number, "due_at": due_at.isoformat()},
+            )
+        return
+    attempt.enqueued_at = advance.now
+    if step.state == StepState.RETRY_WAIT:
+        transition(advance.log, step, "enqueue", actor=advance.actor)
+    advance.log.add(
+        "attempt_queued",
+        run=advance.run,
+        step=step,
+        attempt=attempt,
+        to_state=AttemptState.QUEUED,
+        actor=advance.actor,
+        data={"number": number, "queue": attempt.queue},
+    )
+    eager = eager and delay == 0 and _start_eagerly(advance, step, attempt)
+    # One INSERT each, in whatever state the transitions above left them.
+    if step.pk is None:
+        insert_row(step)
+    insert_row(attempt)
+    if eager and advance.eager_work is not None:
+        advance.eager_work = replace(advance.eager_work, attempt_id=attempt.pk)
+    else:
+        publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
+
+
+def _start_eagerly(advance: Any, step: StepRun, attempt: Attempt) -> bool:
+    """Start the attempt on the finishing worker; False to publish it instead."""
+    slot = advance.eager
+    if (
+        slot is None
+        or advance.eager_work is not None
+        or attempt.queue != slot.queue
+        or not may_start(advance.run, step)
+    ):
+        return False
+    try:
+        work = start_attempt(advance, step, attempt, worker=slot.worker)
+    except ExpressionError:
+        return False  # the normal start path records the failure
+    advance.eager_work = work
+    return True

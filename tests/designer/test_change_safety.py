@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from designer import rollout, testing
+from designer import rollout, simulation, testing
 from designer import services as designer
 from designer.demo import DEMO_GROUP, DEMOS, demo_load
 from designer.models import Workflow, WorkflowTestCase
@@ -273,7 +273,7 @@ def test_simulation_takes_the_path_the_engine_takes(
     run.refresh_from_db()
     real = {s.node_id: s.state for s in run.steps.all()}
     graph = next(d["graph"] for d in DEMOS if d["slug"] == slug)
-    sim = testing.simulate(graph, input=payload, mocks=mocks, outcomes=outcomes)
+    sim = simulation.simulate(graph, input=payload, mocks=mocks, outcomes=outcomes)
     assert {s.node_id: s.state for s in sim.steps} == real
     assert sim.state == run.state
 

@@ -16,8 +16,9 @@ from engine.expressions import (
     compile_expression,
 )
 from engine.graph.issues import ValidationResult
-from engine.graph.schema import NODE_TYPES, GraphLimits, _shape_ok
+from engine.graph.schema import GraphLimits, _shape_ok
 from engine.graph.validate import validate_graph
+from engine.nodes import node_types
 
 # celpy raises the recursion limit when its environment is first built; build it now,
 # not inside a Hypothesis example (which warns about it).
@@ -103,7 +104,10 @@ def graph_like(draw: st.DrawFn) -> Any:
     nodes = draw(
         st.lists(
             st.fixed_dictionaries(
-                {"id": st.sampled_from(IDS), "type": st.sampled_from([*NODE_TYPES, 7])},
+                {
+                    "id": st.sampled_from(IDS),
+                    "type": st.sampled_from([*node_types(), 7]),
+                },
                 optional={key: field_values for key in NODE_KEYS[2:]},
             ),
             max_size=8,

@@ -15,7 +15,7 @@ from engine.expressions import ExpressionError
 from engine.graph.compiled import CompiledGraph
 from engine.graph.diff import diff_graphs, graph_checksum
 from engine.graph.issues import Issue, ValidationResult
-from engine.graph.schema import GRAPH_SCHEMA
+from engine.graph.schema import graph_schema
 from engine.graph.validate import validate_graph
 
 Graph = dict[str, Any]
@@ -202,7 +202,7 @@ def validate(graph: Any) -> ValidationResult:
 
 
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
-    Draft202012Validator.check_schema(GRAPH_SCHEMA)
+    Draft202012Validator.check_schema(graph_schema())
 
 
 def test_the_design_example_is_valid() -> None:

@@ -8,7 +8,7 @@ import fastjsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.graph.schema import _GRAPH_VALIDATOR, GRAPH_SCHEMA, _shape_ok
+from engine.graph.schema import _shape_ok, graph_schema, graph_validator
 
 BASE: dict[str, Any] = {
     "format": 1,
@@ -71,12 +71,12 @@ def _mutate(seed: int) -> dict[str, Any]:
 
 def test_the_unmutated_graph_passes_both() -> None:
     assert _shape_ok(BASE)
-    assert not list(_GRAPH_VALIDATOR.iter_errors(BASE))
-    fastjsonschema.compile(GRAPH_SCHEMA)(BASE)
+    assert not list(graph_validator().iter_errors(BASE))
+    fastjsonschema.compile(graph_schema())(BASE)
 
 
 @settings(max_examples=1500, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32))
 def test_fast_check_accepts_exactly_what_jsonschema_accepts(seed: int) -> None:
     graph = _mutate(seed)
-    assert _shape_ok(graph) == (not list(_GRAPH_VALIDATOR.iter_errors(graph)))
+    assert _shape_ok(graph) == (not list(graph_validator().iter_errors(graph)))

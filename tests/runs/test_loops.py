@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from designer.testing import simulate
+from designer.simulation import simulate
 from runs.models import Run, RunState, StepState
 from runs.services.recovery import steps_wake_due
 from runs.services.starting import run_start
