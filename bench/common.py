@@ -101,6 +101,7 @@ def ensure_workflow(slug: str, graph: dict[str, Any]) -> Any:
     """
     from designer import services as designer
     from designer.models import Workflow
+    from runs import releases
 
     workflow = Workflow.objects.filter(slug=slug).select_related("live_version").first()
     if workflow is None:
@@ -108,6 +109,6 @@ def ensure_workflow(slug: str, graph: dict[str, Any]) -> Any:
     live = workflow.live_version
     if live is None or live.graph != graph:
         version, _ = designer.version_create(workflow=workflow, graph=graph)
-        designer.version_publish(version=version)
+        releases.version_publish(version=version)
         workflow.refresh_from_db()
     return workflow

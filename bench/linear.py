@@ -22,6 +22,7 @@ def main() -> None:
     import bench.tasks as bench_tasks
     from designer import services as designer
     from designer.models import Workflow
+    from runs import releases
     from runs.models import Run
     from runs.services.starting import run_start
 
@@ -45,7 +46,7 @@ def main() -> None:
         }
         workflow = designer.workflow_create(slug=slug, name=slug)
         version, _ = designer.version_create(workflow=workflow, graph=graph)
-        designer.version_publish(version=version)
+        releases.version_publish(version=version)
         workflow.refresh_from_db()
 
     import redis

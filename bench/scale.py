@@ -90,6 +90,7 @@ def ensure_scale_workflows() -> list[tuple[Any, Any, Any]]:
     """Return [(workflow, version 1, version 2)] of `scale-0` … `scale-4`."""
     from designer import services as designer
     from designer.models import Workflow, WorkflowVersion
+    from runs import releases
 
     found = []
     for index in range(WORKFLOWS):
@@ -102,7 +103,7 @@ def ensure_scale_workflows() -> list[tuple[Any, Any, Any]]:
                 version, _ = designer.version_create(
                     workflow=workflow, graph=scale_graph(number)
                 )
-                designer.version_publish(version=version)
+                releases.version_publish(version=version)
         v1, v2 = (
             WorkflowVersion.objects.get(workflow=workflow, number=n) for n in (1, 2)
         )

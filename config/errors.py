@@ -10,13 +10,19 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from designer.models import ImmutableVersionError
-from designer.services import GraphInvalid, VersionConflict
-from engine.evaluation_budget import BudgetExceeded
-from runs.errors import RunError
+from engine import errors as domain
+from engine.errors import DomainError
 
 # The error code of every size limit; its status is 413.
-TOO_LARGE = "too_large"
+TOO_LARGE = domain.TOO_LARGE
+# The HTTP status of each kind of domain error.
+DOMAIN_STATUS = {
+    domain.INVALID: status.HTTP_400_BAD_REQUEST,
+    domain.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    domain.CONFLICT: status.HTTP_409_CONFLICT,
+    domain.TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    domain.UNPROCESSABLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
 
 class LimitedCharField(serializers.CharField):
@@ -57,26 +63,10 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Translate domain and framework exceptions into the error format."""
-    if isinstance(exc, GraphInvalid):
-        too_large = any(i.code == TOO_LARGE for i in exc.result.errors)
+    if isinstance(exc, DomainError):
+        # Every service's error for the caller (engine/errors.py): one mapping.
         return error_response(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-            if too_large
-            else status.HTTP_400_BAD_REQUEST,
-            [i.to_dict() for i in exc.result.errors],
-            warnings=[i.to_dict() for i in exc.result.warnings],
-        )
-    if isinstance(exc, VersionConflict | RunError):
-        code = status.HTTP_409_CONFLICT
-        if isinstance(exc, RunError) and exc.code in RunError.BAD_REQUEST:
-            code = status.HTTP_400_BAD_REQUEST
-        elif isinstance(exc, RunError) and exc.code in RunError.FORBIDDEN:
-            code = status.HTTP_403_FORBIDDEN
-        return error_response(code, [{"code": exc.code, "message": exc.message}])
-    if isinstance(exc, ImmutableVersionError):
-        return error_response(
-            status.HTTP_409_CONFLICT,
-            [{"code": "version_immutable", "message": str(exc)}],
+            DOMAIN_STATUS[exc.error_kind()], exc.errors(), **exc.extra()
         )
     if isinstance(exc, TransitionNotAllowed):
         return error_response(
@@ -87,17 +77,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return error_response(
             status.HTTP_409_CONFLICT,
             [{"code": "concurrent_transition", "message": "changed by someone else"}],
-        )
-    if isinstance(exc, BudgetExceeded):
-        return error_response(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-            [
-                {
-                    "code": "budget_exceeded",
-                    "message": f"stopped: {exc.message}; simplify the expressions or "
-                    "the test cases, or run fewer cases at once",
-                }
-            ],
         )
     if isinstance(exc, RequestDataTooBig):
         return error_response(

@@ -11,7 +11,7 @@ from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
-from runs import handoff_apis
+from runs import handoff_apis, release_apis
 from runs import views as runs_views
 
 api_v1 = [
@@ -26,7 +26,7 @@ api_v1 = [
     ),
     path(
         "workflows/<slug:slug>/versions/<int:number>/publish/",
-        designer_apis.VersionPublishApi.as_view(),
+        release_apis.VersionPublishApi.as_view(),
     ),
     path(
         "workflows/<slug:slug>/versions/<int:number>/diff/",
@@ -34,11 +34,9 @@ api_v1 = [
     ),
     path(
         "workflows/<slug:slug>/versions/<int:number>/coverage/",
-        designer_apis.VersionCoverageApi.as_view(),
+        release_apis.VersionCoverageApi.as_view(),
     ),
-    path(
-        "workflows/<slug:slug>/rollback/", designer_apis.WorkflowRollbackApi.as_view()
-    ),
+    path("workflows/<slug:slug>/rollback/", release_apis.WorkflowRollbackApi.as_view()),
     path("workflows/<slug:slug>/tests/", change_apis.TestCaseListApi.as_view()),
     path(
         "workflows/<slug:slug>/tests/<int:case_id>/",
@@ -51,9 +49,9 @@ api_v1 = [
     path("workflows/<slug:slug>/settings/", change_apis.WorkflowSettingsApi.as_view()),
     path(
         "workflows/<slug:slug>/canary/promote/",
-        change_apis.CanaryPromoteApi.as_view(),
+        release_apis.CanaryPromoteApi.as_view(),
     ),
-    path("workflows/<slug:slug>/canary/abort/", change_apis.CanaryAbortApi.as_view()),
+    path("workflows/<slug:slug>/canary/abort/", release_apis.CanaryAbortApi.as_view()),
     path(
         "workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()
     ),

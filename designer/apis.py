@@ -15,7 +15,7 @@ from config.errors import error_response
 from config.openapi import paginated, results
 from config.pagination import PAGINATION_PARAMETERS, BoundedLimitOffsetPagination
 from config.parsers import as_id
-from designer import access, selectors, services, testing
+from designer import access, selectors, services
 from designer.limits import SimulatingApi, simulation_budget
 from designer.models import Workflow, WorkflowVersion
 from engine.actions import registered_actions
@@ -127,18 +127,6 @@ class ValidateInput(GraphInput):
     cases = serializers.BooleanField(default=False)
 
 
-class PublishInput(serializers.Serializer):
-    # 1-99: publish as a canary taking that share of new runs; 0: make it live.
-    canary_percent = serializers.IntegerField(
-        min_value=0, max_value=99, required=False, default=0
-    )
-
-
-class RollbackInput(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=500, required=False, default="")
-
-
 # Response shapes the views build by hand (schema only).
 class GraphIssue(serializers.Serializer):
     code = serializers.CharField()
@@ -154,15 +142,6 @@ class SavedVersionSchema(VersionDetailOutput):
 
     class Meta(VersionDetailOutput.Meta):
         fields = [*VersionDetailOutput.Meta.fields, "warnings"]
-
-
-class PublishedVersionSchema(VersionDetailOutput):
-    """A version as published, with the gate's verdict, null when off (schema only)."""
-
-    gate = serializers.JSONField(allow_null=True)
-
-    class Meta(VersionDetailOutput.Meta):
-        fields = [*VersionDetailOutput.Meta.fields, "gate"]
 
 
 VALIDATION = inline_serializer(
@@ -327,46 +306,6 @@ class VersionDetailApi(APIView):
         return Response(body)
 
 
-class VersionPublishApi(APIView):
-    perms = {"POST": access.EDIT}
-
-    @extend_schema(request=PublishInput, responses=PublishedVersionSchema)
-    def post(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug, user=request.user)
-        version = selectors.version_get(workflow=workflow, number=number)
-        data = PublishInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        # Checked again inside version_publish, which refuses under a block gate;
-        # both run the test cases, within one simulation budget.
-        with simulation_budget():
-            gate = services.publish_gate_check(version=version)
-            version = services.version_publish(
-                version=version,
-                actor=request.user,
-                canary_percent=data.validated_data["canary_percent"],
-            )
-        body = VersionDetailOutput(version).data
-        body["gate"] = gate
-        return Response(body)
-
-
-class WorkflowRollbackApi(APIView):
-    perms = {"POST": access.EDIT}
-
-    @extend_schema(request=RollbackInput, responses=WorkflowOutput)
-    def post(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug, user=request.user)
-        data = RollbackInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        workflow = services.workflow_rollback(
-            workflow=workflow,
-            number=data.validated_data["version"],
-            actor=request.user,
-            reason=data.validated_data["reason"],
-        )
-        return Response(WorkflowOutput(workflow).data)
-
-
 class VersionDiffApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("against", int, required=True)],
@@ -389,24 +328,6 @@ class VersionDiffApi(APIView):
                 **diff_graphs(other.graph, version.graph),
             }
         )
-
-
-class VersionCoverageApi(SimulatingApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, slug: str, number: int) -> Response:
-        workflow = selectors.workflow_get(slug=slug, user=request.user)
-        version = selectors.version_get(workflow=workflow, number=number)
-        body = selectors.version_coverage(version=version)
-        # The same edges taken by the workflow's test cases, and by either.
-        with simulation_budget():
-            tests = testing.run_cases(version)["coverage"]
-        body["tests"] = tests
-        either = {
-            edge["id"]: edge["taken"] + test["taken"]
-            for edge, test in zip(body["edges"], tests["edges"], strict=True)
-        }
-        body["combined"] = testing.coverage_of(version.graph, either)
-        return Response(body)
 
 
 class WorkflowValidateApi(SimulatingApi):

@@ -1,11 +1,12 @@
-"""Change safety over HTTP: test cases, running them, gates, canary and rollback."""
+"""Change safety over HTTP: test cases, running them, the publish gate and rollback
+criteria settings (releases themselves: runs/release_apis.py)."""
 
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,9 +14,9 @@ from rest_framework.views import APIView
 
 from config.errors import error_response
 from config.openapi import results
-from designer import access, rollout, selectors, testing
+from designer import access, criteria, selectors, testing
 from designer.limits import SimulatingApi, simulation_budget
-from designer.models import PublishGate, WorkflowTestCase
+from designer.models import PublishGate, ReleaseState, WorkflowTestCase
 
 MAX_CASES_PER_RUN = 200
 
@@ -226,14 +227,14 @@ class SettingsInput(serializers.Serializer):
 
     def validate_rollback_criteria(self, value: Any) -> dict[str, Any]:
         try:
-            return rollout.clean_criteria(value)
-        except rollout.RolloutError as exc:
+            return criteria.clean_criteria(value)
+        except criteria.CriteriaError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
 
 def settings_dict(workflow: Any) -> dict[str, Any]:
     canary = None
-    if workflow.canary_version_id:
+    if workflow.release_state == ReleaseState.CANARY:
         canary = {
             "version": workflow.canary_version.number,
             "percent": workflow.canary_percent,
@@ -272,43 +273,3 @@ class WorkflowSettingsApi(APIView):
             setattr(workflow, field, value)
         workflow.save(update_fields=[*fields, "updated_at"])
         return Response(settings_dict(workflow))
-
-
-class CanaryAbortInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class _CanaryApi(APIView):
-    perms = {"POST": access.EDIT}
-
-    def act(self, workflow: Any, request: Request) -> Any:
-        raise NotImplementedError
-
-    def post(self, request: Request, slug: str) -> Response:
-        workflow = selectors.workflow_get(slug=slug, user=request.user)
-        try:
-            workflow = self.act(workflow, request)
-        except rollout.RolloutError as exc:
-            return error_response(
-                status.HTTP_409_CONFLICT, [{"code": exc.code, "message": exc.message}]
-            )
-        return Response(
-            settings_dict(selectors.workflow_get(slug=slug, user=request.user))
-        )
-
-
-@extend_schema_view(post=extend_schema(request=None, responses=SETTINGS))
-class CanaryPromoteApi(_CanaryApi):
-    def act(self, workflow: Any, request: Request) -> Any:
-        return rollout.canary_promote(workflow=workflow, actor=request.user)
-
-
-@extend_schema_view(post=extend_schema(request=CanaryAbortInput, responses=SETTINGS))
-class CanaryAbortApi(_CanaryApi):
-    def act(self, workflow: Any, request: Request) -> Any:
-        data = CanaryAbortInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        reason = data.validated_data["reason"][:500]
-        return rollout.canary_abort(
-            workflow=workflow, actor=request.user, reason=reason or "aborted"
-        )

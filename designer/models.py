@@ -5,11 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from engine.errors import DomainError
 
 
-class ImmutableVersionError(Exception):
-    """Raised when code tries to change a published workflow version."""
+class ImmutableVersionError(DomainError):
+    """Raised when code tries to change a published workflow version (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("version_immutable", message)
 
 
 class PublishGate(models.TextChoices):
@@ -18,7 +23,15 @@ class PublishGate(models.TextChoices):
     BLOCK = "block"
 
 
-class Workflow(models.Model):
+class ReleaseState(models.TextChoices):
+    """Which versions new runs start on: none yet, the live one, or live and canary."""
+
+    UNRELEASED = "unreleased", "Unreleased"
+    LIVE = "live", "Live"
+    CANARY = "canary", "Canary"
+
+
+class Workflow(ConcurrentTransitionMixin, models.Model):
     """A named workflow; its behaviour lives in versions."""
 
     slug = models.SlugField(max_length=64, unique=True)
@@ -46,6 +59,11 @@ class Workflow(models.Model):
         max_length=8, choices=PublishGate.choices, default=PublishGate.OFF
     )
     coverage_threshold = models.PositiveSmallIntegerField(default=0)
+    # The release: its state names which of the fields below hold, and only its
+    # transitions (runs.releases) change them, each with an Event.
+    release_state = FSMField(
+        max_length=16, choices=ReleaseState.choices, default=ReleaseState.UNRELEASED
+    )
     # A canary gets `canary_percent` of new runs while the live version keeps the rest.
     canary_version = models.ForeignKey(
         "WorkflowVersion",
@@ -79,6 +97,61 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    # -- release transitions (called by runs.releases, which records the events)
+
+    @transition(
+        field=release_state,
+        source=[ReleaseState.UNRELEASED, ReleaseState.LIVE, ReleaseState.CANARY],
+        target=ReleaseState.LIVE,
+    )
+    def go_live(self, version: "WorkflowVersion", *, at: Any) -> None:
+        """Make a published version live (ending any canary), remembering the one
+        it replaces."""
+        if self.live_version_id != version.pk:
+            self.previous_live_version_id = self.live_version_id
+        self.live_version = version
+        self.live_since = at
+        self._clear_canary()
+
+    @transition(
+        field=release_state,
+        source=[ReleaseState.LIVE, ReleaseState.CANARY],
+        target=ReleaseState.CANARY,
+    )
+    def start_canary(
+        self, version: "WorkflowVersion", *, percent: int, at: Any
+    ) -> None:
+        """Route `percent` of new runs to a published version; the live one keeps
+        the rest."""
+        self.canary_version = version
+        self.canary_percent = percent
+        self.canary_started_at = at
+
+    @transition(
+        field=release_state, source=ReleaseState.CANARY, target=ReleaseState.LIVE
+    )
+    def abort_canary(self) -> None:
+        """Stop routing new runs to the canary."""
+        self._clear_canary()
+
+    @transition(
+        field=release_state,
+        source=[ReleaseState.LIVE, ReleaseState.CANARY],
+        target=RETURN_VALUE(ReleaseState.LIVE, ReleaseState.CANARY),
+    )
+    def restore_live(self, version: "WorkflowVersion", *, at: Any) -> str:
+        """Make an earlier version live again (a rollback). It is not a new version
+        to watch, so nothing is remembered to roll back to; a canary goes on."""
+        self.live_version = version
+        self.previous_live_version = None
+        self.live_since = at
+        return str(self.release_state)
+
+    def _clear_canary(self) -> None:
+        self.canary_version = None
+        self.canary_percent = 0
+        self.canary_started_at = None
 
 
 class VersionStatus(models.TextChoices):

@@ -5,37 +5,45 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from designer import access
 from designer.limits import simulation_budget
-from designer.models import PublishGate, VersionStatus, Workflow, WorkflowVersion
+from designer.models import VersionStatus, Workflow, WorkflowVersion
+from designer.signals import version_created
 from engine.actions import registered_actions
+from engine.errors import INVALID, TOO_LARGE, DomainError
 from engine.graph.compiled import CompiledGraph
 from engine.graph.diff import graph_checksum
 from engine.graph.issues import Issue, ValidationResult
 from engine.graph.schema import GraphLimits
 from engine.graph.validate import validate_graph
-from runs.events import EventLog, actor_of
 
 MAX_GRAPH_NODES = 2000
 
 
-class GraphInvalid(Exception):
-    """Raised when a graph fails validation; carries the result."""
+class GraphInvalid(DomainError):
+    """Raised when a graph fails validation; carries the result (400, or 413 when
+    over a size limit), every issue in the body and the warnings beside them."""
+
+    kind = INVALID
 
     def __init__(self, result: ValidationResult) -> None:
-        super().__init__("graph is invalid")
+        super().__init__("invalid_graph", "graph is invalid")
         self.result = result
 
+    def error_kind(self) -> str:
+        too_large = any(i.code == TOO_LARGE for i in self.result.errors)
+        return TOO_LARGE if too_large else INVALID
 
-class VersionConflict(Exception):
+    def errors(self) -> list[dict[str, Any]]:
+        return [i.to_dict() for i in self.result.errors]
+
+    def extra(self) -> dict[str, Any]:
+        return {"warnings": [i.to_dict() for i in self.result.warnings]}
+
+
+class VersionConflict(DomainError):
     """Raised when a request conflicts with a version's state (e.g. it is published)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # Node types the format describes but this engine cannot run yet: refused at save
@@ -91,7 +99,8 @@ def graph_validate(
     return result
 
 
-def _validated(graph: Any) -> ValidationResult:
+def validated(graph: Any) -> ValidationResult:
+    """Return the validation result of a valid graph; raise GraphInvalid."""
     result = graph_validate(graph=graph)
     if not result.ok:
         raise GraphInvalid(result)
@@ -130,7 +139,7 @@ def version_create(
     parent: WorkflowVersion | None = None,
 ) -> tuple[WorkflowVersion, ValidationResult]:
     """Store a valid graph as a new draft of the workflow."""
-    result = _validated(graph)
+    result = validated(graph)
     with transaction.atomic():
         Workflow.objects.select_for_update(no_key=True).filter(pk=workflow.pk).first()
         if parent is None:
@@ -145,16 +154,7 @@ def version_create(
             created_by=created_by,
             parent=parent,
         )
-        log = EventLog()
-        log.add(
-            "version_created",
-            to_state=VersionStatus.DRAFT,
-            actor=actor_of(created_by),
-            workflow_id=workflow.pk,
-            version_id=version.pk,
-            data={"checksum": version.checksum},
-        )
-        log.flush()
+        version_created.send(sender=WorkflowVersion, version=version, actor=created_by)
     return version, result
 
 
@@ -162,7 +162,7 @@ def version_update(
     *, version: WorkflowVersion, graph: Any, note: str | None = None, actor: Any = None
 ) -> tuple[WorkflowVersion, ValidationResult]:
     """Replace the graph of a draft; published versions refuse (VersionConflict)."""
-    result = _validated(graph)
+    result = validated(graph)
     with transaction.atomic():
         locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
             pk=version.pk
@@ -178,134 +178,3 @@ def version_update(
             locked.note = note
         locked.save(update_fields=["graph", "checksum", "note", "updated_at"])
     return locked, result
-
-
-def publish_gate_check(*, version: WorkflowVersion) -> dict[str, Any] | None:
-    """Run the workflow's publish gate on a draft: its test cases must pass and reach
-    the coverage threshold. Return None when the gate is off, else {mode, ok,
-    problems, passed, failed, coverage}."""
-    from designer import testing
-
-    workflow = version.workflow
-    if workflow.publish_gate == PublishGate.OFF:
-        return None
-    cases = list(workflow.test_cases.order_by("name"))
-    report = testing.run_cases(version, cases)
-    problems = []
-    if not cases:
-        problems.append("the workflow has no test cases")
-    failing = [r["name"] for r in report["results"] if not r["passed"]]
-    if failing:
-        problems.append(
-            f"{len(failing)} of {len(cases)} test cases fail: {', '.join(failing)}"
-        )
-    percent = report["coverage"]["percent"] or 0.0
-    if percent < workflow.coverage_threshold:
-        problems.append(
-            f"test coverage {percent:g} % is below the threshold "
-            f"{workflow.coverage_threshold} %"
-        )
-    return {
-        "mode": workflow.publish_gate,
-        "ok": not problems,
-        "problems": problems,
-        "passed": report["passed"],
-        "failed": report["failed"],
-        "coverage": report["coverage"],
-    }
-
-
-def version_publish(
-    *, version: WorkflowVersion, actor: Any = None, canary_percent: int = 0
-) -> WorkflowVersion:
-    """Publish a draft with the next number and make it the live version, or route
-    `canary_percent` of new runs to it while the live version keeps the rest.
-
-    Under a `block` publish gate a draft whose test cases fail (or fall short of the
-    coverage threshold) is refused with VersionConflict("publish_gate_failed").
-    """
-    from designer import rollout
-
-    _validated(version.graph)
-    gate = publish_gate_check(version=version)
-    if gate is not None and not gate["ok"] and gate["mode"] == PublishGate.BLOCK:
-        raise VersionConflict(
-            "publish_gate_failed",
-            "publishing is blocked: " + "; ".join(gate["problems"]),
-        )
-    with transaction.atomic():
-        workflow = Workflow.objects.select_for_update(no_key=True).get(
-            pk=version.workflow_id
-        )
-        locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
-            pk=version.pk
-        )
-        if locked.status != VersionStatus.DRAFT:
-            raise VersionConflict(
-                "not_draft", f"version {locked.number} is already {locked.status}"
-            )
-        previous_live = workflow.live_version_id
-        locked.publish(at=timezone.now())
-        locked.save()
-        if canary_percent:
-            try:
-                rollout.canary_start(
-                    workflow=workflow,
-                    version=locked,
-                    percent=canary_percent,
-                    actor=actor,
-                )
-            except rollout.RolloutError as exc:
-                raise VersionConflict(exc.code, exc.message) from exc
-        else:
-            rollout._make_live(workflow, locked)
-        log = EventLog()
-        log.add(
-            "version_published",
-            from_state=VersionStatus.DRAFT,
-            to_state=VersionStatus.PUBLISHED,
-            actor=actor_of(actor),
-            workflow_id=workflow.pk,
-            version_id=locked.pk,
-            data={
-                "number": locked.number,
-                "previous_live_version_id": previous_live,
-                "canary_percent": canary_percent,
-                "gate": gate,
-            },
-        )
-        log.flush()
-    return locked
-
-
-def workflow_rollback(
-    *, workflow: Workflow, number: int, actor: Any = None, reason: str = ""
-) -> Workflow:
-    """Point the live version at an earlier published version in one step."""
-    from designer import rollout
-
-    with transaction.atomic():
-        locked = Workflow.objects.select_for_update(no_key=True).get(pk=workflow.pk)
-        target = locked.versions.filter(number=number).first()
-        if target is None:
-            raise VersionConflict("unknown_version", f"version {number} does not exist")
-        if target.status != VersionStatus.PUBLISHED:
-            raise VersionConflict(
-                "version_not_published", f"version {number} is {target.status}"
-            )
-        previous = locked.live_version
-        rollout.restore_live(locked, target)
-        log = EventLog()
-        log.add(
-            "live_version_changed",
-            actor=actor_of(actor),
-            reason=reason or "rollback",
-            workflow_id=locked.pk,
-            version_id=target.pk,
-            data={
-                "from": previous.number if previous else None,
-                "to": target.number,
-            },
-        )
-        log.flush()
-    return locked

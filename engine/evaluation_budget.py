@@ -11,17 +11,30 @@ import contextvars
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from engine.errors import UNPROCESSABLE, DomainError
 
 
-class BudgetExceeded(Exception):
-    """The work a whole request (many evaluations, a simulation) may do is spent.
+class BudgetExceeded(DomainError):
+    """The work a whole request (many evaluations, a simulation) may do is spent (422).
 
     Not an ExpressionError: it ends the request, not just the step that noticed.
     """
 
+    kind = UNPROCESSABLE
+
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__("budget_exceeded", message)
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": self.code,
+                "message": f"stopped: {self.message}; simplify the expressions or "
+                "the test cases, or run fewer cases at once",
+            }
+        ]
 
 
 class EvaluationBudget:

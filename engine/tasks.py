@@ -176,9 +176,9 @@ def enqueue_due() -> int:
 @shared_task(name="engine.evaluate_rollbacks", queue="default", ignore_result=True)
 def evaluate_rollbacks() -> list[str]:
     """Roll back canaries and new live versions that break their criteria."""
-    from designer import rollout
+    from runs import releases
 
-    return rollout.evaluate_rollbacks()
+    return releases.evaluate_rollbacks()
 
 
 @shared_task(name="engine.sweep", queue="default", ignore_result=True)

@@ -12,3 +12,7 @@ class RunsConfig(AppConfig):
         from runs.access_signals import connect_signals
 
         connect_signals()
+
+        from runs import receivers
+
+        receivers.connect()

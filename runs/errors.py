@@ -1,7 +1,9 @@
 """Errors of run requests the caller can act on."""
 
+from engine.errors import CONFLICT, FORBIDDEN, INVALID, DomainError
 
-class RunError(Exception):
+
+class RunError(DomainError):
     """A run request that cannot be carried out (bad version, no live version).
 
     Codes in BAD_REQUEST are the caller's mistake (400); the rest conflict with the
@@ -23,7 +25,9 @@ class RunError(Exception):
     # The user may not do this to this object (403).
     FORBIDDEN = frozenset({"not_assignee", "claimed_by_other", "not_allowed"})
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def error_kind(self) -> str:
+        if self.code in self.BAD_REQUEST:
+            return INVALID
+        if self.code in self.FORBIDDEN:
+            return FORBIDDEN
+        return CONFLICT

@@ -279,9 +279,12 @@ def attempt_rows_by_version(
         )
     )
     empty = {"count": 0, "max": None, "p50": None, "p95": None}
-    rows = {v.pk: {**empty, "total": 0, "retries": 0, "runs": 0} for v in versions}
+    rows: dict[int, dict[str, Any]] = {
+        v.pk: {**empty, "total": 0, "retries": 0, "runs": 0} for v in versions
+    }
     for row in qs:
-        rows[row.pop("run__version")] = row
+        figures: dict[str, Any] = dict(row)
+        rows[figures.pop("run__version")] = figures
     return rows
 
 
@@ -325,7 +328,7 @@ def scorecard(
     """Return the scorecard of a workflow (or all) in a window, with branch coverage
     when a version is given. `attempts` is the version's attempt row when the caller
     read it already (`attempt_rows_by_version`)."""
-    from designer.selectors import version_coverage
+    from runs.selectors import version_coverage
 
     card = _card(window, workflow, version, attempts)
     if version is not None:

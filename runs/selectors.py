@@ -1,11 +1,13 @@
 """Read runs, steps, attempts and events with their joins decided here."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from designer.access import visible_q
+from designer.models import Workflow, WorkflowVersion
 from runs.models import Attempt, Event, Run, StepRun
 
 # Sort keys the board may ask for (API name: ORM ordering).
@@ -100,3 +102,68 @@ def event_list(
 def last_event_id() -> int:
     """Return the newest event id (0 when there is none)."""
     return Event.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def annotate_last_run(qs: QuerySet[Workflow]) -> QuerySet[Workflow]:
+    """Add each workflow's last run (id, state, version, times) to a workflow list."""
+    last_run = Run.objects.filter(workflow=OuterRef("pk")).order_by("-id")
+    return qs.annotate(
+        last_run_id=Subquery(last_run.values("id")[:1]),
+        last_run_state=Subquery(last_run.values("state")[:1]),
+        last_run_created_at=Subquery(last_run.values("created_at")[:1]),
+        last_run_finished_at=Subquery(last_run.values("finished_at")[:1]),
+        last_run_version=Subquery(last_run.values("version__number")[:1]),
+    )
+
+
+def version_coverage(
+    *,
+    version: WorkflowVersion,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Return branch coverage of a version by its runs: how often each edge was taken.
+
+    Counted in the database from the steps' `taken_edges` (one row per edge id), so
+    the cost does not grow in Python with the number of runs. With `since`/`until`,
+    only runs created in that window count (the scorecard's window).
+    """
+    from django.db import connection
+
+    where = "r.workflow_id = %s AND r.version_id = %s"
+    params: list[Any] = [version.workflow_id, version.pk]
+    runs = Run.objects.filter(version=version)
+    if since is not None:
+        where += " AND r.created_at >= %s"
+        params.append(since)
+        runs = runs.filter(created_at__gte=since)
+    if until is not None:
+        where += " AND r.created_at < %s"
+        params.append(until)
+        runs = runs.filter(created_at__lt=until)
+    if connection.vendor == "postgresql":
+        edges_of = (
+            "CROSS JOIN LATERAL jsonb_array_elements_text(s.taken_edges) AS edge(value)"
+        )
+    else:
+        edges_of = ", json_each(s.taken_edges) AS edge"
+    sql = (
+        "SELECT edge.value, COUNT(*) FROM runs_steprun s "  # noqa: S608
+        f"JOIN runs_run r ON r.id = s.run_id {edges_of} "
+        f"WHERE {where} GROUP BY edge.value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        taken = {str(edge): int(count) for edge, count in cursor.fetchall()}
+    edges = [e["id"] for e in version.graph.get("edges", [])]
+    covered = sum(1 for e in edges if taken.get(e))
+    return {
+        "version": version.number,
+        "runs": runs.count(),
+        "edges": [{"id": e, "taken": taken.get(e, 0)} for e in edges],
+        "covered": covered,
+        "total": len(edges),
+        # None, not 0 %, when there is nothing to cover.
+        "percent": round(100 * covered / len(edges), 1) if edges else None,
+        "uncovered": [e for e in edges if not taken.get(e)],
+    }

@@ -77,6 +77,7 @@ def api(user: Any) -> APIClient:
 def workflow_factory(user: Any) -> Any:
     """Create a workflow with a published version of the given graph."""
     from designer import services
+    from runs import releases
 
     def make(graph: dict[str, Any], slug: str = "wf", publish: bool = True) -> Any:
         workflow = services.workflow_create(slug=slug, name=slug.title())
@@ -84,7 +85,7 @@ def workflow_factory(user: Any) -> Any:
             workflow=workflow, graph=graph, created_by=user
         )
         if publish:
-            version = services.version_publish(version=version)
+            version = releases.version_publish(version=version)
             workflow.refresh_from_db()
         return workflow
 

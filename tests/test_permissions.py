@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from designer import services as designer
 from designer.models import Workflow
+from runs import releases
 from runs.models import Handoff
 from runs.services.starting import run_start
 from tests.support import grant, linear_graph
@@ -66,11 +67,11 @@ def world(django_user_model: Any) -> dict[str, Any]:
         slug="team-flow", name="Team flow", owner_group=payments
     )
     v1, _ = designer.version_create(workflow=team, graph=team_graph())
-    designer.version_publish(version=v1)
+    releases.version_publish(version=v1)
     designer.version_create(workflow=team, graph=team_graph(), note="draft")
     public = designer.workflow_create(slug="public-flow", name="Public flow")
     p1, _ = designer.version_create(workflow=public, graph=linear_graph(1))
-    designer.version_publish(version=p1)
+    releases.version_publish(version=p1)
     team.refresh_from_db()
     run, _ = run_start(workflow=team, input={}, actor="test")
     handoff = Handoff.objects.get(run=run)

@@ -32,6 +32,7 @@ from schemathesis.checks import (
 
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
+from runs import releases
 from runs.services.starting import run_start
 from tests.support import linear_graph
 
@@ -92,7 +93,7 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         version, _ = designer_services.version_create(
             workflow=workflow, graph=_review_graph(), created_by=user
         )
-        designer_services.version_publish(version=version)
+        releases.version_publish(version=version)
         workflow.refresh_from_db()
         designer_services.version_create(
             workflow=workflow, graph=linear_graph(2), created_by=user

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from designer import rollout
 from designer.models import VersionStatus, Workflow, WorkflowVersion
+from runs import releases
 from runs.errors import RunError
 from runs.events import EventLog
 from runs.models import (
@@ -59,7 +59,7 @@ def run_start(
                 if existing is not None:
                     return existing, False
             if not chosen and locked is not None and locked.canary_version_id:
-                version = rollout.pick_version(locked, live=version)
+                version = releases.pick_version(locked, live=version)
             graph = compiled_graph(version)
             log = EventLog()
             run = Run.objects.create(

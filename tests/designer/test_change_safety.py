@@ -8,11 +8,11 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from designer import rollout, simulation, testing
 from designer import services as designer
-from designer.demo import DEMO_GROUP, DEMOS, demo_load
+from designer import simulation, testing
 from designer.models import Workflow, WorkflowTestCase
-from runs import handoffs
+from runs import handoffs, releases
+from runs.demo import DEMO_GROUP, DEMOS, demo_load
 from runs.models import Event, Handoff, LedgerEntry, Run, RunState
 from runs.services.starting import run_start
 from tests.support import drive
@@ -342,10 +342,10 @@ def test_canary_breaking_the_criteria_is_rolled_back_automatically(
     )
     for _ in range(20):
         run_start(workflow=workflow, input={}, actor="t")
-    assert rollout.evaluate_rollbacks() == []  # 6 finished canary runs: too few
+    assert releases.evaluate_rollbacks() == []  # 6 finished canary runs: too few
     for _ in range(20):
         run_start(workflow=workflow, input={}, actor="t")
-    (done,) = rollout.evaluate_rollbacks()
+    (done,) = releases.evaluate_rollbacks()
     assert done.startswith("canary v2: success rate 0%")
     workflow.refresh_from_db()
     assert workflow.canary_version is None
@@ -378,13 +378,13 @@ def test_newly_live_version_breaking_the_criteria_goes_back(
     for _ in range(5):
         run_start(workflow=workflow, input={}, actor="t")
     assert Run.objects.filter(workflow=workflow, state=RunState.FAILED).count() == 5
-    (done,) = rollout.evaluate_rollbacks(now=timezone.now())
+    (done,) = releases.evaluate_rollbacks(now=timezone.now())
     workflow.refresh_from_db()
     assert workflow.live_version.number == 1
     event = Event.objects.get(kind="auto_rollback", workflow=workflow)
     assert event.data["from"] == 2 and event.data["to"] == 1
     # Rolled back once: nothing more to do.
-    assert rollout.evaluate_rollbacks() == []
+    assert releases.evaluate_rollbacks() == []
 
 
 def test_bad_criteria_and_canary_requests_are_refused(

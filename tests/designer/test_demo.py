@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from designer.demo import DemoLoad, demo_load
 from designer.models import Workflow
+from runs.demo import DemoLoad, demo_load
 from runs.models import Handoff, Run, RunState
 from runs.services.recovery import steps_wake_due
 from runs.services.starting import run_start

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from designer.demo import demo_load
+from runs.demo import demo_load
 from runs.models import Run
 from runs.services.starting import run_start
 from tests.support import linear_graph, wait_for
@@ -205,13 +205,14 @@ def test_scorecard_compares_two_versions_side_by_side(
     """v1 always succeeds, v2 fails half its runs: the scorecard shows 100 % against
     50 % and marks v2 worse."""
     from designer import services as designer_services
+    from runs import releases
 
     checkout = workflow_factory(linear_graph(1), slug="checkout")
     v1 = checkout.live_version
     draft, _ = designer_services.version_create(
         workflow=checkout, graph=_checkout_v2(), created_by=user
     )
-    v2 = designer_services.version_publish(version=draft)
+    v2 = releases.version_publish(version=draft)
     checkout.refresh_from_db()
     runs = [
         run_start(workflow=checkout, version=v1, input={}, actor="test")[0],

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from designer import rollout, services
+from designer import services
 from designer.models import PublishGate, Workflow, WorkflowTestCase
+from runs import releases
 from tests.designer.test_change_safety import sized_graph
 
 pytestmark = pytest.mark.e2e
@@ -270,8 +271,8 @@ def test_gate_blocks_then_a_canary_is_published_and_promoted(
 
     # A later canary broken by its criteria is rolled back: the board flags it.
     v3, _ = services.version_create(workflow=workflow, graph=changed)
-    services.version_publish(version=v3, canary_percent=50)
-    rollout.canary_abort(
+    releases.version_publish(version=v3, canary_percent=50)
+    releases.canary_abort(
         workflow=workflow,
         actor="system:rollback",
         reason="automatic rollback: success rate 40% < 90%",

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from designer import services
-from designer.demo import demo_load
 from designer.models import Workflow
 from designer.selectors import version_coverage
+from runs.demo import demo_load
 from runs.models import Run
+from runs.releases import version_publish
 from runs.services.starting import run_start
 from tests.support import linear_graph, wait_for
 
@@ -250,7 +251,7 @@ def test_diff_of_two_published_versions_highlights_the_changed_node(
     v2, _ = services.version_create(
         workflow=workflow, graph=_order_graph("Charge the card", charge_attempts=6)
     )
-    services.version_publish(version=v2)
+    version_publish(version=v2)
 
     page.set_viewport_size({"width": 1440, "height": 900})
     _open_editor(page, asgi_server, "orders")

@@ -342,6 +342,7 @@ def test_rerun_through_the_api_on_original_and_live_versions(
     live_db: Any, api: Any, workflow_factory: Any
 ) -> None:
     from designer import services as designer
+    from runs import releases
 
     def graph(s2_action: str) -> dict[str, Any]:
         built = linear_graph(3, action="builtin.echo")
@@ -357,7 +358,7 @@ def test_rerun_through_the_api_on_original_and_live_versions(
         wait_for(lambda r=run: Run.objects.get(pk=r.pk).is_finished, timeout=60)
         assert Run.objects.get(pk=run.pk).state == RunState.FAILED
     v2, _ = designer.version_create(workflow=workflow, graph=graph("builtin.echo"))
-    designer.version_publish(version=v2)
+    releases.version_publish(version=v2)
 
     on_original = api.post(
         f"/api/v1/runs/{first.pk}/retry/",

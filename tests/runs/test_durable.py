@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from designer import services as designer
+from runs import releases
 from runs.errors import RunError
 from runs.models import AttemptState, Event, Run, RunState, StepState
 from runs.services.attempts import attempt_finish, attempt_start
@@ -332,7 +333,7 @@ def test_retry_from_failure_on_the_live_version(workflow_factory: Any) -> None:
     v2, _ = designer.version_create(
         workflow=workflow, graph=_rerun_graph("builtin.echo")
     )
-    designer.version_publish(version=v2)
+    releases.version_publish(version=v2)
     workflow.refresh_from_db()
     run_retry(run=run, actor="user:alice", version="live", input={"n": 2})
     drive(run)

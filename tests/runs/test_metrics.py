@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from designer import services as designer
-from runs import metrics
+from runs import metrics, releases
 from runs.models import Attempt, Event, Run, StepRun
 from tests.support import linear_graph
 
@@ -45,7 +45,7 @@ def fixture(workflow_factory: Any) -> dict[str, Any]:
     workflow = workflow_factory(linear_graph(1), slug="shop")
     v1 = workflow.live_version
     v2, _ = designer.version_create(workflow=workflow, graph=linear_graph(1))
-    v2 = designer.version_publish(version=v2)
+    v2 = releases.version_publish(version=v2)
     # v1: 3 succeeded + 1 failed in the window, 1 running, 1 finished long ago.
     r1, r2, r3 = (_run(v1, "succeeded", h) for h in (1, 2, 3))
     r4 = _run(v1, "failed", 4)

@@ -6,9 +6,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from designer import services as designer
 from engine import tasks
-from runs import handoffs
+from runs import handoffs, releases
 from runs.models import (
     Attempt,
     AttemptState,
@@ -35,12 +34,12 @@ def _stored_unchecked(workflow_factory: Any, graph: dict, slug: str) -> Any:
     version = workflow.versions.get()
     type(version).objects.filter(pk=version.pk).update(graph=graph)
     version.refresh_from_db()
-    original = designer._validated
-    designer._validated = lambda graph: None  # type: ignore[assignment]
+    original = releases.validated
+    releases.validated = lambda graph: None  # type: ignore[assignment]
     try:
-        designer.version_publish(version=version)
+        releases.version_publish(version=version)
     finally:
-        designer._validated = original  # type: ignore[assignment]
+        releases.validated = original  # type: ignore[assignment]
     workflow.refresh_from_db()
     return workflow
 

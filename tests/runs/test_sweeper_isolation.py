@@ -12,11 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from designer import services as designer
 from designer.models import Workflow
 from engine import tasks
 from engine.retry import MAX_DELAY_S
-from runs import metrics
+from runs import metrics, releases
 from runs.models import (
     Attempt,
     AttemptState,
@@ -70,8 +69,8 @@ def stored_unchecked(workflow_factory: Any, monkeypatch: Any) -> Any:
         type(version).objects.filter(pk=version.pk).update(graph=graph)
         version.refresh_from_db()
         with monkeypatch.context() as patch:
-            patch.setattr(designer, "_validated", lambda graph: None)
-            designer.version_publish(version=version)
+            patch.setattr(releases, "validated", lambda graph: None)
+            releases.version_publish(version=version)
         workflow.refresh_from_db()
         return workflow
 
@@ -292,9 +291,8 @@ def test_rollback_check_survives_a_failed_query_of_another_workflow(
         return real(**kwargs)
 
     monkeypatch.setattr(metrics, "scorecard", poisoned)
-    from designer import rollout
 
-    (done,) = rollout.evaluate_rollbacks()
+    (done,) = releases.evaluate_rollbacks()
     (other,) = {"roll-a", "roll-b"} - set(broken)
     assert done.startswith(f"{other} v2:")
     for workflow in workflows:

@@ -22,6 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from designer import services as designer
+from runs import releases
 from runs.services.starting import run_start
 from tests.support import grant, linear_graph
 
@@ -50,7 +51,7 @@ def world(django_user_model: Any) -> dict[str, Any]:
         slug="team-flow", name="Team flow", owner_group=payments
     )
     version, _ = designer.version_create(workflow=workflow, graph=linear_graph(1))
-    designer.version_publish(version=version)
+    releases.version_publish(version=version)
     workflow.refresh_from_db()
     run, _ = run_start(workflow=workflow, input={}, actor="test")
     token = Token.objects.create(user=olga)

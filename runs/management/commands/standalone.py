@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config.processes import web_command, worker_command
-from designer.demo import DEMO_GROUP, DemoLoad, demo_load
+from runs.demo import DEMO_GROUP, DemoLoad, demo_load
 
 
 class Command(BaseCommand):
@@ -119,8 +119,10 @@ class Command(BaseCommand):
         while not stopping:
             for child in children:
                 if child.poll() is not None:
+                    # Started from lists of strings (config.processes).
+                    args = cast(list[str], child.args)
                     self.stderr.write(
-                        f"process {child.args[2:5]} exited ({child.returncode})"
+                        f"process {args[2:5]} exited ({child.returncode})"
                     )
                     stopping, exit_code = True, 1
             if load is not None and not stopping:

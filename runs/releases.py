@@ -1,4 +1,9 @@
-"""Canary rollout and automatic rollback.
+"""Releases: publishing a version (behind the publish gate), canary rollout, and
+rollback, by hand or automatic.
+
+A workflow's release is explicit: `Workflow.release_state` (unreleased, live,
+canary) changes only through its FSM transitions (`go_live`, `start_canary`,
+`abort_canary`, `restore_live`), each called here with its Event.
 
 Publishing a version as a canary leaves the live version live and routes
 `canary_percent` of new runs to the canary. The split is exact, not random: the n-th run
@@ -21,27 +26,26 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from designer.models import VersionStatus, Workflow, WorkflowVersion
+from designer import criteria as criteria_rules
+from designer import testing
+from designer.models import (
+    PublishGate,
+    ReleaseState,
+    VersionStatus,
+    Workflow,
+    WorkflowVersion,
+)
+from designer.services import VersionConflict, validated
+from engine.errors import DomainError
+from runs import metrics
 from runs.events import EventLog, actor_of
+from runs.models import Run
 
 logger = logging.getLogger("switchyard.rollout")
 
-CRITERIA_KEYS = {
-    "min_success_rate": float,
-    "max_retry_burden": float,
-    "max_queue_delay_p95_s": float,
-    "min_runs": int,
-    "window_s": float,
-}
-DEFAULT_WINDOW_S = 3600.0
-DEFAULT_MIN_RUNS = 20
 
-
-class RolloutError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ReleaseError(DomainError):
+    """A release request the workflow's release state does not allow now (409)."""
 
 
 def _event(
@@ -68,10 +72,8 @@ def _event(
 def pick_version(workflow: Workflow, live: WorkflowVersion) -> WorkflowVersion:
     """Return the version a new run starts on (call with the workflow row locked)."""
     percent = workflow.canary_percent
-    if not workflow.canary_version_id or not percent:
+    if workflow.release_state != ReleaseState.CANARY or not percent:
         return live
-    from runs.models import Run
-
     started = Run.objects.filter(
         workflow_id=workflow.pk, created_at__gte=workflow.canary_started_at
     ).count()
@@ -86,16 +88,15 @@ def canary_start(
     """Route `percent` of new runs to a published version (inside the caller's
     transaction, with the workflow locked)."""
     if not 1 <= percent <= 99:
-        raise RolloutError("bad_percent", "canary_percent must be from 1 to 99")
-    if workflow.live_version_id is None:
-        raise RolloutError(
+        raise ReleaseError("bad_percent", "canary_percent must be from 1 to 99")
+    if workflow.release_state == ReleaseState.UNRELEASED:
+        raise ReleaseError(
             "no_live_version", "a first version goes live directly, not as a canary"
         )
-    workflow.canary_version = version
-    workflow.canary_percent = percent
-    workflow.canary_started_at = timezone.now()
+    workflow.start_canary(version, percent=percent, at=timezone.now())
     workflow.save(
         update_fields=[
+            "release_state",
             "canary_version",
             "canary_percent",
             "canary_started_at",
@@ -121,11 +122,11 @@ def canary_promote(*, workflow: Workflow, actor: Any) -> Workflow:
     """Make the canary the live version."""
     with transaction.atomic():
         locked = _locked(workflow)
-        if locked.canary_version_id is None:
-            raise RolloutError("no_canary", f"{locked.slug} has no canary")
+        if locked.release_state != ReleaseState.CANARY:
+            raise ReleaseError("no_canary", f"{locked.slug} has no canary")
         canary = WorkflowVersion.objects.get(pk=locked.canary_version_id)
         previous = locked.live_version
-        _make_live(locked, canary)
+        make_live(locked, canary)
         _event(
             "canary_promoted",
             locked,
@@ -143,10 +144,19 @@ def canary_abort(
     """Stop routing runs to the canary; runs already on it finish on it."""
     with transaction.atomic():
         locked = _locked(workflow)
-        if locked.canary_version_id is None:
-            raise RolloutError("no_canary", f"{locked.slug} has no canary")
+        if locked.release_state != ReleaseState.CANARY:
+            raise ReleaseError("no_canary", f"{locked.slug} has no canary")
         canary = WorkflowVersion.objects.get(pk=locked.canary_version_id)
-        _clear_canary(locked)
+        locked.abort_canary()
+        locked.save(
+            update_fields=[
+                "release_state",
+                "canary_version",
+                "canary_percent",
+                "canary_started_at",
+                "updated_at",
+            ]
+        )
         _event(
             "canary_aborted",
             locked,
@@ -158,87 +168,37 @@ def canary_abort(
     return locked
 
 
-def _clear_canary(workflow: Workflow) -> None:
-    workflow.canary_version = None
-    workflow.canary_percent = 0
-    workflow.canary_started_at = None
-    workflow.save(
-        update_fields=[
-            "canary_version",
-            "canary_percent",
-            "canary_started_at",
-            "updated_at",
-        ]
-    )
+_RELEASE_FIELDS = [
+    "release_state",
+    "live_version",
+    "previous_live_version",
+    "live_since",
+    "canary_version",
+    "canary_percent",
+    "canary_started_at",
+    "updated_at",
+]
 
 
-def _make_live(workflow: Workflow, version: WorkflowVersion) -> None:
+def make_live(workflow: Workflow, version: WorkflowVersion) -> None:
     """Make a published version live, remembering the one it replaces."""
-    if workflow.live_version_id != version.pk:
-        workflow.previous_live_version_id = workflow.live_version_id
-    workflow.live_version = version
-    workflow.live_since = timezone.now()
-    workflow.canary_version = None
-    workflow.canary_percent = 0
-    workflow.canary_started_at = None
-    workflow.save(
-        update_fields=[
-            "live_version",
-            "previous_live_version",
-            "live_since",
-            "canary_version",
-            "canary_percent",
-            "canary_started_at",
-            "updated_at",
-        ]
-    )
+    workflow.go_live(version, at=timezone.now())
+    workflow.save(update_fields=_RELEASE_FIELDS)
 
 
 def restore_live(workflow: Workflow, version: WorkflowVersion) -> None:
-    """Make an earlier version live again. A rollback is not a new version to watch,
-    so nothing is remembered to roll back to."""
-    workflow.live_version = version
-    workflow.previous_live_version = None
-    workflow.live_since = timezone.now()
-    workflow.save(
-        update_fields=[
-            "live_version",
-            "previous_live_version",
-            "live_since",
-            "updated_at",
-        ]
-    )
+    """Make an earlier version live again (nothing remembered to roll back to)."""
+    workflow.restore_live(version, at=timezone.now())
+    workflow.save(update_fields=_RELEASE_FIELDS)
 
 
 # ------------------------------------------------------------------ criteria
 
 
-def clean_criteria(value: Any) -> dict[str, Any]:
-    """Validate rollback criteria; raise RolloutError naming the problem."""
-    if value in (None, {}):
-        return {}
-    if not isinstance(value, dict):
-        raise RolloutError("bad_criteria", "rollback_criteria must be an object")
-    cleaned: dict[str, Any] = {}
-    for key, item in value.items():
-        kind = CRITERIA_KEYS.get(key)
-        if kind is None:
-            raise RolloutError(
-                "bad_criteria",
-                f"unknown criterion {key!r}; use {', '.join(CRITERIA_KEYS)}",
-            )
-        if isinstance(item, bool) or not isinstance(item, int | float) or item < 0:
-            raise RolloutError("bad_criteria", f"{key} must be a number ≥ 0")
-        if key in ("min_success_rate", "max_retry_burden") and item > 1:
-            raise RolloutError("bad_criteria", f"{key} is a ratio from 0 to 1")
-        cleaned[key] = kind(item)
-    return cleaned
-
-
 def breaches(criteria: dict[str, Any], card: dict[str, Any]) -> list[str]:
     """Return the criteria a scorecard breaks (empty with too few runs)."""
     finished = card["runs"]["finished"]
-    if finished < criteria.get("min_runs", DEFAULT_MIN_RUNS):
+    if finished < criteria.get("min_runs", criteria_rules.DEFAULT_MIN_RUNS):
         return []
     broken = []
     rate = card["success_rate"]
@@ -289,11 +249,9 @@ def evaluate_rollbacks(*, now: Any = None) -> list[str]:
 
 def _evaluate_rollback(workflow: Workflow, now: Any) -> str | None:
     """Roll back one workflow's candidate if it breaks its criteria; say why."""
-    from runs import metrics
-
     criteria = workflow.rollback_criteria
-    window_s = criteria.get("window_s", DEFAULT_WINDOW_S)
-    if workflow.canary_version_id:
+    window_s = criteria.get("window_s", criteria_rules.DEFAULT_WINDOW_S)
+    if workflow.release_state == ReleaseState.CANARY:
         candidate = WorkflowVersion.objects.get(pk=workflow.canary_version_id)
         since = workflow.canary_started_at
     elif (
@@ -322,7 +280,7 @@ def _evaluate_rollback(workflow: Workflow, now: Any) -> str | None:
         "queue_delay_p95_s": card["queue_delay"]["p95"],
         "criteria": criteria,
     }
-    if workflow.canary_version_id:
+    if workflow.release_state == ReleaseState.CANARY:
         canary_abort(
             workflow=workflow,
             actor="system:rollback",
@@ -358,3 +316,125 @@ def _rollback_live(
                 **figures,
             },
         )
+
+
+# ------------------------------------------------------------------ publishing
+
+
+def publish_gate_check(*, version: WorkflowVersion) -> dict[str, Any] | None:
+    """Run the workflow's publish gate on a draft: its test cases must pass and reach
+    the coverage threshold. Return None when the gate is off, else {mode, ok,
+    problems, passed, failed, coverage}."""
+    workflow = version.workflow
+    if workflow.publish_gate == PublishGate.OFF:
+        return None
+    cases = list(workflow.test_cases.order_by("name"))
+    report = testing.run_cases(version, cases)
+    problems = []
+    if not cases:
+        problems.append("the workflow has no test cases")
+    failing = [r["name"] for r in report["results"] if not r["passed"]]
+    if failing:
+        problems.append(
+            f"{len(failing)} of {len(cases)} test cases fail: {', '.join(failing)}"
+        )
+    percent = report["coverage"]["percent"] or 0.0
+    if percent < workflow.coverage_threshold:
+        problems.append(
+            f"test coverage {percent:g} % is below the threshold "
+            f"{workflow.coverage_threshold} %"
+        )
+    return {
+        "mode": workflow.publish_gate,
+        "ok": not problems,
+        "problems": problems,
+        "passed": report["passed"],
+        "failed": report["failed"],
+        "coverage": report["coverage"],
+    }
+
+
+def version_publish(
+    *, version: WorkflowVersion, actor: Any = None, canary_percent: int = 0
+) -> WorkflowVersion:
+    """Publish a draft with the next number and make it the live version, or route
+    `canary_percent` of new runs to it while the live version keeps the rest.
+
+    Under a `block` publish gate a draft whose test cases fail (or fall short of the
+    coverage threshold) is refused with VersionConflict("publish_gate_failed").
+    """
+    validated(version.graph)
+    gate = publish_gate_check(version=version)
+    if gate is not None and not gate["ok"] and gate["mode"] == PublishGate.BLOCK:
+        raise VersionConflict(
+            "publish_gate_failed",
+            "publishing is blocked: " + "; ".join(gate["problems"]),
+        )
+    with transaction.atomic():
+        workflow = Workflow.objects.select_for_update(no_key=True).get(
+            pk=version.workflow_id
+        )
+        locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
+            pk=version.pk
+        )
+        if locked.status != VersionStatus.DRAFT:
+            raise VersionConflict(
+                "not_draft", f"version {locked.number} is already {locked.status}"
+            )
+        previous_live = workflow.live_version_id
+        locked.publish(at=timezone.now())
+        locked.save()
+        if canary_percent:
+            canary_start(
+                workflow=workflow, version=locked, percent=canary_percent, actor=actor
+            )
+        else:
+            make_live(workflow, locked)
+        log = EventLog()
+        log.add(
+            "version_published",
+            from_state=VersionStatus.DRAFT,
+            to_state=VersionStatus.PUBLISHED,
+            actor=actor_of(actor),
+            workflow_id=workflow.pk,
+            version_id=locked.pk,
+            data={
+                "number": locked.number,
+                "previous_live_version_id": previous_live,
+                "canary_percent": canary_percent,
+                "gate": gate,
+            },
+        )
+        log.flush()
+    return locked
+
+
+def workflow_rollback(
+    *, workflow: Workflow, number: int, actor: Any = None, reason: str = ""
+) -> Workflow:
+    """Point the live version at an earlier published version in one step."""
+    with transaction.atomic():
+        locked = Workflow.objects.select_for_update(no_key=True).get(pk=workflow.pk)
+        target = locked.versions.filter(number=number).first()
+        if target is None:
+            raise VersionConflict("unknown_version", f"version {number} does not exist")
+        if target.status != VersionStatus.PUBLISHED:
+            raise VersionConflict(
+                "version_not_published", f"version {number} is {target.status}"
+            )
+        previous = locked.live_version
+        restore_live(locked, target)
+        log = EventLog()
+        log.add(
+            "live_version_changed",
+            actor=actor_of(actor),
+            reason=reason or "rollback",
+            workflow_id=locked.pk,
+            version_id=target.pk,
+            data={
+                "from": previous.number if previous else None,
+                "to": target.number,
+            },
+        )
+        log.flush()
+    return locked

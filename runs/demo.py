@@ -6,6 +6,11 @@ from django.db import transaction
 
 from designer import services
 from designer.models import Workflow
+from runs import releases
+from runs.errors import RunError
+from runs.handoffs import handoff_complete
+from runs.models import HANDOFF_ACTIVE, Handoff
+from runs.services.starting import run_start
 
 # The group the demo's handoffs go to; `standalone` makes the admin a member.
 DEMO_GROUP = "support"
@@ -297,7 +302,7 @@ def demo_load() -> list[Workflow]:
             version, _ = services.version_create(
                 workflow=workflow, graph=demo["graph"], note="demo"
             )
-            services.version_publish(version=version)
+            releases.version_publish(version=version)
         workflow.refresh_from_db()
         created.append(workflow)
     return created
@@ -324,7 +329,6 @@ class DemoLoad:
         if now < self.next_at:
             return None
         self.next_at = now + self.every_s
-        from runs.services.starting import run_start
 
         self.work_handoffs()
         slug, payload = self.pick()
@@ -340,10 +344,6 @@ class DemoLoad:
 
         from django.contrib.auth import get_user_model
         from django.utils import timezone
-
-        from runs.errors import RunError
-        from runs.handoffs import handoff_complete
-        from runs.models import HANDOFF_ACTIVE, Handoff
 
         reviewer = get_user_model().objects.filter(username=DEMO_REVIEWER).first()
         if reviewer is None:

@@ -1,0 +1,10 @@
+"""What designing announces, for other apps to record (designer imports none of them).
+
+Sent inside the transaction that made the change, so a receiver's writes commit or
+roll back with it. `runs` records each as an Event (runs/receivers.py).
+"""
+
+from django.dispatch import Signal
+
+# A draft was stored: kwargs `version` (WorkflowVersion) and `actor` (a user or None).
+version_created = Signal()
