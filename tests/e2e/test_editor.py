@@ -8,10 +8,10 @@ import pytest
 
 from designer import services
 from designer.models import Workflow
-from designer.selectors import version_coverage
 from runs.demo import demo_load
 from runs.models import Run
 from runs.releases import version_publish
+from runs.selectors import version_coverage
 from runs.services.starting import run_start
 from tests.support import linear_graph, wait_for
 
