@@ -46,15 +46,16 @@ class WorkflowOutput(serializers.ModelSerializer):
         return obj.live_version.number if obj.live_version else None
 
     def get_last_run(self, obj: Workflow) -> dict[str, Any] | None:
+        # Annotated by runs (selectors.register_list_annotation) on list rows only.
         run_id = getattr(obj, "last_run_id", None)
         if run_id is None:
             return None
         return {
             "id": run_id,
-            "state": obj.last_run_state,
-            "version": obj.last_run_version,
-            "created_at": obj.last_run_created_at,
-            "finished_at": obj.last_run_finished_at,
+            "state": getattr(obj, "last_run_state", None),
+            "version": getattr(obj, "last_run_version", None),
+            "created_at": getattr(obj, "last_run_created_at", None),
+            "finished_at": getattr(obj, "last_run_finished_at", None),
         }
 
 

@@ -1,6 +1,7 @@
 """Workflows and their immutable published versions."""
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -217,8 +218,14 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
         self._stored_status = self.status
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> "WorkflowVersion":
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls,
+        db: str | None,
+        field_names: Collection[str],
+        values: Collection[Any],
+        **kwargs: Any,
+    ) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._stored_status = instance.__dict__.get("status")
         return instance
 

@@ -394,7 +394,7 @@ def _mocked(mock: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
     if mock is None:
         return None, {}
     if "error" in mock:
-        error = {
+        error: dict[str, Any] = {
             "type": str(mock["error"]),
             "message": str(mock.get("message", "mocked error")),
         }

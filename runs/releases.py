@@ -20,7 +20,7 @@ figures in the Event, so the board shows why.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -251,6 +251,7 @@ def _evaluate_rollback(workflow: Workflow, now: Any) -> str | None:
     """Roll back one workflow's candidate if it breaks its criteria; say why."""
     criteria = workflow.rollback_criteria
     window_s = criteria.get("window_s", criteria_rules.DEFAULT_WINDOW_S)
+    since: datetime | None
     if workflow.release_state == ReleaseState.CANARY:
         candidate = WorkflowVersion.objects.get(pk=workflow.canary_version_id)
         since = workflow.canary_started_at
@@ -264,6 +265,8 @@ def _evaluate_rollback(workflow: Workflow, now: Any) -> str | None:
         since = workflow.live_since
     else:
         return None
+    if since is None or candidate is None:
+        return None  # a release without its start time: nothing to measure
     card = metrics.scorecard(
         window=metrics.Window(since=since, until=now + timedelta(seconds=1)),
         workflow=workflow,

@@ -53,7 +53,7 @@ def _attempt_start(*, attempt_id: int, worker: str) -> AttemptWork | None:
             # Paused runs keep their attempts queued; resume publishes them again.
             return None
         log = EventLog()
-        steps = None if _needs_context(run, step) else []
+        steps: list[StepRun] | None = None if _needs_context(run, step) else []
         advance = Advance(
             run,
             compiled_graph_for(run.version_id),
