@@ -1,8 +1,16 @@
 """Runs, step runs and attempts, with their state machines."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
+
+from config.fsm import transition
+
+if TYPE_CHECKING:
+    from designer.models import WorkflowVersion
 
 
 class RunState(models.TextChoices):
@@ -98,18 +106,18 @@ class Run(ConcurrentTransitionMixin, models.Model):
         return self.state in RUN_FINISHED
 
     @transition(field=state, source=RunState.PENDING, target=RunState.RUNNING)
-    def start(self, *, at: object) -> None:
+    def start(self, *, at: datetime) -> None:
         self.started_at = at
 
     @transition(field=state, source=RunState.RUNNING, target=RunState.SUCCEEDED)
-    def succeed(self, *, output: object, at: object) -> None:
+    def succeed(self, *, output: Any, at: datetime) -> None:
         self.output = output
         self.finished_at = at
 
     @transition(
         field=state, source=[RunState.RUNNING, RunState.PAUSED], target=RunState.FAILED
     )
-    def fail(self, *, error: dict, at: object) -> None:
+    def fail(self, *, error: dict[str, Any], at: datetime) -> None:
         self.error = error
         self.finished_at = at
 
@@ -123,7 +131,7 @@ class Run(ConcurrentTransitionMixin, models.Model):
         ],
         target=RunState.CANCELLED,
     )
-    def cancel(self, *, at: object) -> None:
+    def cancel(self, *, at: datetime) -> None:
         self.finished_at = at
 
     @transition(field=state, source=RunState.FAILED, target=RunState.COMPENSATING)
@@ -131,7 +139,7 @@ class Run(ConcurrentTransitionMixin, models.Model):
         self.finished_at = None
 
     @transition(field=state, source=RunState.COMPENSATING, target=RunState.COMPENSATED)
-    def compensated(self, *, at: object) -> None:
+    def compensated(self, *, at: datetime) -> None:
         self.finished_at = at
 
     @transition(
@@ -139,7 +147,7 @@ class Run(ConcurrentTransitionMixin, models.Model):
         source=RunState.COMPENSATING,
         target=RunState.COMPENSATION_FAILED,
     )
-    def compensation_fail(self, *, at: object) -> None:
+    def compensation_fail(self, *, at: datetime) -> None:
         self.finished_at = at
 
     @transition(
@@ -152,7 +160,13 @@ class Run(ConcurrentTransitionMixin, models.Model):
         ],
         target=RunState.RUNNING,
     )
-    def retry(self, *, version: object, input: object, rerun: dict) -> None:
+    def retry(
+        self,
+        *,
+        version: "WorkflowVersion",
+        input: dict[str, Any],
+        rerun: dict[str, Any],
+    ) -> None:
         self.version = version
         self.input = input
         self.reruns = [*self.reruns, rerun]
@@ -274,7 +288,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=StepState.QUEUED, target=StepState.RUNNING)
-    def start(self, *, at: object) -> None:
+    def start(self, *, at: datetime) -> None:
         if self.started_at is None:
             self.started_at = at
 
@@ -283,7 +297,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         source=[StepState.PENDING, StepState.RUNNING, StepState.WAITING],
         target=StepState.SUCCEEDED,
     )
-    def succeed(self, *, output: object, taken_edges: list[str], at: object) -> None:
+    def succeed(self, *, output: Any, taken_edges: list[str], at: datetime) -> None:
         self.output = output
         self.taken_edges = taken_edges
         self.finished_at = at
@@ -298,7 +312,9 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         ],
         target=StepState.FAILED,
     )
-    def fail(self, *, error: dict, taken_edges: list[str], at: object) -> None:
+    def fail(
+        self, *, error: dict[str, Any], taken_edges: list[str], at: datetime
+    ) -> None:
         self.error = error
         self.taken_edges = taken_edges
         self.finished_at = at
@@ -308,7 +324,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         self.finished_at = None
 
     @transition(field=state, source=StepState.PENDING, target=StepState.SKIPPED)
-    def skip(self, *, at: object) -> None:
+    def skip(self, *, at: datetime) -> None:
         self.finished_at = at
 
     @transition(
@@ -316,7 +332,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         source=[StepState.PENDING, StepState.RUNNING],
         target=StepState.WAITING,
     )
-    def wait(self, *, until: object) -> None:
+    def wait(self, *, until: datetime) -> None:
         self.wake_at = until
 
     @transition(
@@ -330,7 +346,7 @@ class StepRun(ConcurrentTransitionMixin, models.Model):
         ],
         target=StepState.CANCELLED,
     )
-    def cancel(self, *, at: object) -> None:
+    def cancel(self, *, at: datetime) -> None:
         self.finished_at = at
 
 
@@ -402,25 +418,25 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
         return self.number > 1
 
     @transition(field=state, source=AttemptState.SCHEDULED, target=AttemptState.QUEUED)
-    def enqueue(self, *, at: object) -> None:
+    def enqueue(self, *, at: datetime) -> None:
         self.enqueued_at = at
 
     @transition(
         field=state, source=AttemptState.SCHEDULED, target=AttemptState.SCHEDULED
     )
-    def defer(self, *, until: object) -> None:
+    def defer(self, *, until: datetime) -> None:
         """Push a retry back: the retry budget of its queue is spent for now."""
         self.due_at = until
 
     @transition(field=state, source=AttemptState.QUEUED, target=AttemptState.RUNNING)
-    def start(self, *, at: object, worker: str, deadline: object) -> None:
+    def start(self, *, at: datetime, worker: str, deadline: datetime) -> None:
         self.started_at = at
         self.heartbeat_at = at
         self.worker = worker
         self.deadline_at = deadline
 
     @transition(field=state, source=AttemptState.RUNNING, target=AttemptState.SUCCEEDED)
-    def succeed(self, *, at: object) -> None:
+    def succeed(self, *, at: datetime) -> None:
         self.finished_at = at
 
     @transition(
@@ -428,7 +444,7 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
         source=[AttemptState.RUNNING, AttemptState.QUEUED],
         target=AttemptState.FAILED,
     )
-    def fail(self, *, error: dict, at: object) -> None:
+    def fail(self, *, error: dict[str, Any], at: datetime) -> None:
         self.error = error
         self.finished_at = at
 
@@ -437,5 +453,5 @@ class Attempt(ConcurrentTransitionMixin, models.Model):
         source=[AttemptState.SCHEDULED, AttemptState.QUEUED, AttemptState.RUNNING],
         target=AttemptState.CANCELLED,
     )
-    def cancel(self, *, at: object) -> None:
+    def cancel(self, *, at: datetime) -> None:
         self.finished_at = at

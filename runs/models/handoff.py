@@ -1,10 +1,17 @@
 """Handoffs to people, groups and agents, with their state machine."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField
 
+from config.fsm import transition
 from runs.models.execution import Run, StepRun
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class HandoffState(models.TextChoices):
@@ -135,12 +142,16 @@ class Handoff(ConcurrentTransitionMixin, models.Model):
     def is_active(self) -> bool:
         return self.state in HANDOFF_ACTIVE
 
+    def _is_completed(self) -> bool:
+        """Guard of `review`: only a completed handoff has an outcome to judge."""
+        return self.state == HandoffState.COMPLETED
+
     @transition(
         field=state,
         source=[HandoffState.OPEN, HandoffState.EXPIRED, HandoffState.ESCALATED],
         target=HandoffState.CLAIMED,
     )
-    def claim(self, *, user: object, at: object) -> None:
+    def claim(self, *, user: "User", at: datetime) -> None:
         self.claimed_by = user
         self.claimed_at = at
         if self.first_claimed_at is None:
@@ -173,7 +184,7 @@ class Handoff(ConcurrentTransitionMixin, models.Model):
         self.claimed_at = None
 
     @transition(field=state, source=HandoffState.CLAIMED, target=HandoffState.COMPLETED)
-    def complete(self, *, user: object, outcome: str, note: str, at: object) -> None:
+    def complete(self, *, user: "User", outcome: str, note: str, at: datetime) -> None:
         self.completed_by = user
         self.outcome = outcome
         self.note = note
@@ -188,7 +199,7 @@ class Handoff(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=HandoffState.EXPIRED, target=HandoffState.ESCALATED)
-    def escalate(self, *, assignee_kind: str, assignee: str, at: object) -> None:
+    def escalate(self, *, assignee_kind: str, assignee: str, at: datetime) -> None:
         self.assignee_kind = assignee_kind
         self.assignee = assignee
         self.claimed_by = None
@@ -196,16 +207,16 @@ class Handoff(ConcurrentTransitionMixin, models.Model):
         self.escalated_at = at
 
     @transition(field=state, source=list(HANDOFF_ACTIVE), target=HandoffState.CANCELLED)
-    def cancel(self, *, at: object) -> None:
+    def cancel(self, *, at: datetime) -> None:
         self.completed_at = at
 
     @transition(
         field=verdict,
         source="*",
         target=RETURN_VALUE(HandoffVerdict.CORRECT, HandoffVerdict.INCORRECT),
-        conditions=[lambda h: h.state == HandoffState.COMPLETED],
+        conditions=[_is_completed],
     )
-    def review(self, *, verdict: str, comment: str, user: object, at: object) -> str:
+    def review(self, *, verdict: str, comment: str, user: "User", at: datetime) -> str:
         self.review_comment = comment
         self.reviewed_by = user
         self.reviewed_at = at
