@@ -21,7 +21,9 @@ SCHEME = "switchyardfs"
 class AtomicChannel(filesystem.Channel):
     """A filesystem channel whose `_put` publishes whole files only."""
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem Channel names the message `payload` where its virtual base
+    # names it `message`; this override follows the class it replaces.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         # No ".<queue>.msg" suffix: readers skip the file until it is renamed.
         temporary = os.path.join(self.data_folder_out, f".partial-{uuid.uuid4()}")

@@ -72,11 +72,14 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def paginate_queryset(
         self, queryset: Any, request: Request, view: Any = None
-    ) -> list[Any] | None:
+    ) -> list[Any]:
         # Check both before DRF counts the rows.
         self.get_limit(request)
         self.get_offset(request)
-        return super().paginate_queryset(queryset, request, view)
+        page = super().paginate_queryset(queryset, request, view)
+        # DRF answers None only when there is no limit; get_limit always has one.
+        assert page is not None
+        return page
 
     def get_limit(self, request: Request) -> int:
         return bounded_int(

@@ -344,19 +344,22 @@ class MetricsApi(APIView):
             workflow = designer_selectors.workflow_get(
                 slug=query["workflow"], user=request.user
             )
+        other = rows = None
+        attempts = None
         if "version" in query:
             version = designer_selectors.version_get(
                 workflow=workflow, number=query["version"]
             )
-        other = rows = None
-        attempts = None
-        if "compare" in query:
-            other = designer_selectors.version_get(
-                workflow=workflow, number=query["compare"]
-            )
-            # Both versions' attempts in one pass over the window.
-            rows = metrics.attempt_rows_by_version(window, workflow, [version, other])
-            attempts = rows[version.pk]
+            # MetricsInput takes `compare` only with a `version`.
+            if "compare" in query:
+                other = designer_selectors.version_get(
+                    workflow=workflow, number=query["compare"]
+                )
+                # Both versions' attempts in one pass over the window.
+                rows = metrics.attempt_rows_by_version(
+                    window, workflow, [version, other]
+                )
+                attempts = rows[version.pk]
         body: dict[str, Any] = {
             "window": {
                 "since": window.since.isoformat(),
@@ -371,7 +374,7 @@ class MetricsApi(APIView):
                 window=window, workflow=workflow, version=version
             ),
         }
-        if other is not None:
+        if version is not None and other is not None:
             body["comparison"] = metrics.compare(
                 window=window,
                 workflow=workflow,

@@ -1,6 +1,6 @@
 """Collect Event rows during a transaction and write them in commit order."""
 
-from typing import Any
+from typing import Any, cast
 
 from runs.models import Attempt, Event, Handoff, Run, StepRun
 from runs.rows import insert_events, insert_row, update_row
@@ -117,7 +117,11 @@ def transition(
         run, step, attempt, prefix = obj.run, obj.step, None, "handoff"
         handoff = obj
     else:
-        run, step, attempt, prefix = obj.run, obj.step, obj, "attempt"
+        # An Attempt by elimination. mypy cannot narrow to it: on Python 3.11 it reads
+        # django-fsm's ConcurrentTransitionMixin.__init__ as Any (decorated with
+        # typing.override, new in 3.12), so these classes are Any as values.
+        attempt = cast(Attempt, obj)
+        run, step, prefix = attempt.run, attempt.step, "attempt"
     log.add(
         kind or f"{prefix}_{obj.state}",
         run=run,

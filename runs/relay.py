@@ -131,11 +131,12 @@ class EventRelay:
             await self._save_position()
         return len(events)
 
-    async def _redis_client(self) -> Any:
+    async def _redis_client(self, url: str) -> Any:
+        """Return the relay's Redis client, connecting to `url` (its redis_url) once."""
         if self._redis is None:
             import redis.asyncio as aioredis
 
-            self._redis = aioredis.from_url(self.redis_url)
+            self._redis = aioredis.from_url(url)
             # Renews the lease only while this relay still holds it (EVALSHA).
             self._renew = self._redis.register_script(_RENEW)
         return self._redis
@@ -143,7 +144,7 @@ class EventRelay:
     async def _hold_lease(self) -> bool:
         if not self.redis_url:
             return True
-        client = await self._redis_client()
+        client = await self._redis_client(self.redis_url)
         if self._leader:
             renewed = await self._renew(keys=[_LEASE_KEY], args=[self._token, LEASE_MS])
             if renewed:
@@ -159,7 +160,7 @@ class EventRelay:
 
     async def _load_position(self) -> int:
         if self.redis_url:
-            client = await self._redis_client()
+            client = await self._redis_client(self.redis_url)
             stored = await client.get(_POSITION_KEY)
             if stored is not None:
                 return int(stored)
@@ -167,7 +168,7 @@ class EventRelay:
 
     async def _save_position(self) -> None:
         if self.redis_url:
-            client = await self._redis_client()
+            client = await self._redis_client(self.redis_url)
             await client.set(_POSITION_KEY, self.position, ex=86400)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 from config.env import BASE_DIR, read_environment
 
@@ -12,7 +13,7 @@ ENV = read_environment()
 VAR_DIR: Path = ENV.var_dir
 
 
-def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
+def database_config(url: str | None, var_dir: Path) -> DBConfig:
     """Return the default database: PostgreSQL from a URL, else SQLite in var/."""
     if url:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)

@@ -62,7 +62,10 @@ Entry = Pass | Work | Sleep | AwaitHandoff | Finish
 class Checker(Protocol):
     """What a node type's checks may ask of the validator and tell it."""
 
-    nodes: Mapping[str, dict[str, Any]]
+    # Read-only here: checks look nodes up, and the validator keeps them in a dict.
+    @property
+    def nodes(self) -> Mapping[str, dict[str, Any]]: ...
+
     # Nodes only a compensate_with names (a saga's undo step, not on any path).
     compensation_only: set[str]
 
