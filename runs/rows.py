@@ -11,14 +11,44 @@ django-fsm's ConcurrentTransitionMixin makes. They never decide a state: callers
 the FSM transition first and only persist what it did.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, models
-from django_fsm import ConcurrentTransition
+from django.db.models.expressions import Col
+from django.db.models.options import Options
+from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin
+
+if TYPE_CHECKING:
+    from runs.models import Attempt, Run, StepRun
 
 # Any constant works; it only has to be the same in every process.
 EVENT_ORDER_LOCK = 0x5357_5944
+
+# The FSM field whose old value `update_row` checks; each model it writes has one.
+STATE_FIELD = "state"
+
+# How `select_attempt` reads one model's columns out of a joined row:
+# (model, [attname, ...], [(column, [converter, ...]), ...]), one column per attname.
+_ModelPlan = tuple[
+    type[models.Model], list[str], list[tuple[Col, list[Callable[..., Any]]]]
+]
+
+
+def _field(meta: Options, name: str) -> models.Field:
+    """Return a model's field by name or attname; refuse a relation's reverse side."""
+    field = meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{meta.label}.{name} is not a field with a column")
+    return field
+
+
+def _column(field: models.Field) -> str:
+    """Return a field's column; only concrete fields (stored in the row) have one."""
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 @cache
@@ -30,16 +60,23 @@ def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
 def _insert_sql(model: type[models.Model], vendor: str, rows: int) -> str:
     quote = connection.ops.quote_name
     fields = _insert_fields(model)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(_column(f)) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     values = ", ".join([row] * rows)
     table = quote(model._meta.db_table)
     return f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
 
 
-def _values(obj: models.Model, fields: Sequence[models.Field]) -> list:
+@cache
+def _insert_returning_sql(model: type[models.Model], vendor: str) -> str:
+    pk = connection.ops.quote_name(_column(model._meta.pk))
+    return f"{_insert_sql(model, vendor, 1)} RETURNING {pk}"
+
+
+def _values(obj: models.Model, fields: Sequence[models.Field]) -> list[Any]:
     # Copies the ids of related rows inserted after they were assigned, as save() does.
-    obj._prepare_related_fields_for_save(operation_name="save")
+    # django-stubs leaves out this private Model method that save() calls.
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     return [
         f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection)
         for f in fields
@@ -59,12 +96,13 @@ def insert_row(obj: models.Model) -> None:
     """INSERT a new model instance and set its primary key."""
     model = type(obj)
     fields = _insert_fields(model)
-    sql = _insert_sql(model, connection.vendor, 1)
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
-            cursor.execute(sql + ' RETURNING "id"', _values(obj, fields))
+            sql = _insert_returning_sql(model, connection.vendor)
+            cursor.execute(sql, _values(obj, fields))
             pk = cursor.fetchone()[0]
         else:
+            sql = _insert_sql(model, connection.vendor, 1)
             cursor.execute(sql, _values(obj, fields))
             pk = cursor.lastrowid
     _saved(obj, pk)
@@ -82,7 +120,7 @@ def insert_events(events: Sequence[models.Model]) -> None:
         return
     model = type(events[0])
     fields = _insert_fields(model)
-    params: list = []
+    params: list[Any] = []
     for event in events:
         params.extend(_values(event, fields))
     sql = _insert_sql(model, connection.vendor, len(events))
@@ -98,27 +136,31 @@ def insert_events(events: Sequence[models.Model]) -> None:
 
 @cache
 def _update_sql(
-    model: type[models.Model], vendor: str, columns: tuple[str, ...], state: str
+    model: type[models.Model], vendor: str, columns: tuple[str, ...]
 ) -> str:
     quote = connection.ops.quote_name
+    meta = model._meta
     assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
-    table = quote(model._meta.db_table)
-    return f'UPDATE {table} SET {assignments} WHERE "id" = %s AND {quote(state)} = %s'  # noqa: S608, E501
+    table = quote(meta.db_table)
+    pk = quote(_column(meta.pk))
+    state = quote(_column(_field(meta, STATE_FIELD)))
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND {state} = %s"  # noqa: S608
 
 
-def update_row(obj: models.Model, attnames: Sequence[str], *, state_was: str) -> None:
+def update_row(
+    obj: ConcurrentTransitionMixin, attnames: Sequence[str], *, state_was: str
+) -> None:
     """UPDATE the given fields of obj if its state is still `state_was`.
 
     Raise ConcurrentTransition when another writer moved the row first (the
     transaction is then rolled back by the caller's atomic block).
     """
     meta = obj._meta
-    fields = [meta.get_field(name) for name in attnames]
-    state_field = meta.get_field("state")
+    fields = [_field(meta, name) for name in attnames]
     params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
     params += [obj.pk, state_was]
-    columns = tuple(f.column for f in fields)
-    sql = _update_sql(type(obj), connection.vendor, columns, state_field.column)
+    columns = tuple(_column(f) for f in fields)
+    sql = _update_sql(type(obj), connection.vendor, columns)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount != 1:
@@ -131,11 +173,11 @@ def update_row(obj: models.Model, attnames: Sequence[str], *, state_was: str) ->
 @cache
 def _select_plan(
     models_: tuple[tuple[type[models.Model], str], ...], vendor: str
-) -> tuple[str, list]:
+) -> tuple[str, list[_ModelPlan]]:
     """Return the column list of several models and, per model, (fields, converters)."""
     quote = connection.ops.quote_name
     columns: list[str] = []
-    plan: list = []
+    plan: list[_ModelPlan] = []
     for model, alias in models_:
         fields = model._meta.concrete_fields
         converters = []
@@ -145,12 +187,12 @@ def _select_plan(
                 connection
             )
             converters.append((col, found))
-            columns.append(f"{quote(alias)}.{quote(field.column)}")
+            columns.append(f"{quote(alias)}.{quote(_column(field))}")
         plan.append((model, [f.attname for f in fields], converters))
     return ", ".join(columns), plan
 
 
-def _build(plan: list, row: Sequence) -> list[models.Model]:
+def _build(plan: list[_ModelPlan], row: Sequence[Any]) -> list[models.Model]:
     objects = []
     offset = 0
     for model, attnames, converters in plan:
@@ -163,34 +205,55 @@ def _build(plan: list, row: Sequence) -> list[models.Model]:
     return objects
 
 
-def select_attempt(attempt_id: int, *, lock_run: bool) -> tuple | None:
+@cache
+def _select_attempt_sql(vendor: str, lock_run: bool) -> tuple[str, list[_ModelPlan]]:
+    """Return the SELECT of an attempt joined to its step and run, and its plan."""
+    from runs.models import Attempt, Run, StepRun
+
+    quote = connection.ops.quote_name
+    columns, plan = _select_plan(((Attempt, "a"), (StepRun, "s"), (Run, "r")), vendor)
+    a, s, r = quote("a"), quote("s"), quote("r")
+    attempt, step, run = Attempt._meta, StepRun._meta, Run._meta
+
+    def column(alias: str, field: models.Field) -> str:
+        return f"{alias}.{quote(_column(field))}"
+
+    sql = (
+        f"SELECT {columns} FROM {quote(attempt.db_table)} {a} "  # noqa: S608
+        f"INNER JOIN {quote(step.db_table)} {s} "
+        f"ON {column(s, step.pk)} = {column(a, _field(attempt, 'step'))} "
+        f"INNER JOIN {quote(run.db_table)} {r} "
+        f"ON {column(r, run.pk)} = {column(a, _field(attempt, 'run'))} "
+        f"WHERE {column(a, attempt.pk)} = %s"
+    )
+    if lock_run and connection.features.has_select_for_update_of:
+        # NO KEY UPDATE: event inserts elsewhere take KEY SHARE on this run row (the
+        # foreign key check) while holding the event order lock; a full UPDATE lock
+        # here would deadlock with them.
+        sql += f" FOR NO KEY UPDATE OF {r}"
+    return sql, plan
+
+
+def select_attempt(
+    attempt_id: int, *, lock_run: bool
+) -> "tuple[Attempt, StepRun, Run] | None":
     """Read an attempt with its step and run in one query; optionally lock the run.
 
     Return (attempt, step, run) wired to each other, or None when there is no such
     attempt. Locking only the run row serialises the branches of one run and lets
     other runs go on.
     """
-    from runs.models import Attempt, Run, StepRun
-
-    spec = ((Attempt, "a"), (StepRun, "s"), (Run, "r"))
-    columns, plan = _select_plan(spec, connection.vendor)
-    sql = (
-        f'SELECT {columns} FROM "runs_attempt" "a" '  # noqa: S608
-        'INNER JOIN "runs_steprun" "s" ON "s"."id" = "a"."step_id" '
-        'INNER JOIN "runs_run" "r" ON "r"."id" = "a"."run_id" '
-        'WHERE "a"."id" = %s'
-    )
-    if lock_run and connection.features.has_select_for_update_of:
-        # NO KEY UPDATE: event inserts elsewhere take KEY SHARE on this run row (the
-        # foreign key check) while holding the event order lock; a full UPDATE lock
-        # here would deadlock with them.
-        sql += ' FOR NO KEY UPDATE OF "r"'
+    sql, plan = _select_attempt_sql(connection.vendor, lock_run)
     with connection.cursor() as cursor:
         cursor.execute(sql, [attempt_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    attempt, step, run = _build(plan, row)
+    # _build makes the plan's models in its order: attempt, step, run.
+    built = _build(plan, row)
+    attempt = cast("Attempt", built[0])
+    step = cast("StepRun", built[1])
+    run = cast("Run", built[2])
     step.run = run
     attempt.step = step
     attempt.run = run
