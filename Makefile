@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy config designer engine runs
 	cd frontend && npm run --silent lint:deps
 
 bench: install services
