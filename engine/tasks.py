@@ -15,7 +15,7 @@ from django.conf import settings
 
 from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action, params_problems
-from runs import handoffs
+from runs import handoffs, schedules
 from runs.services import recovery
 from runs.services.attempts import (
     attempt_finish,
@@ -163,12 +163,14 @@ def run_attempt(self: Any, attempt_id: int) -> None:
 
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)
 def enqueue_due() -> int:
-    """Publish retries whose due time has come and fire due wait timers."""
+    """Publish retries whose due time has come, fire due wait timers, and start
+    the runs of schedules whose slot has come."""
     return sum(
         _job(name, func)
         for name, func in (
             ("enqueue_due", recovery.attempts_enqueue_due),
             ("timers", recovery.steps_wake_due),
+            ("schedules", schedules.schedules_fire_due),
         )
     )
 

@@ -27,8 +27,22 @@ from runs.models.handoff import (
     HandoffVerdict,
 )
 from runs.models.joins import JoinProgress
+from runs.models.schedules import (
+    CatchupPolicy,
+    FireState,
+    OverlapPolicy,
+    Schedule,
+    ScheduleFire,
+    ScheduleState,
+)
 
 __all__ = [
+    "CatchupPolicy",
+    "FireState",
+    "OverlapPolicy",
+    "Schedule",
+    "ScheduleFire",
+    "ScheduleState",
     "ATTEMPT_FINISHED",
     "AssigneeKind",
     "Attempt",

@@ -63,6 +63,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.CharField(  # noqa: DJ001
         max_length=200, null=True, blank=True
     )
+    # What started it: "api" (a person or a client program), "schedule:<id>",
+    # "webhook:<id>", "call:<parent run id>"; and, for a schedule, the slot it fired.
+    trigger = models.CharField(max_length=64, default="api")
+    trigger_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -86,6 +90,9 @@ class Run(ConcurrentTransitionMixin, models.Model):
                 fields=["workflow", "-created_at"], name="run_workflow_created"
             ),
             models.Index(fields=["version", "state"], name="run_version_state"),
+            models.Index(
+                fields=["workflow", "trigger", "state"], name="run_workflow_trigger"
+            ),
         ]
         permissions = [
             ("operate_run", "Can start, cancel, pause, resume and retry runs"),

@@ -1,5 +1,6 @@
 """Starting runs: admission, idempotency and the canary's share."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +27,8 @@ def run_start(
     version: WorkflowVersion | None = None,
     idempotency_key: str | None = None,
     created_by: Any = None,
+    trigger: str = "api",
+    trigger_at: datetime | None = None,
 ) -> tuple[Run, bool]:
     """Create a run of a published version; admit it now if the workflow has room.
 
@@ -67,6 +70,8 @@ def run_start(
                 version=version,
                 input=input,
                 idempotency_key=idempotency_key or None,
+                trigger=trigger[:64],
+                trigger_at=trigger_at,
                 created_by=created_by if getattr(created_by, "pk", None) else None,
             )
             log.add(
@@ -74,7 +79,7 @@ def run_start(
                 run=run,
                 to_state=RunState.PENDING,
                 actor=actor,
-                data={"version": version.number},
+                data={"version": version.number, "trigger": trigger},
             )
             if has_room(workflow, version, exclude=run.pk):
                 admit(run, graph, log, actor=actor)
