@@ -11,7 +11,7 @@ from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
-from runs import handoff_apis, release_apis
+from runs import handoff_apis, release_apis, schedule_apis
 from runs import views as runs_views
 
 api_v1 = [
@@ -56,6 +56,26 @@ api_v1 = [
         "workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()
     ),
     path("workflows/<slug:slug>/runs/", runs_apis.WorkflowRunsApi.as_view()),
+    path(
+        "workflows/<slug:slug>/schedules/",
+        schedule_apis.WorkflowSchedulesApi.as_view(),
+    ),
+    path("schedules/preview/", schedule_apis.SchedulePreviewApi.as_view()),
+    path("schedules/<int:schedule_id>/", schedule_apis.ScheduleDetailApi.as_view()),
+    path(
+        "schedules/<int:schedule_id>/pause/", schedule_apis.SchedulePauseApi.as_view()
+    ),
+    path(
+        "schedules/<int:schedule_id>/resume/",
+        schedule_apis.ScheduleResumeApi.as_view(),
+    ),
+    path(
+        "schedules/<int:schedule_id>/backfill/",
+        schedule_apis.ScheduleBackfillApi.as_view(),
+    ),
+    path(
+        "schedules/<int:schedule_id>/fires/", schedule_apis.ScheduleFiresApi.as_view()
+    ),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),

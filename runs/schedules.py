@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from designer.models import Workflow
-from engine.errors import INVALID, DomainError
+from engine.errors import INVALID, TOO_LARGE, DomainError
 from engine.timetables import MAX_SLOTS, TimetableError, timetable_problems
 from runs.errors import RunError
 from runs.events import EventLog, actor_of
@@ -62,9 +62,13 @@ EDITABLE = (
 
 
 class ScheduleError(DomainError):
-    """A schedule request that cannot be carried out (400: bad fields)."""
+    """A schedule request that cannot be carried out (400: bad fields; 413: input
+    too large)."""
 
     kind = INVALID
+
+    def error_kind(self) -> str:
+        return TOO_LARGE if self.code == TOO_LARGE else INVALID
 
 
 def _record(

@@ -44,6 +44,8 @@ class RunSummaryOutput(serializers.ModelSerializer):
             "workflow_name",
             "version",
             "state",
+            "trigger",
+            "trigger_at",
             "created_at",
             "started_at",
             "finished_at",

@@ -32,7 +32,7 @@ from schemathesis.checks import (
 
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import releases
+from runs import releases, schedules
 from runs.services.starting import run_start
 from tests.support import linear_graph
 
@@ -102,8 +102,13 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         case = WorkflowTestCase.objects.create(
             workflow=workflow, name="happy", created_by=user
         )
+        schedule = schedules.schedule_create(
+            workflow=workflow,
+            fields={"name": "hourly", "kind": "cron", "cron": "0 * * * *"},
+        )
         Token.objects.create(key=TOKEN, user=user)
         yield {
+            "schedule_id": schedule.pk,
             "slug": "wf",
             "number": 2,  # the draft, so PUT and publish reach the services
             "run_id": run.pk,
