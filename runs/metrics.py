@@ -307,7 +307,11 @@ def _card(
             **_ATTEMPT_COUNTS,
         )
     return {
-        "runs": {"finished": runs["finished"], "succeeded": runs["succeeded"]},
+        "runs": {
+            "finished": runs["finished"],
+            "succeeded": runs["succeeded"],
+            "by_trigger": _by_trigger(window, workflow, version),
+        },
         "success_rate": _ratio(runs["succeeded"], runs["finished"]),
         "attempts": attempts["total"],
         "retries": attempts["retries"],
@@ -316,6 +320,30 @@ def _card(
         "queue_delay": {k: attempts[k] for k in ("count", "max", "p50", "p95")},
         "handoff_accuracy": handoff_card(window, workflow, version),
     }
+
+
+def _by_trigger(
+    window: Window, workflow: WorkflowScope, version: WorkflowVersion | None
+) -> dict[str, dict[str, Any]]:
+    """Finished runs by what started them: {"api": {...}, "schedule": {...}, ...}."""
+    rows = (
+        _runs(window, workflow, version)
+        .values("trigger")
+        .annotate(
+            finished=Count("pk"),
+            succeeded=Count("pk", filter=Q(state=RunState.SUCCEEDED)),
+        )
+        .order_by()
+    )
+    kinds: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        kind = str(row["trigger"]).split(":", 1)[0]
+        entry = kinds.setdefault(kind, {"finished": 0, "succeeded": 0})
+        entry["finished"] += row["finished"]
+        entry["succeeded"] += row["succeeded"]
+    for entry in kinds.values():
+        entry["success_rate"] = _ratio(entry["succeeded"], entry["finished"])
+    return dict(sorted(kinds.items()))
 
 
 def scorecard(

@@ -74,7 +74,11 @@ def test_scorecard_of_a_version_matches_the_hand_count(fixture: dict) -> None:
     card = metrics.scorecard(
         window=_window(), workflow=fixture["workflow"], version=fixture["v1"]
     )
-    assert card["runs"] == {"finished": 4, "succeeded": 3}
+    assert card["runs"] == {
+        "finished": 4,
+        "succeeded": 3,
+        "by_trigger": {"api": {"finished": 4, "succeeded": 3, "success_rate": 0.75}},
+    }
     assert card["success_rate"] == 0.75
     assert (card["attempts"], card["retries"]) == (5, 2)
     assert card["retry_burden"] == pytest.approx(0.4)
@@ -89,7 +93,8 @@ def test_scorecard_of_a_version_matches_the_hand_count(fixture: dict) -> None:
 
 def test_whole_workflow_counts_both_versions(fixture: dict) -> None:
     card = metrics.scorecard(window=_window(), workflow=fixture["workflow"])
-    assert card["runs"] == {"finished": 6, "succeeded": 4}
+    assert (card["runs"]["finished"], card["runs"]["succeeded"]) == (6, 4)
+    assert card["runs"]["by_trigger"]["api"]["finished"] == 6
     assert card["retry_burden"] == pytest.approx(2 / 7)
 
 

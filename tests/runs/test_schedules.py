@@ -225,3 +225,28 @@ def test_one_broken_schedule_does_not_stop_the_others(workflow_factory: Any) -> 
     bad.refresh_from_db()
     assert bad.next_fire_at > now
     assert Event.objects.filter(kind="schedule_error", workflow_id=bad.workflow_id)
+
+
+def test_the_backfill_command_queues_the_range(workflow_factory: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    schedule = _schedule(workflow_factory, kind="cron", cron="0 * * * *")
+    end = schedule.anchor_at.replace(minute=0, second=0, microsecond=0)
+    out = StringIO()
+    call_command(
+        "backfill_schedule",
+        str(schedule.pk),
+        "--start",
+        (end - timedelta(hours=2)).isoformat(),
+        "--end",
+        end.isoformat(),
+        stdout=out,
+    )
+    assert "3 slots queued" in out.getvalue()
+    with pytest.raises(CommandError, match="zone"):
+        call_command(
+            "backfill_schedule", str(schedule.pk), "--start", "2026-01-01", "--end", "x"
+        )
