@@ -74,6 +74,10 @@ export interface RunSummary {
   workflow_name: string;
   version: number;
   state: RunState;
+  /** Who started it: "api", "schedule:<id>", "webhook:<id>" or "call:<run id>". */
+  trigger: string;
+  /** The schedule slot it was started for, else null. */
+  trigger_at: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

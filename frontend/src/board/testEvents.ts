@@ -28,6 +28,8 @@ export function listItem(id: number, overrides: Partial<RunListItem> = {}): RunL
     workflow_name: 'Orders',
     version: 1,
     state: 'pending',
+    trigger: 'api',
+    trigger_at: null,
     created_at: '2025-01-01T00:00:00Z',
     started_at: null,
     finished_at: null,
