@@ -19,6 +19,8 @@ class Environment:
     var_dir: Path
     # CIDRs and host names that actions may reach beyond the public internet.
     egress_allow: list[str]
+    # Fernet keys that encrypt stored secrets, newest first (config/crypto.py).
+    encryption_keys: list[str]
 
     @property
     def embedded(self) -> bool:
@@ -40,5 +42,10 @@ def read_environment() -> Environment:
             entry.strip()
             for entry in os.environ.get("SWITCHYARD_EGRESS_ALLOW", "").split(",")
             if entry.strip()
+        ],
+        encryption_keys=[
+            key.strip()
+            for key in os.environ.get("SWITCHYARD_ENCRYPTION_KEYS", "").split(",")
+            if key.strip()
         ],
     )

@@ -11,8 +11,9 @@ from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
-from runs import handoff_apis, release_apis, schedule_apis
+from runs import handoff_apis, release_apis, schedule_apis, webhook_apis
 from runs import views as runs_views
+from runs.webhook_views import webhook_receive
 
 api_v1 = [
     path("workflows/", designer_apis.WorkflowListCreateApi.as_view()),
@@ -76,6 +77,14 @@ api_v1 = [
     path(
         "schedules/<int:schedule_id>/fires/", schedule_apis.ScheduleFiresApi.as_view()
     ),
+    path("workflows/<slug:slug>/webhooks/", webhook_apis.WorkflowWebhooksApi.as_view()),
+    path("webhooks/<int:webhook_id>/", webhook_apis.WebhookDetailApi.as_view()),
+    path("webhooks/<int:webhook_id>/rotate/", webhook_apis.WebhookRotateApi.as_view()),
+    path("webhooks/<int:webhook_id>/enable/", webhook_apis.WebhookEnableApi.as_view()),
+    path(
+        "webhooks/<int:webhook_id>/disable/",
+        webhook_apis.WebhookDisableApi.as_view(),
+    ),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
@@ -127,4 +136,6 @@ urlpatterns = [
         name="schema",
     ),
     path("metrics", runs_apis.PrometheusApi.as_view(), name="prometheus"),
+    # Webhook deliveries: authenticated by their HMAC signature, not a session.
+    path("hooks/<str:token>/", webhook_receive, name="webhook"),
 ]

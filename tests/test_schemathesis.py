@@ -32,7 +32,7 @@ from schemathesis.checks import (
 
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import releases, schedules
+from runs import releases, schedules, webhooks
 from runs.services.starting import run_start
 from tests.support import linear_graph
 
@@ -106,9 +106,11 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
             workflow=workflow,
             fields={"name": "hourly", "kind": "cron", "cron": "0 * * * *"},
         )
+        webhook, _ = webhooks.webhook_create(workflow=workflow, fields={"name": "in"})
         Token.objects.create(key=TOKEN, user=user)
         yield {
             "schedule_id": schedule.pk,
+            "webhook_id": webhook.pk,
             "slug": "wf",
             "number": 2,  # the draft, so PUT and publish reach the services
             "run_id": run.pk,

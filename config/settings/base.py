@@ -200,6 +200,14 @@ SWITCHYARD_MAX_OUTPUT_BYTES = 256 * 1024
 # What actions may reach besides public addresses (engine/egress.py): CIDRs and host
 # names, from SWITCHYARD_EGRESS_ALLOW. Empty in every settings module by default.
 SWITCHYARD_EGRESS_ALLOW = ENV.egress_allow
+# Fernet keys for secrets stored in the database (webhook secrets), newest first: the
+# first encrypts, every one decrypts (rotation). Unset: one key derived from
+# SECRET_KEY (config/crypto.py).
+SWITCHYARD_ENCRYPTION_KEYS = ENV.encryption_keys
+# How long a webhook delivery may wait for its run's output (`?wait=`), in seconds.
+SWITCHYARD_WEBHOOK_MAX_WAIT_S = 30.0
+# Backfilled schedule slots started per schedule per second.
+SWITCHYARD_BACKFILL_RATE = 10
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with

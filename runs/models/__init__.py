@@ -35,8 +35,11 @@ from runs.models.schedules import (
     ScheduleFire,
     ScheduleState,
 )
+from runs.models.webhooks import Webhook, WebhookState
 
 __all__ = [
+    "Webhook",
+    "WebhookState",
     "CatchupPolicy",
     "FireState",
     "OverlapPolicy",
