@@ -10,6 +10,7 @@ a published version.
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from engine.evaluation_budget import charge
@@ -184,7 +185,9 @@ class Simulation(Walker):
     def start_work(self, step: SimStep) -> None:
         self.ready.append(step)
 
-    def start_sleep(self, step: SimStep, seconds: float) -> None:
+    def start_sleep(
+        self, step: SimStep, seconds: float, until: datetime | None = None
+    ) -> None:
         self.ready.append(step)  # time passes at once
 
     def start_handoff(self, step: SimStep, node: dict[str, Any]) -> None:

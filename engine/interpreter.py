@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from engine.expressions import ExpressionError
+from engine.expressions import ExpressionError, compile_expression
 from engine.graph.compiled import CompiledGraph
 from engine.nodes import node_type
 from engine.nodes.base import AwaitHandoff, Finish, Pass, Sleep, Work
+from engine.nodes.wait import parse_until
 
 TAKEN, DEAD, OPEN = "taken", "dead", "open"
 
@@ -87,8 +89,11 @@ class Walker(ABC):
         """Queue the visit's first attempt (a task)."""
 
     @abstractmethod
-    def start_sleep(self, step: Any, seconds: float) -> None:
-        """Put the visit to sleep for `seconds` (a wait)."""
+    def start_sleep(
+        self, step: Any, seconds: float, until: datetime | None = None
+    ) -> None:
+        """Put the visit to sleep for `seconds`, or until the moment `until` (the
+        time the node's expression gave) (a wait)."""
 
     @abstractmethod
     def start_handoff(self, step: Any, node: dict[str, Any]) -> None:
@@ -229,7 +234,19 @@ class Walker(ABC):
         if isinstance(entry, Work):
             self.start_work(step)
         elif isinstance(entry, Sleep):
-            self.start_sleep(step, entry.seconds)
+            if entry.until is None:
+                self.start_sleep(step, entry.seconds)
+                return
+            try:
+                until = parse_until(
+                    compile_expression(entry.until).evaluate(self.context())
+                )
+            except ExpressionError as exc:
+                self.fail_on_expression(
+                    step, ExpressionError(f"until: {exc.message}", exc.source)
+                )
+                return
+            self.start_sleep(step, entry.seconds, until)
         elif isinstance(entry, AwaitHandoff):
             self.start_handoff(step, node)
         elif isinstance(entry, Finish):

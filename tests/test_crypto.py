@@ -1,4 +1,4 @@
-"""Secrets at rest: encrypted, rotated with two keys, refused clearly when unreadable."""
+"""Secrets at rest: encrypted, rotated with two keys, refused when unreadable."""
 
 from typing import Any
 

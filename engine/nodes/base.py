@@ -36,9 +36,11 @@ class Work:
 
 @dataclass(frozen=True)
 class Sleep:
-    """Wait this many seconds, then route (a timer)."""
+    """Wait this many seconds, or until the time the `until` expression gives, then
+    route (a timer)."""
 
     seconds: float
+    until: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from typing import Any
 from django.utils import timezone
 
 from designer.models import Workflow
+from engine.expressions import ExpressionError
 from engine.graph.compiled import CompiledGraph
 from engine.interpreter import Walker
 from engine.nodes import node_type
+from engine.nodes.wait import until_delay
 from runs.events import EventLog, transition
 from runs.joins import join_arrive, join_recount
 from runs.models import (
@@ -375,7 +377,15 @@ class Advance(Walker):
         self._remember(step)
         create_attempt(self, step, number=1, due_at=self.now)
 
-    def start_sleep(self, step: StepRun, seconds: float) -> None:
+    def start_sleep(
+        self, step: StepRun, seconds: float, until: datetime | None = None
+    ) -> None:
+        if until is not None:
+            try:
+                seconds = until_delay(until, self.now)
+            except ExpressionError as exc:
+                self.fail_on_expression(step, exc)
+                return
         until = self.now + timedelta(seconds=seconds)
         transition(
             self.log,
