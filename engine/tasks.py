@@ -190,6 +190,7 @@ def sweep() -> dict[str, int]:
         "recovered": _job("recover_lost", recovery.attempts_recover_lost),
         "republished": _job("republish", recovery.attempts_republish_stuck),
         "handoffs_escalated": _job("handoff_sla", handoffs.handoffs_expire_due),
+        "runs_timed_out": _job("deadlines", recovery.runs_expire_deadlines),
     }
 
 

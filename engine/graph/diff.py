@@ -28,7 +28,7 @@ def diff_graphs(old: Any, new: Any) -> dict[str, Any]:
     old = old if isinstance(old, Mapping) else {}
     new = new if isinstance(new, Mapping) else {}
     settings: dict[str, dict[str, Any]] = {}
-    for key in ("format", "max_concurrent_runs"):
+    for key in ("format", "max_concurrent_runs", "timeout_s"):
         if old.get(key) != new.get(key):
             settings[key] = {"old": old.get(key), "new": new.get(key)}
     old_defaults = (

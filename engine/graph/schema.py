@@ -165,6 +165,13 @@ def _build_graph_schema() -> dict[str, Any]:
                 "minimum": 1,
                 "maximum": MAX_CONCURRENT_RUNS,
             },
+            # The whole run's deadline, from its start: past it the run fails
+            # (RunTimeout) and compensates.
+            "timeout_s": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_DURATION_S,
+            },
             # How many: GraphLimits, checked before the schema.
             "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
             "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},

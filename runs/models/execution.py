@@ -67,6 +67,8 @@ class Run(ConcurrentTransitionMixin, models.Model):
     # "webhook:<id>", "call:<parent run id>"; and, for a schedule, the slot it fired.
     trigger = models.CharField(max_length=64, default="api")
     trigger_at = models.DateTimeField(null=True, blank=True)
+    # Past this the run fails with RunTimeout (the graph's `timeout_s` from its start).
+    deadline_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -93,6 +95,13 @@ class Run(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["workflow", "trigger", "state"], name="run_workflow_trigger"
             ),
+            models.Index(
+                fields=["deadline_at"],
+                condition=models.Q(
+                    deadline_at__isnull=False, state__in=["running", "paused"]
+                ),
+                name="run_deadline",
+            ),
         ]
         permissions = [
             ("operate_run", "Can start, cancel, pause, resume and retry runs"),
@@ -113,8 +122,9 @@ class Run(ConcurrentTransitionMixin, models.Model):
         return self.state in RUN_FINISHED
 
     @transition(field=state, source=RunState.PENDING, target=RunState.RUNNING)
-    def start(self, *, at: datetime) -> None:
+    def start(self, *, at: datetime, deadline_at: datetime | None = None) -> None:
         self.started_at = at
+        self.deadline_at = deadline_at
 
     @transition(field=state, source=RunState.RUNNING, target=RunState.SUCCEEDED)
     def succeed(self, *, output: Any, at: datetime) -> None:

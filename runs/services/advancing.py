@@ -13,6 +13,7 @@ from engine.graph.compiled import CompiledGraph
 from engine.interpreter import Walker
 from engine.nodes import node_type
 from engine.nodes.wait import until_delay
+from engine.retry import bounded_seconds
 from runs.events import EventLog, transition
 from runs.joins import join_arrive, join_recount
 from runs.models import (
@@ -36,7 +37,9 @@ from runs.services.graphs import compiled_graph
 
 def admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None:
     now = timezone.now()
-    transition(log, run, "start", actor=actor, at=now)
+    timeout = graph.graph.get("timeout_s")
+    deadline = now + timedelta(seconds=bounded_seconds(timeout)) if timeout else None
+    transition(log, run, "start", actor=actor, at=now, deadline_at=deadline)
     advance = Advance(run, graph, log, now=now, actor=actor, steps=[])
     advance.activate(graph.start_id)
 

@@ -262,3 +262,60 @@ def _recover(row: tuple[int, Any, Any], *, now: datetime) -> bool:
     return attempt_finish(
         attempt_id=attempt_id, output=None, error=error, actor="system:sweeper"
     )
+
+
+# ----------------------------------------------------------------- run deadlines
+
+
+def runs_expire_deadlines(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Fail running or paused runs past their deadline (RunTimeout); they compensate
+    as any failed run does. Return how many."""
+    now = now or timezone.now()
+    due = list(
+        Run.objects.filter(
+            state__in=[RunState.RUNNING, RunState.PAUSED],
+            deadline_at__isnull=False,
+            deadline_at__lt=now,
+        )
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return each_isolated(
+        "deadlines",
+        due,
+        lambda run_id: _expire_run(run_id, now=now),
+        mark=_drop_deadline,
+        describe=lambda run_id: f"run {run_id}",
+    )
+
+
+def _drop_deadline(run_id: int, reason: str) -> None:
+    """A run that cannot be failed (a bad row) leaves the job's query: its deadline
+    is dropped (not a state change) and the failure is logged by each_isolated."""
+    Run.objects.filter(pk=run_id).update(deadline_at=None)
+
+
+def _expire_run(run_id: int, *, now: datetime) -> bool:
+    with transaction.atomic():
+        run = Run.objects.select_for_update(no_key=True).get(pk=run_id)
+        if run.state not in (RunState.RUNNING, RunState.PAUSED):
+            return False
+        log = EventLog()
+        advance = Advance(
+            run,
+            compiled_graph_for(run.version_id),
+            log,
+            now=now,
+            actor="system:deadline",
+            steps=None,
+        )
+        timeout = advance.graph.graph.get("timeout_s")
+        advance.fail_run(
+            {
+                "type": "RunTimeout",
+                "message": f"the run passed its deadline ({timeout} s from its start)",
+                "retryable": False,
+            }
+        )
+        log.flush()
+    return True

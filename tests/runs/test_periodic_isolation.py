@@ -190,5 +190,10 @@ def test_one_failing_sweep_job_does_not_stop_the_others(
         handoffs, "handoffs_expire_due", lambda **kwargs: calls.append("sla") or 3
     )
     result = tasks.sweep()
-    assert result == {"recovered": 0, "republished": 2, "handoffs_escalated": 3}
+    assert result == {
+        "recovered": 0,
+        "republished": 2,
+        "handoffs_escalated": 3,
+        "runs_timed_out": 0,
+    }
     assert calls == ["republish", "sla"]

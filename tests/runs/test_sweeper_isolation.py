@@ -336,6 +336,11 @@ def test_sweep_task_reports_the_other_jobs_when_one_raises(
 
     monkeypatch.setattr(recovery, "attempts_republish_stuck", broken)
     result = tasks.sweep()
-    assert result == {"recovered": 1, "republished": 0, "handoffs_escalated": 0}
+    assert result == {
+        "recovered": 1,
+        "republished": 0,
+        "handoffs_escalated": 0,
+        "runs_timed_out": 0,
+    }
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FAILED

@@ -229,6 +229,22 @@ function WorkflowSettings({ graph, onEdit }: { graph: WorkflowGraph; onEdit: (up
         hint="Further runs wait in line (FIFO)."
         testId="settings-max_concurrent_runs"
       />
+      <NumberField
+        label="Run deadline (seconds)"
+        value={graph.timeout_s}
+        min={1}
+        onChange={(v) =>
+          onEdit((g) => {
+            const result: WorkflowGraph = { ...g };
+            if (typeof v === 'number') result.timeout_s = v;
+            else delete result.timeout_s;
+            return result;
+          }, 'settings:timeout_s')
+        }
+        placeholder="none"
+        hint="Past it the run fails (RunTimeout) and compensates."
+        testId="settings-timeout_s"
+      />
       <fieldset className="inspector-group">
         <legend>Defaults for tasks</legend>
         <div className="field-grid">

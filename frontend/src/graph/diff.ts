@@ -81,13 +81,13 @@ function diffItems(oldItems: unknown, newItems: unknown): ItemDiff {
  * Return nodes and edges added, removed and changed (field by field), and settings.
  *
  * Layout is ignored: moving boxes changes nothing. Settings are `format`,
- * `max_concurrent_runs` and each key of `defaults` (as "defaults.<key>").
+ * `max_concurrent_runs`, `timeout_s` and each key of `defaults` (as "defaults.<key>").
  */
 export function diffGraphs(oldGraph: unknown, newGraph: unknown): GraphDiff {
   const before = isObject(oldGraph) ? oldGraph : {};
   const after = isObject(newGraph) ? newGraph : {};
   const settings: GraphDiff['settings'] = {};
-  for (const key of ['format', 'max_concurrent_runs']) {
+  for (const key of ['format', 'max_concurrent_runs', 'timeout_s']) {
     if (!jsonEqual(field(before, key), field(after, key))) {
       settings[key] = { old: field(before, key), new: field(after, key) };
     }

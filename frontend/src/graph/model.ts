@@ -291,6 +291,7 @@ export function normalizeGraph(raw: unknown): WorkflowGraph {
   };
   if (isObject(data.defaults)) graph.defaults = structuredClone(data.defaults);
   if (data.max_concurrent_runs !== undefined) graph.max_concurrent_runs = data.max_concurrent_runs as number;
+  if (data.timeout_s !== undefined) graph.timeout_s = data.timeout_s as number;
   if (isObject(data.layout)) {
     const layout: Record<string, Position> = {};
     for (const [id, position] of Object.entries(data.layout)) {

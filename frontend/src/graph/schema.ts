@@ -13,6 +13,7 @@ import {
   isNumber,
   isObject,
   issue,
+  MAX_DURATION_S,
   NODE_ID_PATTERN,
   q,
   queueRule,
@@ -44,7 +45,7 @@ const DEFAULTS_RULES: [string, FieldRule][] = [
   ['timeout_s', timeoutRule],
   ['retry', retryRule],
 ];
-const GRAPH_FIELDS = new Set(['format', 'defaults', 'max_concurrent_runs', 'nodes', 'edges', 'layout']);
+const GRAPH_FIELDS = new Set(['format', 'defaults', 'max_concurrent_runs', 'timeout_s', 'nodes', 'edges', 'layout']);
 
 type Report = (message: string, ids?: IssueIds) => void;
 
@@ -61,6 +62,12 @@ export function schemaIssues(graph: Json, rawNodes: unknown[], rawEdges: unknown
     !(isInteger(graph.max_concurrent_runs) && graph.max_concurrent_runs >= 1 && graph.max_concurrent_runs <= MAX_CONCURRENT_RUNS)
   ) {
     error(`max_concurrent_runs: must be an integer from 1 to ${MAX_CONCURRENT_RUNS}`);
+  }
+  if (
+    graph.timeout_s !== undefined &&
+    !(isNumber(graph.timeout_s) && graph.timeout_s > 0 && graph.timeout_s <= MAX_DURATION_S)
+  ) {
+    error(`timeout_s: must be a number of seconds above 0, at most ${MAX_DURATION_S} (a year)`);
   }
   if (graph.defaults !== undefined) {
     if (!isObject(graph.defaults)) {

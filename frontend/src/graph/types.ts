@@ -29,6 +29,8 @@ export interface WorkflowGraph {
   format: 1;
   defaults?: Record<string, unknown>;
   max_concurrent_runs?: number;
+  /** The whole run's deadline in seconds from its start (RunTimeout past it). */
+  timeout_s?: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
   layout?: Record<string, Position>; // {node_id: top-left corner of its box}
