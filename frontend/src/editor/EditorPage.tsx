@@ -7,6 +7,7 @@ import type { WorkflowGraph } from '../graph';
 import { useMe } from '../hooks/useMe';
 import { ErrorList } from '../ui/ErrorList';
 import { denial, readOnlyBanner } from '../ui/permissions';
+import { schedulesHash } from '../ui/trigger';
 import { CanaryBanner } from './CanaryBanner';
 import { CanvasTools } from './CanvasTools';
 import { DiffView } from './DiffView';
@@ -37,7 +38,8 @@ export function EditorPage({ slug }: { slug: string }) {
   const roleBanner = readOnlyBanner(me);
 
   const [busy, setBusy] = useState<Busy>(null);
-  const [panel, setPanel] = useState<Panel>('none');
+  // A link from a run's trigger badge (#schedules/<id>) opens the schedules panel.
+  const [panel, setPanel] = useState<Panel>(() => (schedulesHash(window.location.hash).open ? 'schedules' : 'none'));
   const { notice, notify, dismiss } = useNotice();
   const doc = useEditorGraph(readOnly);
   const data = useWorkflowData(slug);

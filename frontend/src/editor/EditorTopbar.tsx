@@ -1,4 +1,4 @@
-/** The editor's top bar: title and version, edit tools, history and release, check, save, publish, run, help. */
+/** The editor's top bar: title and version, edit tools, history, release and schedules, check, save, publish, run, help. */
 
 import { useRef, type Dispatch, type SetStateAction } from 'react';
 import type { Busy, Panel } from './editorState';
@@ -95,6 +95,16 @@ export function EditorTopbar(props: EditorTopbarProps) {
           data-testid="release-settings-toggle"
         >
           Release
+        </button>
+        <button
+          type="button"
+          className={`btn btn-small ${panel === 'schedules' ? 'is-on' : ''}`}
+          onClick={() => setPanel((p) => (p === 'schedules' ? 'none' : 'schedules'))}
+          aria-expanded={panel === 'schedules'}
+          title="Run this workflow on a timetable"
+          data-testid="schedules-toggle"
+        >
+          Schedules
         </button>
       </div>
 

@@ -1,4 +1,4 @@
-/** The panel open under the top bar: history, publish, release settings, run or help. */
+/** The panel open under the top bar: history, publish, release settings, schedules, run or help. */
 
 import type { Dispatch, SetStateAction } from 'react';
 import type { Busy, Panel } from './editorState';
@@ -6,6 +6,7 @@ import { HelpPanel } from './HelpPanel';
 import { PublishDialog } from './PublishDialog';
 import { ReleaseSettingsPanel } from './ReleaseSettingsPanel';
 import { RunPanel } from './RunPanel';
+import { SchedulesPanel } from './SchedulesPanel';
 import type { EditorGraph } from './useEditorGraph';
 import type { Release } from './useRelease';
 import type { Versions } from './useVersions';
@@ -81,6 +82,7 @@ export function TopbarPanels({
       {panel === 'release' && release !== null ? (
         <ReleaseSettingsPanel slug={slug} settings={release} denied={editDenied} onSaved={setRelease} onClose={() => setPanel('none')} />
       ) : null}
+      {panel === 'schedules' ? <SchedulesPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
       {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
     </>

@@ -38,7 +38,7 @@ export const OVERLAP_CHOICES: readonly { value: OverlapPolicy; label: string; te
 
 /** The catch-up choices: what happens to slots missed while the scheduler was down. */
 export const CATCHUP_CHOICES: readonly { value: CatchupPolicy; label: string; text: string }[] = [
-  { value: 'none', label: 'None', text: 'Missed slots are dropped; only slots on time start runs.' },
+  { value: 'none', label: 'None', text: 'Only a slot at most a minute late starts a run; the others missed are dropped.' },
   { value: 'latest', label: 'Latest only', text: 'After downtime, only the latest missed slot starts a run.' },
   { value: 'all', label: 'All (up to the limit)', text: 'After downtime, every missed slot starts a run, the newest up to the limit.' },
 ];
