@@ -14,6 +14,7 @@ import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { formatDateTime, formatRelative, runDuration, stateLabel } from '../ui/format';
 import { StateBadge } from '../ui/StateBadge';
+import { TriggerBadge } from '../ui/TriggerBadge';
 import {
   countedWorkflows,
   countsEvent,
@@ -501,7 +502,8 @@ function RunTable({ rows, now, busy }: { rows: TableRow[]; now: number; busy: bo
             <td>
               <a href={`/runs/${run.id}/`} data-testid={`run-link-${run.id}`}>
                 #{run.id}
-              </a>
+              </a>{' '}
+              <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} testId={`run-trigger-${run.id}`} />
             </td>
             <td>
               {run.workflow_name || run.workflow}

@@ -14,6 +14,7 @@ import { formatDateTime, formatRelative, runDuration } from '../ui/format';
 import { JsonTree } from '../ui/JsonTree';
 import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
+import { TriggerBadge } from '../ui/TriggerBadge';
 import { controlView, type RunAction } from './actions';
 import { RetryForm } from './RetryForm';
 import { RunGraph } from './RunGraph';
@@ -185,6 +186,12 @@ export function RunPage({ runId }: { runId: number }) {
                 {run.workflow_name || run.workflow}
               </a>{' '}
               <code>{run.workflow}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Started by</dt>
+            <dd>
+              <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} withSlot testId="run-trigger" />
             </dd>
           </div>
           <div>
