@@ -11,7 +11,13 @@ from designer import account_apis, change_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
-from runs import handoff_apis, release_apis, schedule_apis, webhook_apis
+from runs import (
+    handoff_apis,
+    message_apis,
+    release_apis,
+    schedule_apis,
+    webhook_apis,
+)
 from runs import views as runs_views
 from runs.webhook_views import webhook_receive
 
@@ -85,6 +91,7 @@ api_v1 = [
         "webhooks/<int:webhook_id>/disable/",
         webhook_apis.WebhookDisableApi.as_view(),
     ),
+    path("messages/", message_apis.MessageSendApi.as_view()),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),

@@ -193,6 +193,11 @@ class Simulation(Walker):
     def start_handoff(self, step: SimStep, node: dict[str, Any]) -> None:
         self.ready.append(step)
 
+    def start_receive(
+        self, step: SimStep, name: str, key: str, timeout_s: float | None
+    ) -> None:
+        self.ready.append(step)
+
     def took(self, step: SimStep, edges: list[str]) -> None:
         step.taken_edges = edges
         for edge in edges:
@@ -222,6 +227,8 @@ class Simulation(Walker):
                 self.execute_task(step)
             elif kind == "handoff":
                 self.resolve_handoff(step)
+            elif kind == "receive":
+                self.receive(step)
             else:  # wait: time passes at once
                 taken = self.graph.route(step.node_id, succeeded=True, context={})
                 self.finish_step(step, "succeeded")
@@ -231,6 +238,27 @@ class Simulation(Walker):
             waiting = [s.node_id for s in self.order if not s.finished]
             if waiting:
                 self.problems.append(f"stuck waiting on {', '.join(waiting)}")
+
+    def receive(self, step: SimStep) -> None:
+        """A receive takes its mocked message (`{"message": payload}`) or times out
+        (`{"timeout": true}`); without a mock the run waits, as a real one would."""
+        mock = self.mock_for(step.node_id, step.seq)
+        if mock is None:
+            self.problems.append(f"receive {step.node_id!r} has no mocked message")
+            return
+        if mock.get("timeout") is True:
+            taken = [e["id"] for e in self.graph.timeout_outgoing(step.node_id)]
+            if not taken:
+                self.problems.append(
+                    f"receive {step.node_id!r} is mocked to time out but has no wait_s"
+                )
+                return
+            self.finish_step(step, "succeeded")
+        else:
+            taken = [e["id"] for e in self.graph.normal_outgoing(step.node_id)]
+            self.finish_step(step, "succeeded", output=mock.get("message"))
+        self.took(step, taken)
+        self.follow(step)
 
     def mock_for(self, node_id: str, seq: int = 1) -> dict[str, Any] | None:
         """Return a task's mock for its visit `seq`: one mock serves every visit; a

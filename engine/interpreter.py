@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from engine.expressions import ExpressionError, compile_expression
 from engine.graph.compiled import CompiledGraph
 from engine.nodes import node_type
-from engine.nodes.base import AwaitHandoff, Finish, Pass, Sleep, Work
+from engine.nodes.base import AwaitHandoff, AwaitMessage, Finish, Pass, Sleep, Work
+from engine.nodes.receive import correlation_key
 from engine.nodes.wait import parse_until
 
 TAKEN, DEAD, OPEN = "taken", "dead", "open"
@@ -98,6 +99,13 @@ class Walker(ABC):
     @abstractmethod
     def start_handoff(self, step: Any, node: dict[str, Any]) -> None:
         """Open the visit's handoff; it waits for an outcome."""
+
+    @abstractmethod
+    def start_receive(
+        self, step: Any, name: str, key: str, timeout_s: float | None
+    ) -> None:
+        """Wait for message `name` with correlation `key` (a receive); a message
+        already waiting is taken at once."""
 
     @abstractmethod
     def record_end(self, step: Any, node: dict[str, Any]) -> None:
@@ -249,6 +257,17 @@ class Walker(ABC):
             self.start_sleep(step, entry.seconds, until)
         elif isinstance(entry, AwaitHandoff):
             self.start_handoff(step, node)
+        elif isinstance(entry, AwaitMessage):
+            try:
+                key = correlation_key(
+                    compile_expression(entry.key).evaluate(self.context())
+                )
+            except ExpressionError as exc:
+                self.fail_on_expression(
+                    step, ExpressionError(f"key: {exc.message}", exc.source)
+                )
+                return
+            self.start_receive(step, entry.name, key, entry.timeout_s)
         elif isinstance(entry, Finish):
             self.record_end(step, node)
             self.finish(node)

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action, params_problems
-from runs import handoffs, schedules
+from runs import handoffs, messages, schedules
 from runs.services import recovery
 from runs.services.attempts import (
     attempt_finish,
@@ -191,6 +191,7 @@ def sweep() -> dict[str, int]:
         "republished": _job("republish", recovery.attempts_republish_stuck),
         "handoffs_escalated": _job("handoff_sla", handoffs.handoffs_expire_due),
         "runs_timed_out": _job("deadlines", recovery.runs_expire_deadlines),
+        "messages_expired": _job("messages", messages.messages_expire),
     }
 
 

@@ -208,6 +208,8 @@ SWITCHYARD_ENCRYPTION_KEYS = ENV.encryption_keys
 SWITCHYARD_WEBHOOK_MAX_WAIT_S = 30.0
 # Backfilled schedule slots started per schedule per second.
 SWITCHYARD_BACKFILL_RATE = 10
+# How long a message no run waits for is kept for a `receive` to take it, in seconds.
+SWITCHYARD_MESSAGE_RETENTION_S = 86400.0
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with

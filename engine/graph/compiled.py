@@ -81,8 +81,12 @@ class CompiledGraph:
         return list(self._incoming.get(node_id, ()))
 
     def normal_outgoing(self, node_id: str) -> list[dict[str, Any]]:
-        """Return the node's outgoing edges that are not failure routes."""
-        return [e for e in self._outgoing.get(node_id, ()) if e.get("on") != "failure"]
+        """Return the node's outgoing edges that are not failure or timeout routes."""
+        return [e for e in self._outgoing.get(node_id, ()) if "on" not in e]
+
+    def timeout_outgoing(self, node_id: str) -> list[dict[str, Any]]:
+        """Return the node's `on: timeout` edges."""
+        return [e for e in self._outgoing.get(node_id, ()) if e.get("on") == "timeout"]
 
     def failure_outgoing(self, node_id: str) -> list[dict[str, Any]]:
         """Return the node's `on: failure` edges."""

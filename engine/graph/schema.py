@@ -136,7 +136,7 @@ _EDGE_SCHEMA: dict[str, Any] = {
         "target": {"type": "string", "minLength": 1, "maxLength": 200},
         "when": {"type": "string", "maxLength": 5000},
         "default": {"type": "boolean"},
-        "on": {"enum": ["failure"]},
+        "on": {"enum": ["failure", "timeout"]},
         "label": {"type": "string", "maxLength": 200},
     },
 }

@@ -248,6 +248,17 @@ class _SemanticChecker:
                     " a handoff take conditions",
                     edge_id=edge["id"],
                 )
+            if (
+                edge.get("on") == "timeout"
+                and not node_type(source["type"]).can_time_out
+            ):
+                self.error(
+                    "timeout_edge_source",
+                    f"edge {edge['id']!r} is an on: timeout edge, but "
+                    f"{source['id']!r} is {with_article(source['type'])}; "
+                    "only a receive times out",
+                    edge_id=edge["id"],
+                )
             if edge.get("on") == "failure" and not node_type(source["type"]).can_fail:
                 self.error(
                     "failure_edge_source",
@@ -394,14 +405,15 @@ class _SemanticChecker:
                 )
 
     def check_cycles(self) -> None:
-        """Allow a loop only through a wait or handoff, with an exit and a bound.
+        """Allow a loop only through a wait, receive or handoff, with an exit and a
+        bound.
 
         Every cycle must have all three, so each is checked on its own: a cycle
         that survives removing every wait/handoff node lacks the first, and so on.
         """
         requirements = (
             (
-                "a wait or handoff node",
+                "a wait, receive or handoff node",
                 lambda node_id: node_type(self.nodes[node_id]["type"]).breaks_loops,
                 lambda edge: False,
             ),

@@ -4,7 +4,17 @@
 test's). The graph schema is rebuilt from the registry when it changes.
 """
 
-from engine.nodes import choice, end, handoff, join, parallel, start, task, wait
+from engine.nodes import (
+    choice,
+    end,
+    handoff,
+    join,
+    parallel,
+    receive,
+    start,
+    task,
+    wait,
+)
 from engine.nodes.base import NodeType
 
 _REGISTRY: dict[str, NodeType] = {}
@@ -44,5 +54,5 @@ def generation() -> int:
     return _generation
 
 
-for _module in (start, end, task, choice, parallel, join, handoff, wait):
+for _module in (start, end, task, choice, parallel, join, handoff, wait, receive):
     register(_module.NODE)

@@ -49,13 +49,23 @@ class AwaitHandoff:
 
 
 @dataclass(frozen=True)
+class AwaitMessage:
+    """Wait for message `name` whose correlation key is what `key` (an expression)
+    gives; past `timeout_s`, take the `on: timeout` edge."""
+
+    name: str
+    key: str
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
 class Finish:
     """End the run: `status` is "succeeded" or "failed"."""
 
     status: str
 
 
-Entry = Pass | Work | Sleep | AwaitHandoff | Finish
+Entry = Pass | Work | Sleep | AwaitHandoff | AwaitMessage | Finish
 
 
 # -- checks -------------------------------------------------------------------------
@@ -107,6 +117,8 @@ class NodeType:
     breaks_loops: ClassVar[bool] = False
     # It can fail, and so have `on: failure` edges (a task).
     can_fail: ClassVar[bool] = False
+    # It can time out, and so have an `on: timeout` edge (a receive).
+    can_time_out: ClassVar[bool] = False
     accepts_incoming: ClassVar[bool] = True
     has_outgoing: ClassVar[bool] = True
     # A loop may visit it again (a join counts each round's branches instead).

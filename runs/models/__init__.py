@@ -27,6 +27,7 @@ from runs.models.handoff import (
     HandoffVerdict,
 )
 from runs.models.joins import JoinProgress
+from runs.models.messages import Message, MessageState, MessageWait
 from runs.models.schedules import (
     CatchupPolicy,
     FireState,
@@ -38,6 +39,9 @@ from runs.models.schedules import (
 from runs.models.webhooks import Webhook, WebhookState
 
 __all__ = [
+    "Message",
+    "MessageState",
+    "MessageWait",
     "Webhook",
     "WebhookState",
     "CatchupPolicy",

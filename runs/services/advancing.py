@@ -25,7 +25,7 @@ from runs.models import (
     StepState,
 )
 from runs.rows import insert_row
-from runs.services import handoff_steps
+from runs.services import handoff_steps, message_steps
 from runs.services.admission import ACTIVE_TASK_STATES, has_room, max_active_tasks
 from runs.services.dispatching import (
     AttemptWork,
@@ -400,6 +400,11 @@ class Advance(Walker):
         )
         self._remember(step)
 
+    def start_receive(
+        self, step: StepRun, name: str, key: str, timeout_s: float | None
+    ) -> None:
+        message_steps.receive_start(self, step, name=name, key=key, timeout_s=timeout_s)
+
     def start_handoff(self, step: StepRun, node: dict[str, Any]) -> None:
         handoff_steps.open_node_handoff(self, step, node)
         self._remember(step)
@@ -617,12 +622,16 @@ class Advance(Walker):
             )
 
     def wake(self, step_id: int) -> bool:
-        """Finish a wait step whose time came and follow its edges."""
+        """Finish a wait step whose time came (a receive: its timeout) and follow
+        its edges."""
         step = next(
             (v[-1] for v in self.steps.values() if v and v[-1].pk == step_id), None
         )
         if step is None or step.state != StepState.WAITING:
             return False
+        if step.node_type == "receive":
+            message_steps.receive_timeout(self, step)
+            return True
         taken = self.graph.route(step.node_id, succeeded=True, context={})
         transition(
             self.log,

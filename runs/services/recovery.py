@@ -111,7 +111,9 @@ def steps_wake_due(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
     due = list(
         StepRun.objects.filter(
-            state=StepState.WAITING, node_type="wait", wake_at__lte=now
+            state=StepState.WAITING,
+            node_type__in=["wait", "receive"],
+            wake_at__lte=now,
         )
         .order_by("wake_at")
         .values_list("pk", "run_id")[:limit]

@@ -715,7 +715,7 @@ def test_the_cycle_message_names_the_loop_and_what_it_lacks() -> None:
     graph = next(g for name, g, _ in ERROR_CASES if name == "cycle_without_wait")
     (issue,) = [i for i in validate(graph).errors if i.code == "cycle"]
     assert "again → more → again" in issue.message
-    assert "wait or handoff" in issue.message
+    assert "wait, receive or handoff" in issue.message
     assert "max_visits" not in issue.message
 
 

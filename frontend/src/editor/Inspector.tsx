@@ -189,6 +189,15 @@ function EdgeInspector({ graph, edge, issues, onEdit, onSelect, onDelete }: Edge
         testId="edge-failure"
         hint="Taken after the task's retries are exhausted."
       />
+      {nodeType(source?.type)?.edges?.onTimeout ? (
+        <CheckboxField
+          label="On timeout"
+          checked={edge.on === 'timeout'}
+          onChange={(checked) => patch('on', checked ? 'timeout' : undefined)}
+          testId="edge-timeout"
+          hint="Taken when no message came within the receive's wait."
+        />
+      ) : null}
       <TextField label="Label" value={edge.label} onChange={(v) => patch('label', v)} testId="edge-label" maxLength={200} />
     </div>
   );

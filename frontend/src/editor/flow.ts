@@ -139,6 +139,7 @@ function truncate(text: string, max: number): string {
 /** Return the text shown on an edge: its condition, "default" or "on failure". */
 export function edgeLabel(edge: GraphEdge): string {
   if (edge.on === 'failure') return 'on failure';
+  if (edge.on === 'timeout') return 'on timeout';
   if (edge.default) return edge.when ? `default · ${truncate(edge.when, 28)}` : 'default';
   if (typeof edge.when === 'string' && edge.when.trim()) return truncate(edge.when, 36);
   if (typeof edge.label === 'string' && edge.label) return truncate(edge.label, 36);
@@ -172,8 +173,8 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
     }
     const classes = ['wf-edge'];
     let color = COLORS.normal;
-    if (edge.on === 'failure') {
-      classes.push('wf-edge-failure');
+    if (edge.on === 'failure' || edge.on === 'timeout') {
+      classes.push(edge.on === 'failure' ? 'wf-edge-failure' : 'wf-edge-timeout');
       color = COLORS.failure;
     }
     if (edge.default) classes.push('wf-edge-default');

@@ -168,7 +168,7 @@ function checkEdge(error: Report, edge: unknown, index: number): void {
   }
   if (edge.when !== undefined && typeof edge.when !== 'string') bad('when', 'must be a string');
   if (edge.default !== undefined && typeof edge.default !== 'boolean') bad('default', 'must be true or false');
-  if (edge.on !== undefined && edge.on !== 'failure') bad('on', 'must be "failure"');
+  if (edge.on !== undefined && edge.on !== 'failure' && edge.on !== 'timeout') bad('on', 'must be "failure" or "timeout"');
   if (edge.label !== undefined && !(typeof edge.label === 'string' && edge.label.length <= 200)) {
     bad('label', 'must be a string of at most 200 characters');
   }

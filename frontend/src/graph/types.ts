@@ -16,7 +16,7 @@ export interface GraphEdge {
   target: string;
   when?: string;
   default?: boolean;
-  on?: 'failure';
+  on?: 'failure' | 'timeout';
   label?: string;
 }
 

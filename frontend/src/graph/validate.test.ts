@@ -388,7 +388,7 @@ describe('details', () => {
     const cycle = validate(graph).errors.filter((i) => i.code === 'cycle');
     expect(cycle).toHaveLength(1);
     expect(cycle[0]!.message).toContain('again → more → again');
-    expect(cycle[0]!.message).toContain('wait or handoff');
+    expect(cycle[0]!.message).toContain('wait, receive or handoff');
     expect(cycle[0]!.message).not.toContain('max_visits');
   });
 
@@ -397,7 +397,7 @@ describe('details', () => {
     const cycle = validate(graph).errors.filter((i) => i.code === 'cycle');
     expect(cycle).toHaveLength(1);
     expect(cycle[0]!.message).toBe(
-      'loop spin → spin is not allowed: a loop needs a wait or handoff node; ' +
+      'loop spin → spin is not allowed: a loop needs a wait, receive or handoff node; ' +
         'an edge with a `when` condition to leave it; a node with max_visits to bound it',
     );
   });

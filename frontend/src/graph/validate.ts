@@ -220,6 +220,13 @@ class Checker implements CheckContext {
           { edge_id: edge.id },
         );
       }
+      if (edge.on === 'timeout' && !from.onTimeout) {
+        this.error(
+          'timeout_edge_source',
+          `edge ${q(edge.id)} is an on: timeout edge, but ${q(source.id)} is ${a(source.type)}; only a receive times out`,
+          { edge_id: edge.id },
+        );
+      }
       if (edge.on === 'failure' && !from.onFailure) {
         this.error(
           'failure_edge_source',

@@ -11,6 +11,7 @@ import { end } from './end';
 import { handoff } from './handoff';
 import { join } from './join';
 import { parallel } from './parallel';
+import { receive } from './receive';
 import { start } from './start';
 import { task } from './task';
 import type { NodeTypeDef } from './types';
@@ -19,7 +20,7 @@ import { wait } from './wait';
 export type * from './types';
 export { outcomeLiterals } from './handoff';
 
-const BUILT_IN: readonly NodeTypeDef[] = [start, task, choice, parallel, join, wait, handoff, end];
+const BUILT_IN: readonly NodeTypeDef[] = [start, task, choice, parallel, join, wait, receive, handoff, end];
 
 const registry = new Map<string, NodeTypeDef>();
 // The registry's values, rebuilt on each change so that callers can tell a change by identity.

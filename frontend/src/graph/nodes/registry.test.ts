@@ -87,6 +87,7 @@ describe('a registered node type', () => {
       'parallel',
       'join',
       'wait',
+      'receive',
       'handoff',
       'end',
       'note',

@@ -120,6 +120,8 @@ export interface EdgeRules {
   when?: { example: string };
   /** It can fail, so an outgoing edge may be `on: failure`. */
   onFailure?: boolean;
+  /** It can time out, so an outgoing edge may be `on: timeout`. */
+  onTimeout?: boolean;
 }
 
 /** What a node type's checks see of the graph being validated, and where they report. */
