@@ -223,8 +223,8 @@ class Simulation(Walker):
             if step.finished:
                 continue
             kind = step.node_type
-            if kind == "task":
-                self.execute_task(step)
+            if kind in ("task", "call"):
+                self.execute_task(step)  # a call is mocked like a task
             elif kind == "handoff":
                 self.resolve_handoff(step)
             elif kind == "receive":

@@ -15,7 +15,8 @@ from django.conf import settings
 
 from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action, params_problems
-from runs import handoffs, messages, schedules
+from engine.nodes.call import CALL_ACTION
+from runs import calls, handoffs, messages, schedules
 from runs.services import recovery
 from runs.services.attempts import (
     attempt_finish,
@@ -141,6 +142,10 @@ def run_attempt(self: Any, attempt_id: int) -> None:
     work = attempt_start(attempt_id=attempt_id, worker=worker)
     budget = EAGER_LIMIT
     while work is not None:
+        if work.action == CALL_ACTION:
+            # A sub-workflow: start the child run; it finishes this attempt.
+            calls.call_begin(work)
+            return
         HEARTBEAT.track(work.attempt_id)
         try:
             output, error = execute(work)
@@ -192,6 +197,7 @@ def sweep() -> dict[str, int]:
         "handoffs_escalated": _job("handoff_sla", handoffs.handoffs_expire_due),
         "runs_timed_out": _job("deadlines", recovery.runs_expire_deadlines),
         "messages_expired": _job("messages", messages.messages_expire),
+        "calls_settled": _job("calls", calls.calls_settle),
     }
 
 

@@ -1,5 +1,6 @@
 """Collect Event rows during a transaction and write them in commit order."""
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from runs.models import Attempt, Event, Handoff, Run, StepRun
@@ -134,3 +135,17 @@ def transition(
         reason=reason,
         data=data,
     )
+    if prefix == "run" and run is not None and run.parent_attempt_id is not None:
+        if run.is_finished:
+            for on_finished in CHILD_RUN_FINISHED:
+                on_finished(run)
+    elif prefix == "attempt" and attempt is not None and attempt.state == "cancelled":
+        for on_cancelled in ATTEMPT_CANCELLED:
+            on_cancelled(attempt)
+
+
+# Called inside the transaction when a sub-workflow's run finishes, and when an attempt
+# is cancelled; runs.calls registers what to do after commit (finish the parent's
+# call attempt; cancel the child of a cancelled call).
+CHILD_RUN_FINISHED: list[Callable[[Run], None]] = []
+ATTEMPT_CANCELLED: list[Callable[[Attempt], None]] = []

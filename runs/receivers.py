@@ -26,6 +26,9 @@ def record_version_created(
 
 
 def connect() -> None:
+    from runs import calls
+
+    calls.connect()
     version_created.connect(record_version_created, dispatch_uid="runs.version_created")
     # The workflow list shows each workflow's last run.
     designer_selectors.register_list_annotation(annotate_last_run)

@@ -357,6 +357,38 @@ def publish_gate_check(*, version: WorkflowVersion) -> dict[str, Any] | None:
     }
 
 
+def check_calls(version: WorkflowVersion) -> None:
+    """Refuse to publish a version calling a workflow it may not run: one that does not
+    exist, a pinned version that is not published, or another team's workflow (a
+    workflow of no team may call only workflows of no team)."""
+    caller = version.workflow
+    for node in version.graph.get("nodes", []):
+        if node.get("type") != "call":
+            continue
+        callee = Workflow.objects.filter(slug=node.get("workflow")).first()
+        where = f"call {node['id']!r}"
+        if callee is None:
+            raise VersionConflict(
+                "bad_call", f"{where}: there is no workflow {node.get('workflow')!r}"
+            )
+        if callee.owner_group_id not in (None, caller.owner_group_id):
+            raise VersionConflict(
+                "call_not_allowed",
+                f"{where}: {callee.slug} belongs to another team; a workflow may call "
+                "only its own team's workflows and those of no team",
+            )
+        number = node.get("version")
+        if (
+            number is not None
+            and not callee.versions.filter(
+                number=number, status=VersionStatus.PUBLISHED
+            ).exists()
+        ):
+            raise VersionConflict(
+                "bad_call", f"{where}: {callee.slug} v{number} is not published"
+            )
+
+
 def version_publish(
     *, version: WorkflowVersion, actor: Any = None, canary_percent: int = 0
 ) -> WorkflowVersion:
@@ -367,6 +399,7 @@ def version_publish(
     coverage threshold) is refused with VersionConflict("publish_gate_failed").
     """
     validated(version.graph)
+    check_calls(version)
     gate = publish_gate_check(version=version)
     if gate is not None and not gate["ok"] and gate["mode"] == PublishGate.BLOCK:
         raise VersionConflict(

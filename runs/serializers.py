@@ -139,6 +139,7 @@ class StepOutput(serializers.ModelSerializer):
 
 class RunDetailOutput(RunSummaryOutput):
     steps = StepOutput(many=True, read_only=True)
+    children = serializers.SerializerMethodField()
 
     class Meta(RunSummaryOutput.Meta):
         fields = [
@@ -147,4 +148,22 @@ class RunDetailOutput(RunSummaryOutput):
             "output",
             "reruns",
             "steps",
+            "parent_run",
+            "call_depth",
+            "children",
+        ]
+
+    def get_children(self, obj: Run) -> list[dict[str, Any]]:
+        """The runs its call steps started (at most 200, newest last)."""
+        rows = obj.children.order_by("id").values(
+            "id", "state", "workflow__slug", "parent_attempt__step__node_id"
+        )[:200]
+        return [
+            {
+                "id": row["id"],
+                "state": row["state"],
+                "workflow": row["workflow__slug"],
+                "node_id": row["parent_attempt__step__node_id"],
+            }
+            for row in rows
         ]

@@ -86,12 +86,14 @@ def choice_graph() -> dict[str, Any]:
     }
 
 
-def drive(run: Any, *, worker: str = "test") -> None:
+def drive(run: Any, *, worker: str = "test", settle_calls: bool = True) -> None:
     """Act as a worker in this process: run queued attempts until none is left.
 
     Due times are ignored (a retry with a countdown runs at once); attempts waiting
-    in `scheduled` are left for `attempts_enqueue_due`.
+    in `scheduled` are left for `attempts_enqueue_due`. A call's child run is driven
+    too, and (with `settle_calls`) its result handed to the call at once.
     """
+    from engine.nodes.call import CALL_ACTION
     from engine.tasks import execute
     from runs.models import Attempt, AttemptState
     from runs.services.attempts import attempt_finish, attempt_start
@@ -107,6 +109,17 @@ def drive(run: Any, *, worker: str = "test") -> None:
         work = attempt_start(attempt_id=attempt.pk, worker=worker)
         if work is None:
             return  # its run is paused or finished
+        if work.action == CALL_ACTION:
+            from runs import calls
+
+            child = calls.call_begin(work)
+            if child is not None:
+                drive(child, worker=worker, settle_calls=settle_calls)
+                if settle_calls:
+                    # What the after-commit hook does (a test's transaction never
+                    # commits).
+                    calls.child_finished(child.pk)
+            continue
         output, error = execute(work)
         attempt_finish(attempt_id=attempt.pk, output=output, error=error)
     raise AssertionError("run did not settle")

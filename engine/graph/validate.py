@@ -27,7 +27,7 @@ from engine.graph.schema import (
     shorten,
     size_issues,
 )
-from engine.nodes import node_type
+from engine.nodes import node_type, node_types
 from engine.nodes.base import with_article
 
 
@@ -264,7 +264,7 @@ class _SemanticChecker:
                     "failure_edge_source",
                     f"edge {edge['id']!r} is an on: failure edge, but "
                     f"{source['id']!r} is {with_article(source['type'])}; "
-                    "only tasks fail",
+                    f"only {_failing_types()} fail",
                     edge_id=edge["id"],
                 )
 
@@ -296,19 +296,24 @@ class _SemanticChecker:
             return exc.message
         return None
 
-    def check_action(self, node: dict[str, Any]) -> None:
+    def check_param_expressions(self, node: dict[str, Any]) -> None:
+        """Report "=" params that do not compile."""
         node_id = node["id"]
-        params = node.get("params", {})
-        for path, source in param_expressions(params):
+        for path, source in param_expressions(node.get("params", {})):
             try:
                 compile_expression(source)
             except ExpressionError as exc:
                 self.error(
                     "bad_expression",
-                    f"task {node_id!r}: param {path or '(params)'} is not a valid "
-                    f"expression: {exc.message}",
+                    f"{node['type']} {node_id!r}: param {path or '(params)'} is not "
+                    f"a valid expression: {exc.message}",
                     node_id=node_id,
                 )
+
+    def check_action(self, node: dict[str, Any]) -> None:
+        node_id = node["id"]
+        params = node.get("params", {})
+        self.check_param_expressions(node)
         action = node["action"]
         if action not in self.actions:
             self.error(
@@ -445,6 +450,12 @@ class _SemanticChecker:
                 node_id=edge["target"],
                 edge_id=edge["id"],
             )
+
+
+def _failing_types() -> str:
+    """Return the node types that can fail, as "tasks or calls"."""
+    names = [f"{name}s" for name, kind in node_types().items() if kind.can_fail]
+    return " or ".join(names)
 
 
 def _params_validator(schema: Any) -> Any:

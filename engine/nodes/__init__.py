@@ -5,6 +5,7 @@ test's). The graph schema is rebuilt from the registry when it changes.
 """
 
 from engine.nodes import (
+    call,
     choice,
     end,
     handoff,
@@ -54,5 +55,16 @@ def generation() -> int:
     return _generation
 
 
-for _module in (start, end, task, choice, parallel, join, handoff, wait, receive):
+for _module in (
+    start,
+    end,
+    task,
+    call,
+    choice,
+    parallel,
+    join,
+    handoff,
+    wait,
+    receive,
+):
     register(_module.NODE)

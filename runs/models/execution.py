@@ -69,6 +69,22 @@ class Run(ConcurrentTransitionMixin, models.Model):
     trigger_at = models.DateTimeField(null=True, blank=True)
     # Past this the run fails with RunTimeout (the graph's `timeout_s` from its start).
     deadline_at = models.DateTimeField(null=True, blank=True)
+    # A sub-workflow's run: the call attempt of its parent run, and how deep it nests.
+    parent_run = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    parent_attempt = models.ForeignKey(
+        "runs.Attempt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="child_runs",
+    )
+    call_depth = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -12,7 +12,8 @@ from django.db import transaction
 from engine.actions import ActionContext
 from engine.dispatch import publish_attempt
 from engine.expressions import ExpressionError, param_expressions
-from engine.retry import bounded_seconds
+from engine.nodes.call import CALL_ACTION
+from engine.retry import MAX_DELAY_S, bounded_seconds
 from runs.events import EventLog, transition
 from runs.models import (
     Attempt,
@@ -139,13 +140,16 @@ def start_attempt(
     if param_expressions(params):
         params = graph.params(step.node_id, advance.context(attempt=attempt.number))
     policy = graph.retry_policy(step.node_id)
+    # A call waits for its child run, which its own deadline bounds.
+    call = node["type"] == "call"
+    timeout_s = MAX_DELAY_S if call else policy.timeout_s
     mark_started(
-        advance.log, step, attempt, worker=worker, now=now, timeout_s=policy.timeout_s
+        advance.log, step, attempt, worker=worker, now=now, timeout_s=timeout_s
     )
     return AttemptWork(
         attempt_id=attempt.pk,
         run_id=run.pk,
-        action=node["action"],
+        action=CALL_ACTION if call else node["action"],
         params=params,
         context=ActionContext(
             run_id=run.pk,

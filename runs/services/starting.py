@@ -29,6 +29,7 @@ def run_start(
     created_by: Any = None,
     trigger: str = "api",
     trigger_at: datetime | None = None,
+    parent_attempt: Any = None,
 ) -> tuple[Run, bool]:
     """Create a run of a published version; admit it now if the workflow has room.
 
@@ -72,6 +73,9 @@ def run_start(
                 idempotency_key=idempotency_key or None,
                 trigger=trigger[:64],
                 trigger_at=trigger_at,
+                parent_run_id=parent_attempt.run_id if parent_attempt else None,
+                parent_attempt=parent_attempt,
+                call_depth=(parent_attempt.run.call_depth + 1) if parent_attempt else 0,
                 created_by=created_by if getattr(created_by, "pk", None) else None,
             )
             log.add(

@@ -342,6 +342,7 @@ def test_sweep_task_reports_the_other_jobs_when_one_raises(
         "handoffs_escalated": 0,
         "runs_timed_out": 0,
         "messages_expired": 0,
+        "calls_settled": 0,
     }
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FAILED

@@ -6,6 +6,7 @@
  * away again.
  */
 
+import { call } from './call';
 import { choice } from './choice';
 import { end } from './end';
 import { handoff } from './handoff';
@@ -20,7 +21,7 @@ import { wait } from './wait';
 export type * from './types';
 export { outcomeLiterals } from './handoff';
 
-const BUILT_IN: readonly NodeTypeDef[] = [start, task, choice, parallel, join, wait, receive, handoff, end];
+const BUILT_IN: readonly NodeTypeDef[] = [start, task, call, choice, parallel, join, wait, receive, handoff, end];
 
 const registry = new Map<string, NodeTypeDef>();
 // The registry's values, rebuilt on each change so that callers can tell a change by identity.

@@ -83,6 +83,7 @@ describe('a registered node type', () => {
     expect(nodeTypes().map((def) => def.type)).toEqual([
       'start',
       'task',
+      'call',
       'choice',
       'parallel',
       'join',
