@@ -17,6 +17,7 @@ from engine.evaluation_budget import charge
 from engine.expressions import ExpressionError
 from engine.graph.compiled import CompiledGraph
 from engine.interpreter import Walker
+from engine.nodes.map import tolerated
 
 # A graph whose test loops forever stops here.
 MAX_STEPS = 2000
@@ -109,6 +110,8 @@ class Simulation(Walker):
         self.path: list[str] = []
         self.unmocked: list[str] = []
         self.problems: list[str] = []
+        # {id(step): items} of the map steps waiting to run
+        self.map_items: dict[int, list[Any]] = {}
 
     # ------------------------------------------------------------ what the walk reads
 
@@ -193,6 +196,11 @@ class Simulation(Walker):
     def start_handoff(self, step: SimStep, node: dict[str, Any]) -> None:
         self.ready.append(step)
 
+    def start_map(self, step: SimStep, items: list[Any]) -> None:
+        step.params = {"items": len(items)}
+        self.map_items[id(step)] = items
+        self.ready.append(step)
+
     def start_receive(
         self, step: SimStep, name: str, key: str, timeout_s: float | None
     ) -> None:
@@ -229,6 +237,8 @@ class Simulation(Walker):
                 self.resolve_handoff(step)
             elif kind == "receive":
                 self.receive(step)
+            elif kind == "map":
+                self.run_map(step, self.map_items.pop(id(step), []))
             else:  # wait: time passes at once
                 taken = self.graph.route(step.node_id, succeeded=True, context={})
                 self.finish_step(step, "succeeded")
@@ -238,6 +248,67 @@ class Simulation(Walker):
             waiting = [s.node_id for s in self.order if not s.finished]
             if waiting:
                 self.problems.append(f"stuck waiting on {', '.join(waiting)}")
+
+    def run_map(self, step: SimStep, items: list[Any]) -> None:
+        """Run a map's items with its mock: one for every item, or a list giving one
+        per item (the last repeats); items retry per the node's policy."""
+        node_id = step.node_id
+        node = self.graph.node(node_id)
+        policy = self.graph.retry_policy(node_id)
+        mock = self.mocks.get(node_id)
+        if mock is None:
+            self.unmocked.append(node_id)
+        outputs: list[Any] = []
+        failed = 0
+        error: dict[str, Any] | None
+        for index, item in enumerate(items):
+            charge()
+            each = mock[min(index, len(mock) - 1)] if isinstance(mock, list) else mock
+            each = each if isinstance(each, dict) else None
+            attempt = 0
+            while True:
+                attempt += 1
+                context = {
+                    **self.context(attempt=attempt),
+                    "item": item,
+                    "index": index,
+                }
+                try:
+                    self.graph.params(node_id, context)
+                except ExpressionError as exc:
+                    error = {
+                        "type": "ExpressionError",
+                        "message": str(exc),
+                        "retryable": False,
+                    }
+                    output = None
+                    break
+                error, output = _mocked(each)
+                if error is None or not (
+                    error.get("retryable", True)
+                    and policy.should_retry(attempt, error.get("type", "Error"))
+                ):
+                    break
+            outputs.append(output if error is None else None)
+            failed += error is not None
+        if failed > tolerated(node, len(items)):
+            error = {
+                "type": "MapFailed",
+                "message": f"{failed} of {len(items)} items failed",
+                "node_id": node_id,
+            }
+            failure = [e["id"] for e in self.graph.failure_outgoing(node_id)]
+            self.finish_step(step, "failed", error=error)
+            self.took(step, failure)
+            if failure:
+                self.follow(step)
+            else:
+                self.fail_run(error)
+            return
+        taken = [e["id"] for e in self.graph.normal_outgoing(node_id)]
+        self.finish_step(step, "succeeded", output=outputs)
+        self.took(step, taken)
+        self.follow(step)
 
     def receive(self, step: SimStep) -> None:
         """A receive takes its mocked message (`{"message": payload}`) or times out

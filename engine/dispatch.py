@@ -3,6 +3,7 @@
 from config.celery import app
 
 RUN_ATTEMPT_TASK = "engine.run_attempt"
+RUN_MAP_ITEM_TASK = "engine.run_map_item"
 
 
 def publish_attempt(
@@ -31,3 +32,16 @@ def publish_attempt(
 def broker_priority(priority: int) -> int:
     """Return the Redis message priority (0 first) of a node priority (9 first)."""
     return 9 - max(0, min(9, priority))
+
+
+def publish_map_item(
+    item_id: int, *, queue: str, priority: int, countdown: float | None = None
+) -> None:
+    """Send one message asking a worker on `queue` to run a map item."""
+    app.send_task(
+        RUN_MAP_ITEM_TASK,
+        args=[item_id],
+        queue=queue,
+        priority=broker_priority(priority),
+        countdown=countdown,
+    )

@@ -26,7 +26,7 @@ from engine.expression_values import ExpressionError, to_cel, to_json
 
 # The names an expression may read; the engine supplies them on every evaluation.
 CONTEXT_NAMES: frozenset[str] = frozenset(
-    {"input", "steps", "outcome", "run", "attempt"}
+    {"input", "steps", "outcome", "run", "attempt", "item", "index"}
 )
 MAX_SOURCE_LENGTH = 2000
 # cel-python evaluates by recursion, about five Python frames per parse-tree level,

@@ -20,7 +20,16 @@ from typing import Any, Protocol
 from engine.expressions import ExpressionError, compile_expression
 from engine.graph.compiled import CompiledGraph
 from engine.nodes import node_type
-from engine.nodes.base import AwaitHandoff, AwaitMessage, Finish, Pass, Sleep, Work
+from engine.nodes.base import (
+    AwaitHandoff,
+    AwaitMessage,
+    Finish,
+    MapItems,
+    Pass,
+    Sleep,
+    Work,
+)
+from engine.nodes.map import item_list
 from engine.nodes.receive import correlation_key
 from engine.nodes.wait import parse_until
 
@@ -106,6 +115,10 @@ class Walker(ABC):
     ) -> None:
         """Wait for message `name` with correlation `key` (a receive); a message
         already waiting is taken at once."""
+
+    @abstractmethod
+    def start_map(self, step: Any, items: list[Any]) -> None:
+        """Run the node's action once per item (a map)."""
 
     @abstractmethod
     def record_end(self, step: Any, node: dict[str, Any]) -> None:
@@ -268,6 +281,17 @@ class Walker(ABC):
                 )
                 return
             self.start_receive(step, entry.name, key, entry.timeout_s)
+        elif isinstance(entry, MapItems):
+            try:
+                items = item_list(
+                    compile_expression(entry.items).evaluate(self.context())
+                )
+            except ExpressionError as exc:
+                self.fail_on_expression(
+                    step, ExpressionError(f"items: {exc.message}", exc.source)
+                )
+                return
+            self.start_map(step, items)
         elif isinstance(entry, Finish):
             self.record_end(step, node)
             self.finish(node)

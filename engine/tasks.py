@@ -16,7 +16,7 @@ from django.conf import settings
 from config.parsers import storable_problem
 from engine.actions import error_type_of, get_action, params_problems
 from engine.nodes.call import CALL_ACTION
-from runs import calls, handoffs, messages, schedules
+from runs import calls, handoffs, maps, messages, schedules
 from runs.services import recovery
 from runs.services.attempts import (
     attempt_finish,
@@ -164,6 +164,24 @@ def run_attempt(self: Any, attempt_id: int) -> None:
                 actor=f"worker:{worker}",
             )
             work = None
+
+
+@shared_task(
+    name="engine.run_map_item",
+    queue="default",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def run_map_item(self: Any, item_id: int) -> None:
+    """Run one item of a map step and record its result."""
+    worker = self.request.hostname or "worker"
+    work = maps.map_item_work(item_id, worker=worker)
+    if work is None:
+        return
+    output, error = execute(work)
+    maps.map_item_finish(item_id, output=output, error=error)
 
 
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)

@@ -99,6 +99,7 @@ def drive(run: Any, *, worker: str = "test", settle_calls: bool = True) -> None:
     from runs.services.attempts import attempt_finish, attempt_start
 
     for _ in range(200):
+        _drive_map_items(run, worker=worker)
         attempt = (
             Attempt.objects.filter(run=run, state=AttemptState.QUEUED)
             .order_by("id")
@@ -123,6 +124,35 @@ def drive(run: Any, *, worker: str = "test", settle_calls: bool = True) -> None:
         output, error = execute(work)
         attempt_finish(attempt_id=attempt.pk, output=output, error=error)
     raise AssertionError("run did not settle")
+
+
+def _drive_map_items(run: Any, *, worker: str) -> None:
+    """Run the queued items of the run's map steps in this process (bounded)."""
+    from engine.tasks import execute
+    from runs import maps
+    from runs.models import ItemState, MapItem
+
+    for _ in range(20_000):
+        item = (
+            MapItem.objects.filter(run=run, state=ItemState.QUEUED)
+            .order_by("index")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if item is None:
+            retrying = MapItem.objects.filter(run=run, state=ItemState.RETRY_WAIT)
+            if not retrying.exists():
+                return
+            for pending in retrying:  # due times are ignored, as for attempts
+                pending.enqueue()
+                pending.save()
+            continue
+        work = maps.map_item_work(item, worker=worker)
+        if work is None:
+            continue
+        output, error = execute(work)
+        maps.map_item_finish(item, output=output, error=error)
+    raise AssertionError("map items did not settle")
 
 
 def grant(user: Any, *roles: str) -> Any:

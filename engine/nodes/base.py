@@ -59,13 +59,21 @@ class AwaitMessage:
 
 
 @dataclass(frozen=True)
+class MapItems:
+    """Run the node's action once per item of the list `items` (an expression)
+    gives, at most `max_concurrency` at a time (a map)."""
+
+    items: str
+
+
+@dataclass(frozen=True)
 class Finish:
     """End the run: `status` is "succeeded" or "failed"."""
 
     status: str
 
 
-Entry = Pass | Work | Sleep | AwaitHandoff | AwaitMessage | Finish
+Entry = Pass | Work | Sleep | AwaitHandoff | AwaitMessage | MapItems | Finish
 
 
 # -- checks -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from runs.models.handoff import (
     HandoffVerdict,
 )
 from runs.models.joins import JoinProgress
+from runs.models.maps import ITEM_FINISHED, ItemState, MapItem, MapProgress
 from runs.models.messages import Message, MessageState, MessageWait
 from runs.models.schedules import (
     CatchupPolicy,
@@ -39,6 +40,10 @@ from runs.models.schedules import (
 from runs.models.webhooks import Webhook, WebhookState
 
 __all__ = [
+    "ITEM_FINISHED",
+    "ItemState",
+    "MapItem",
+    "MapProgress",
     "Message",
     "MessageState",
     "MessageWait",

@@ -25,7 +25,7 @@ from runs.models import (
     StepState,
 )
 from runs.rows import insert_row
-from runs.services import handoff_steps, message_steps
+from runs.services import handoff_steps, map_steps, message_steps
 from runs.services.admission import ACTIVE_TASK_STATES, has_room, max_active_tasks
 from runs.services.dispatching import (
     AttemptWork,
@@ -404,6 +404,9 @@ class Advance(Walker):
         self, step: StepRun, name: str, key: str, timeout_s: float | None
     ) -> None:
         message_steps.receive_start(self, step, name=name, key=key, timeout_s=timeout_s)
+
+    def start_map(self, step: StepRun, items: list[Any]) -> None:
+        map_steps.map_start(self, step, items)
 
     def start_handoff(self, step: StepRun, node: dict[str, Any]) -> None:
         handoff_steps.open_node_handoff(self, step, node)

@@ -11,6 +11,7 @@ import { choice } from './choice';
 import { end } from './end';
 import { handoff } from './handoff';
 import { join } from './join';
+import { map } from './map';
 import { parallel } from './parallel';
 import { receive } from './receive';
 import { start } from './start';
@@ -21,7 +22,7 @@ import { wait } from './wait';
 export type * from './types';
 export { outcomeLiterals } from './handoff';
 
-const BUILT_IN: readonly NodeTypeDef[] = [start, task, call, choice, parallel, join, wait, receive, handoff, end];
+const BUILT_IN: readonly NodeTypeDef[] = [start, task, call, map, choice, parallel, join, wait, receive, handoff, end];
 
 const registry = new Map<string, NodeTypeDef>();
 // The registry's values, rebuilt on each change so that callers can tell a change by identity.

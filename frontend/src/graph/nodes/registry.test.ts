@@ -84,6 +84,7 @@ describe('a registered node type', () => {
       'start',
       'task',
       'call',
+      'map',
       'choice',
       'parallel',
       'join',

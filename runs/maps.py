@@ -1,0 +1,168 @@
+"""Running a map step's items on workers (`engine.run_map_item`).
+
+An item is started (its row moves to `running`), its params are evaluated with `item`
+and `index` in the context, the action runs under its timeout, and the result is
+recorded: a retryable failure with attempts left waits and is published again; an end
+is counted on the step's progress row, which also hands out the next item to start.
+The last item to end finishes the step with the run locked. Items of a step that is no
+longer running (its run cancelled or failed) are cancelled instead of run.
+"""
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from engine.actions import ActionContext
+from engine.dispatch import publish_map_item
+from engine.expressions import ExpressionError
+from runs.events import EventLog
+from runs.models import (
+    ItemState,
+    MapItem,
+    Run,
+    RunState,
+    StepState,
+)
+from runs.services.advancing import Advance
+from runs.services.dispatching import AttemptWork
+from runs.services.graphs import compiled_graph_for
+from runs.services.map_steps import counted, finish_map
+
+
+def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
+    """Start an item; return what the worker runs, or None (cancelled, duplicate)."""
+    with transaction.atomic():
+        item = (
+            MapItem.objects.select_for_update(of=("self",))
+            .select_related("step", "run")
+            .filter(pk=item_id)
+            .first()
+        )
+        if item is None or item.state != ItemState.QUEUED:
+            return None
+        if item.step.state != StepState.RUNNING or item.run.state != RunState.RUNNING:
+            item.cancel()
+            item.save()
+            return None
+        item.start()
+        item.save()
+    run = item.run
+    graph = compiled_graph_for(run.version_id)
+    node = graph.node(item.step.node_id)
+    advance = Advance(run, graph, EventLog(), now=timezone.now(), actor="system")
+    context = {
+        **advance.context(attempt=item.attempts),
+        "item": item.item,
+        "index": item.index,
+    }
+    policy = graph.retry_policy(item.step.node_id)
+    try:
+        params = graph.params(item.step.node_id, context)
+    except ExpressionError as exc:
+        map_item_finish(
+            item_id,
+            output=None,
+            error={"type": "ExpressionError", "message": str(exc), "retryable": False},
+        )
+        return None
+    return AttemptWork(
+        attempt_id=item.pk,
+        run_id=run.pk,
+        action=node["action"],
+        params=params,
+        context=ActionContext(
+            run_id=run.pk,
+            node_id=item.step.node_id,
+            attempt=item.attempts,
+            idempotency_key=f"{item.step.idempotency_key}:item:{item.index}",
+            input=run.input,
+            timeout_s=policy.timeout_s,
+        ),
+    )
+
+
+def map_item_finish(item_id: int, *, output: Any, error: dict | None) -> bool:
+    """Record an item's result; count it, start the next, finish the step at the end."""
+    with transaction.atomic():
+        item = (
+            MapItem.objects.select_for_update(of=("self",))
+            .select_related("step", "run")
+            .filter(pk=item_id)
+            .first()
+        )
+        if item is None or item.state != ItemState.RUNNING:
+            return False
+        graph = compiled_graph_for(item.run.version_id)
+        node_id = item.step.node_id
+        policy = graph.retry_policy(node_id)
+        if error is None:
+            item.succeed(output=output)
+        elif error.get("retryable", True) and policy.should_retry(
+            item.attempts, error.get("type", "Error")
+        ):
+            item.retry(error=error)
+            item.save()
+            delay = policy.delay(item.attempts)
+            transaction.on_commit(
+                partial(_requeue, item.pk, graph.queue(node_id), delay)
+            )
+            return True
+        else:
+            item.fail(error=error)
+        item.save()
+        progress, claimed = counted(item.step_id, succeeded=error is None)
+        if claimed is not None:
+            next_id = (
+                MapItem.objects.filter(step_id=item.step_id, index=claimed)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            MapItem.objects.filter(pk=next_id, state=ItemState.PENDING).update(
+                state=ItemState.QUEUED
+            )
+            transaction.on_commit(
+                partial(
+                    publish_map_item,
+                    next_id,
+                    queue=graph.queue(node_id),
+                    priority=graph.priority(node_id),
+                )
+            )
+        if progress.succeeded + progress.failed == progress.total:
+            _finish_step(item.run_id, item.step_id)
+    return True
+
+
+def _requeue(item_id: int, queue: str, delay: float) -> None:
+    with transaction.atomic():
+        item = MapItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None or item.state != ItemState.RETRY_WAIT:
+            return
+        item.enqueue()
+        item.save()
+        transaction.on_commit(
+            partial(publish_map_item, item_id, queue=queue, priority=5, countdown=delay)
+        )
+
+
+def _finish_step(run_id: int, step_id: int) -> None:
+    run = Run.objects.select_for_update(no_key=True).get(pk=run_id)
+    log = EventLog()
+    advance = Advance(
+        run,
+        compiled_graph_for(run.version_id),
+        log,
+        now=timezone.now(),
+        actor="system:map",
+    )
+    step = next(
+        (s for visits in advance.steps.values() for s in visits if s.pk == step_id),
+        None,
+    )
+    if step is None or step.state != StepState.RUNNING:
+        return
+    if run.state in (RunState.RUNNING, RunState.PAUSED):
+        finish_map(advance, step)
+    log.flush()

@@ -1,0 +1,170 @@
+"""Map (for-each): one action per item, bounded concurrency, outputs in item order."""
+
+from typing import Any
+
+import pytest
+
+from designer.simulation import simulate
+from engine.graph.validate import validate_graph
+from runs.models import ItemState, MapItem, MapProgress, RunState, StepState
+from runs.services.controls import run_cancel
+from runs.services.starting import run_start
+from tests.support import drive
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = {"builtin.echo": {"type": "object"}, "builtin.fail": {"type": "object"}}
+
+
+def _graph(**map_fields: Any) -> dict[str, Any]:
+    node = {
+        "id": "each",
+        "type": "map",
+        "items": "input.orders",
+        "action": "builtin.echo",
+        "params": {"order": "=item", "position": "=index"},
+        "max_concurrency": 3,
+        **map_fields,
+    }
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            node,
+            {"id": "done", "type": "end"},
+            {"id": "failed", "type": "end", "status": "failed"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "each"},
+            {"id": "e2", "source": "each", "target": "done"},
+            {"id": "e3", "source": "each", "target": "failed", "on": "failure"},
+        ],
+    }
+
+
+def test_outputs_come_in_item_order(workflow_factory: Any) -> None:
+    orders = [f"o{i}" for i in range(10)]
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": orders}, actor="system"
+    )
+    step = run.steps.get(node_id="each")
+    assert step.state == StepState.RUNNING
+    progress = MapProgress.objects.get(step=step)
+    assert (progress.total, progress.next_index) == (10, 3)
+    queued = MapItem.objects.filter(step=step, state=ItemState.QUEUED).count()
+    assert queued == 3, "at most max_concurrency in flight"
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED, run.error
+    step.refresh_from_db()
+    assert [o["params"]["order"] for o in step.output] == orders
+    assert [o["params"]["position"] for o in step.output] == list(range(10))
+
+
+def test_an_empty_list_succeeds_at_once(workflow_factory: Any) -> None:
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": []}, actor="system"
+    )
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert run.steps.get(node_id="each").output == []
+
+
+def test_failures_within_the_tolerance_pass(workflow_factory: Any) -> None:
+    graph = _graph(
+        action="builtin.fail",
+        params={"until_attempt": "=item"},
+        retry={"max_attempts": 1},
+        tolerate_failures=2,
+    )
+    # Items 1 succeed at once; 2 and 3 fail (attempt 1 < 2 or 3).
+    run, _ = run_start(
+        workflow=workflow_factory(graph), input={"orders": [1, 1, 2, 3]}, actor="x"
+    )
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    output = run.steps.get(node_id="each").output
+    assert output[2] is None and output[3] is None
+
+
+def test_too_many_failures_take_the_failure_edge(workflow_factory: Any) -> None:
+    graph = _graph(
+        action="builtin.fail", params={}, retry={"max_attempts": 1}, tolerate_percent=50
+    )
+    run, _ = run_start(
+        workflow=workflow_factory(graph), input={"orders": [1, 2, 3]}, actor="x"
+    )
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED  # the failing end
+    step = run.steps.get(node_id="each")
+    assert step.error["type"] == "MapFailed"
+    assert run.steps.get(node_id="failed").state == StepState.SUCCEEDED
+
+
+def test_items_retry_on_their_own(workflow_factory: Any) -> None:
+    graph = _graph(
+        action="builtin.fail",
+        params={"until_attempt": 2},
+        retry={"max_attempts": 3, "jitter": "none"},
+    )
+    run, _ = run_start(
+        workflow=workflow_factory(graph), input={"orders": ["a", "b"]}, actor="x"
+    )
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    assert list(MapItem.objects.filter(run=run).values_list("attempts", flat=True)) == [
+        2,
+        2,
+    ]
+
+
+def test_a_cancelled_run_runs_no_more_items(workflow_factory: Any) -> None:
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": list(range(5))}, actor="x"
+    )
+    run_cancel(run=run, actor="user:x", reason="stop")
+    drive(run)
+    assert not MapItem.objects.filter(run=run, state=ItemState.SUCCEEDED).exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ({"a": 1}, "not a list"),
+        (None, "null, not a list"),
+        (list(range(10_001)), "at most"),
+    ],
+)
+def test_items_must_be_a_bounded_list(
+    workflow_factory: Any, value: Any, fragment: str
+) -> None:
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": value}, actor="x"
+    )
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert fragment in run.error["message"]
+    assert "items" in run.error["message"]
+
+
+def test_map_rules() -> None:
+    both = _graph(tolerate_failures=1, tolerate_percent=10)
+    assert "map_tolerance" in [
+        i.code for i in validate_graph(both, actions=ACTIONS).errors
+    ]
+    assert not validate_graph(_graph(), actions=ACTIONS).errors
+
+
+def test_test_cases_run_a_map_with_its_mock() -> None:
+    result = simulate(
+        _graph(), input={"orders": [1, 2]}, mocks={"each": {"output": {"ok": 1}}}
+    )
+    assert result.state == "succeeded"
+    assert result.steps[1].output == [{"ok": 1}, {"ok": 1}]
+    failing = simulate(
+        _graph(), input={"orders": [1, 2]}, mocks={"each": {"error": "Boom"}}
+    )
+    assert failing.end == "failed"
