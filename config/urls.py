@@ -13,6 +13,7 @@ from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
     handoff_apis,
+    map_apis,
     message_apis,
     release_apis,
     schedule_apis,
@@ -96,6 +97,10 @@ api_v1 = [
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
+    path(
+        "runs/<int:run_id>/steps/<int:step_id>/items/",
+        map_apis.MapItemsApi.as_view(),
+    ),
     path("runs/<int:run_id>/cancel/", runs_apis.RunCancelApi.as_view()),
     path("runs/<int:run_id>/pause/", runs_apis.RunPauseApi.as_view()),
     path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),

@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 from rest_framework import serializers
 
-from runs.models import Attempt, Event, Run, StepRun
+from runs.models import Attempt, Event, MapItem, Run, StepRun
 
 
 def event_dict(event: Event) -> dict[str, Any]:
@@ -101,6 +102,20 @@ class AttemptOutput(serializers.ModelSerializer):
 class StepOutput(serializers.ModelSerializer):
     attempts = AttemptOutput(many=True, read_only=True)
     handoff = serializers.SerializerMethodField()
+    map = serializers.SerializerMethodField()
+
+    def get_map(self, obj: StepRun) -> dict[str, Any] | None:
+        """A map step's items by state (one grouped count, not the items)."""
+        if obj.node_type != "map":
+            return None
+        counts = {
+            row["state"]: row["n"]
+            for row in MapItem.objects.filter(step=obj)
+            .values("state")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        return {"total": sum(counts.values()), "by_state": counts}
 
     def get_handoff(self, obj: StepRun) -> dict[str, Any] | None:
         """The handoff this step waits (or waited) on, in brief; the inbox has more."""
@@ -129,6 +144,7 @@ class StepOutput(serializers.ModelSerializer):
             "taken_edges",
             "compensates",
             "wake_at",
+            "map",
             "created_at",
             "started_at",
             "finished_at",

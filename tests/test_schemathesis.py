@@ -111,6 +111,7 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         yield {
             "schedule_id": schedule.pk,
             "webhook_id": webhook.pk,
+            "step_id": run.steps.order_by("id").values_list("pk", flat=True).first(),
             "slug": "wf",
             "number": 2,  # the draft, so PUT and publish reach the services
             "run_id": run.pk,

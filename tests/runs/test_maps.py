@@ -168,3 +168,21 @@ def test_test_cases_run_a_map_with_its_mock() -> None:
         _graph(), input={"orders": [1, 2]}, mocks={"each": {"error": "Boom"}}
     )
     assert failing.end == "failed"
+
+
+def test_the_run_shows_item_counts_and_pages_items(
+    api: Any, workflow_factory: Any
+) -> None:
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": list(range(7))}, actor="x"
+    )
+    step = run.steps.get(node_id="each")
+    detail = api.get(f"/api/v1/runs/{run.pk}/").json()
+    (shown,) = [s for s in detail["steps"] if s["node_id"] == "each"]
+    assert shown["map"] == {"total": 7, "by_state": {"queued": 3, "pending": 4}}
+    page = api.get(
+        f"/api/v1/runs/{run.pk}/steps/{step.pk}/items/?state=pending&limit=2"
+    ).json()
+    assert page["count"] == 4
+    assert [i["index"] for i in page["results"]] == [3, 4]
+    assert api.get(f"/api/v1/runs/{run.pk}/steps/999999/items/").status_code == 404
