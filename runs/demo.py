@@ -6,7 +6,7 @@ from django.db import transaction
 
 from designer import services
 from designer.models import Workflow
-from runs import releases
+from runs import releases, schedules, webhooks
 from runs.errors import RunError
 from runs.handoffs import handoff_complete
 from runs.models import HANDOFF_ACTIVE, Handoff
@@ -277,6 +277,141 @@ DEMOS: list[dict[str, Any]] = [
             },
         },
     },
+    {
+        "slug": "send-receipt",
+        "name": "Send receipt",
+        "description": "A sub-workflow: sends one receipt (called by Invoice batch).",
+        "graph": {
+            "format": 1,
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "send",
+                    "type": "task",
+                    "label": "Send",
+                    "action": "builtin.echo",
+                    "params": {"batch": "=input.batch"},
+                },
+                {"id": "done", "type": "end"},
+                {"id": "unsent", "type": "end", "status": "failed"},
+            ],
+            "edges": [
+                {"id": "r1", "source": "start", "target": "send"},
+                {"id": "r2", "source": "send", "target": "done"},
+                {"id": "r3", "source": "send", "target": "unsent", "on": "failure"},
+            ],
+            "layout": {
+                "start": {"x": 0, "y": 60},
+                "send": {"x": 270, "y": 60},
+                "done": {"x": 540, "y": 0},
+                "unsent": {"x": 540, "y": 140},
+            },
+        },
+    },
+    {
+        "slug": "invoice-batch",
+        "name": "Invoice batch",
+        "description": "Invoices each customer (a map, 5 at a time), then calls Send "
+        "receipt. Runs every hour on its schedule.",
+        "graph": {
+            "format": 1,
+            "timeout_s": 3600,
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "invoice",
+                    "type": "map",
+                    "label": "Invoice each customer",
+                    "items": "input.customers",
+                    "action": "builtin.echo",
+                    "params": {"customer": "=item", "line": "=index"},
+                    "max_concurrency": 5,
+                    "tolerate_percent": 10,
+                },
+                {
+                    "id": "receipt",
+                    "type": "call",
+                    "label": "Send receipt",
+                    "workflow": "send-receipt",
+                    "params": {"batch": "=input.batch"},
+                },
+                {"id": "done", "type": "end"},
+                {"id": "failed", "type": "end", "status": "failed"},
+            ],
+            "edges": [
+                {"id": "i1", "source": "start", "target": "invoice"},
+                {"id": "i2", "source": "invoice", "target": "receipt"},
+                {"id": "i3", "source": "receipt", "target": "done"},
+                {"id": "i4", "source": "invoice", "target": "failed", "on": "failure"},
+                {"id": "i5", "source": "receipt", "target": "failed", "on": "failure"},
+            ],
+            "layout": {
+                "start": {"x": 0, "y": 60},
+                "invoice": {"x": 270, "y": 60},
+                "receipt": {"x": 540, "y": 60},
+                "done": {"x": 810, "y": 0},
+                "failed": {"x": 810, "y": 160},
+            },
+        },
+        "schedule": {
+            "name": "hourly",
+            "kind": "cron",
+            "cron": "0 * * * *",
+            "timezone": "UTC",
+            "input": {"batch": "hourly", "customers": ["acme", "globex", "initech"]},
+            "overlap": "skip",
+            "catchup": "latest",
+        },
+    },
+    {
+        "slug": "order-intake",
+        "name": "Order intake",
+        "description": "Started by a webhook from the shop; waits for the payment "
+        "message (POST /api/v1/messages/ payment.confirmed with the order id) for an "
+        "hour, then ships.",
+        "graph": {
+            "format": 1,
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "paid",
+                    "type": "receive",
+                    "label": "Wait for payment",
+                    "message": "payment.confirmed",
+                    "key": "input.order_id",
+                    "wait_s": 3600,
+                },
+                {
+                    "id": "ship",
+                    "type": "task",
+                    "label": "Ship",
+                    "action": "builtin.echo",
+                    "params": {"order": "=input.order_id"},
+                },
+                {"id": "shipped", "type": "end"},
+                {"id": "unpaid", "type": "end", "status": "failed"},
+            ],
+            "edges": [
+                {"id": "o1", "source": "start", "target": "paid"},
+                {"id": "o2", "source": "paid", "target": "ship"},
+                {"id": "o3", "source": "ship", "target": "shipped"},
+                {"id": "o4", "source": "paid", "target": "unpaid", "on": "timeout"},
+                {"id": "o5", "source": "ship", "target": "unpaid", "on": "failure"},
+            ],
+            "layout": {
+                "start": {"x": 0, "y": 60},
+                "paid": {"x": 270, "y": 60},
+                "ship": {"x": 540, "y": 0},
+                "shipped": {"x": 810, "y": 0},
+                "unpaid": {"x": 810, "y": 160},
+            },
+        },
+        "webhook": {
+            "name": "shop orders",
+            "input_mapping": '{"order_id": input.body.order_id}',
+            "idempotency_field": "order_id",
+        },
+    },
 ]
 
 
@@ -303,6 +438,11 @@ def demo_load() -> list[Workflow]:
                 workflow=workflow, graph=demo["graph"], note="demo"
             )
             releases.version_publish(version=version)
+            if "schedule" in demo:
+                schedules.schedule_create(workflow=workflow, fields=demo["schedule"])
+            if "webhook" in demo:
+                # Its secret is not shown here: rotate it in the editor to get one.
+                webhooks.webhook_create(workflow=workflow, fields=demo["webhook"])
         workflow.refresh_from_db()
         created.append(workflow)
     return created

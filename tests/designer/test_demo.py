@@ -68,3 +68,36 @@ def test_refund_demo_waits_on_support_until_someone_works_it(user: Any) -> None:
     assert run.state == RunState.SUCCEEDED
     handoff.refresh_from_db()
     assert handoff.completed_by.username == "demo-reviewer"
+
+
+def test_trigger_demos_run_end_to_end(user: Any) -> None:
+    from designer.services import graph_validate
+    from runs import messages
+    from runs.models import Schedule, Webhook
+    from runs.schedules import schedules_fire_due
+
+    demo_load()
+    for slug in ("send-receipt", "invoice-batch", "order-intake"):
+        workflow = Workflow.objects.get(slug=slug)
+        result = graph_validate(graph=workflow.live_version.graph)
+        assert result.ok and not result.warnings, (slug, result.warnings)
+    schedule = Schedule.objects.get(workflow__slug="invoice-batch")
+    assert schedules_fire_due(now=schedule.next_fire_at) == 1
+    batch = Run.objects.get(trigger=schedule.trigger)
+    drive(batch)
+    batch.refresh_from_db()
+    assert batch.state == RunState.SUCCEEDED, batch.error
+    assert len(batch.steps.get(node_id="invoice").output) == 3
+    assert Run.objects.filter(parent_run=batch, workflow__slug="send-receipt").exists()
+    assert Webhook.objects.filter(workflow__slug="order-intake").exists()
+    order, _ = run_start(
+        workflow=Workflow.objects.get(slug="order-intake"),
+        input={"order_id": "A-7"},
+        actor="test",
+    )
+    messages.messages_send(
+        name="payment.confirmed", key="A-7", payload={"paid": True}, sent_by="test"
+    )
+    drive(order)
+    order.refresh_from_db()
+    assert order.state == RunState.SUCCEEDED
