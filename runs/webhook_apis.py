@@ -31,6 +31,9 @@ class WebhookInput(serializers.Serializer):
     idempotency_field = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
+    message = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 class WebhookPatchInput(WebhookInput):
@@ -53,6 +56,7 @@ class WebhookOutput(serializers.ModelSerializer):
             "trigger",
             "input_mapping",
             "idempotency_field",
+            "message",
             "state",
             "created_at",
             "rotated_at",

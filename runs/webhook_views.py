@@ -99,6 +99,8 @@ async def webhook_receive(request: HttpRequest, token: str) -> JsonResponse:
         return JsonResponse(
             {"errors": exc.errors()}, status=DOMAIN_STATUS[exc.error_kind()]
         )
+    if delivery.run is None:  # a message webhook
+        return JsonResponse(delivery.message or {}, status=202)
     run = delivery.run
     deadline = time.monotonic() + wait
     pause = 0.05

@@ -15,6 +15,7 @@ checked as strictly as an input sent to the API.
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from designer.models import Workflow
 from engine.errors import INVALID, TOO_LARGE, UNPROCESSABLE, DomainError
 from engine.evaluation_budget import BudgetExceeded, EvaluationBudget, spending
 from engine.expressions import ExpressionError, compile_expression
+from engine.nodes.receive import MESSAGE_NAME_PATTERN
 from runs.events import EventLog, actor_of
+from runs.messages import messages_send
 from runs.models import Run, Webhook, WebhookState
 from runs.services.starting import run_start
 
@@ -96,9 +99,14 @@ def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
             "bad_idempotency_field",
             "idempotency_field: a dotted path of names, e.g. delivery.id",
         )
+    message = fields.get("message", "") or ""
+    if message and not re.fullmatch(MESSAGE_NAME_PATTERN, message):
+        raise WebhookError(
+            "bad_message", "message: 1 to 100 letters, digits, '_', '.', ':' or '-'"
+        )
     return {
         key: fields[key]
-        for key in ("name", "input_mapping", "idempotency_field")
+        for key in ("name", "input_mapping", "idempotency_field", "message")
         if key in fields
     }
 
@@ -221,8 +229,10 @@ def verify(webhook: Webhook, body: bytes, header: str, *, now: float) -> str:
 
 @dataclass(frozen=True)
 class Delivery:
-    run: Run
+    run: Run | None
     created: bool
+    # For a message webhook: what messages_send answered.
+    message: dict[str, Any] | None = None
 
 
 def _field(payload: Any, path: str) -> Any:
@@ -299,6 +309,21 @@ def deliver(
     if len(key) > MAX_KEY_LENGTH:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     value = run_input(webhook, payload, headers, query)
+    if webhook.message:
+        if "key" not in value:
+            raise WebhookError(
+                "bad_input",
+                'a message webhook needs {"key": ..., "payload": ...} (map the body '
+                "to it)",
+                kind=UNPROCESSABLE,
+            )
+        sent = messages_send(
+            name=webhook.message,
+            key=value["key"],
+            payload=value.get("payload", {}),
+            sent_by=f"system:{webhook.trigger}",
+        )
+        return Delivery(run=None, created=False, message=sent)
     run, created = run_start(
         workflow=webhook.workflow,
         input=value,

@@ -29,6 +29,9 @@ class Webhook(ConcurrentTransitionMixin, models.Model):
     # A dotted path into the body whose value identifies a delivery (retries of one
     # delivery start one run), when the sender sends no Idempotency-Key header.
     idempotency_field = models.CharField(max_length=200, blank=True, default="")
+    # Set: a delivery sends this message to waiting runs instead of starting one; the
+    # input mapping (or the body) gives {"key": ..., "payload": ...}.
+    message = models.CharField(max_length=100, blank=True, default="")
     state = FSMField(
         max_length=16,
         choices=WebhookState.choices,

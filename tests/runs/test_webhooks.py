@@ -202,3 +202,40 @@ def test_synchronous_mode_answers_the_output(hook: dict[str, Any]) -> None:
     assert body["output"] is not None
     bad = _post(hook, {"order_id": 5}, query="?wait=soon")
     assert bad.status_code == 400
+
+
+def test_a_message_webhook_delivers_to_the_waiting_run(
+    api: Any, workflow_factory: Any
+) -> None:
+    from runs.models import StepState
+    from runs.services.starting import run_start
+    from tests.runs.test_messages import _graph as receive_graph
+
+    waiting, _ = run_start(
+        workflow=workflow_factory(receive_graph(), slug="waits"),
+        input={"order_id": "B-2"},
+        actor="system",
+    )
+    created = api.post(
+        "/api/v1/workflows/waits/webhooks/",
+        {
+            "name": "payments",
+            "message": "payment.confirmed",
+            "input_mapping": '{"key": input.body.order, "payload": input.body}',
+        },
+        format="json",
+    ).json()
+    response = _post(created, {"order": "B-2", "amount": 12})
+    assert response.status_code == 202, response.json()
+    assert response.json()["delivered_to"] == [waiting.pk]
+    paid = waiting.steps.get(node_id="paid")
+    assert (paid.state, paid.output) == (
+        StepState.SUCCEEDED,
+        {"order": "B-2", "amount": 12},
+    )
+    bad = api.post(
+        "/api/v1/workflows/waits/webhooks/",
+        {"name": "x", "message": "bad name!"},
+        format="json",
+    )
+    assert bad.status_code == 400
