@@ -7,7 +7,7 @@ import type { WorkflowGraph } from '../graph';
 import { useMe } from '../hooks/useMe';
 import { ErrorList } from '../ui/ErrorList';
 import { denial, readOnlyBanner } from '../ui/permissions';
-import { schedulesHash } from '../ui/trigger';
+import { schedulesHash, webhooksHash } from '../ui/trigger';
 import { CanaryBanner } from './CanaryBanner';
 import { CanvasTools } from './CanvasTools';
 import { DiffView } from './DiffView';
@@ -38,8 +38,8 @@ export function EditorPage({ slug }: { slug: string }) {
   const roleBanner = readOnlyBanner(me);
 
   const [busy, setBusy] = useState<Busy>(null);
-  // A link from a run's trigger badge (#schedules/<id>) opens the schedules panel.
-  const [panel, setPanel] = useState<Panel>(() => (schedulesHash(window.location.hash).open ? 'schedules' : 'none'));
+  // A link from a run's trigger badge (#schedules/<id>, #webhooks/<id>) opens that panel.
+  const [panel, setPanel] = useState<Panel>(() => initialPanel(window.location.hash));
   const { notice, notify, dismiss } = useNotice();
   const doc = useEditorGraph(readOnly);
   const data = useWorkflowData(slug);
@@ -217,4 +217,11 @@ export function EditorPage({ slug }: { slug: string }) {
       ) : null}
     </div>
   );
+}
+
+/** Return the panel the page's address asks for. */
+function initialPanel(hash: string): Panel {
+  if (schedulesHash(hash).open) return 'schedules';
+  if (webhooksHash(hash).open) return 'webhooks';
+  return 'none';
 }

@@ -1,4 +1,4 @@
-/** The editor's top bar: title and version, edit tools, history, release and schedules, check, save, publish, run, help. */
+/** The editor's top bar: title and version, edit tools, history, release, schedules and webhooks, check, save, publish, run, help. */
 
 import { useRef, type Dispatch, type SetStateAction } from 'react';
 import type { Busy, Panel } from './editorState';
@@ -105,6 +105,16 @@ export function EditorTopbar(props: EditorTopbarProps) {
           data-testid="schedules-toggle"
         >
           Schedules
+        </button>
+        <button
+          type="button"
+          className={`btn btn-small ${panel === 'webhooks' ? 'is-on' : ''}`}
+          onClick={() => setPanel((p) => (p === 'webhooks' ? 'none' : 'webhooks'))}
+          aria-expanded={panel === 'webhooks'}
+          title="Let other systems start this workflow with a signed request"
+          data-testid="webhooks-toggle"
+        >
+          Webhooks
         </button>
       </div>
 

@@ -1,9 +1,10 @@
 /** Create or change a schedule: name, timetable with its next fire times live, zone, input, policies. */
 
-import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import { createSchedule, updateSchedule, type Schedule } from '../api/schedules';
 import type { ApiErrorItem } from '../api/types';
 import { ErrorList, errorItems } from '../ui/ErrorList';
+import { FormField as Field } from './FormField';
 import {
   CATCHUP_CHOICES,
   changedFields,
@@ -202,29 +203,5 @@ export function ScheduleForm({ slug, schedule, onSaved, onCancel }: ScheduleForm
         </button>
       </div>
     </form>
-  );
-}
-
-interface FieldProps {
-  label: string;
-  error: string | undefined;
-  hint?: ReactNode;
-  render: (id: string) => ReactNode;
-}
-
-function Field({ label, error, hint, render }: FieldProps) {
-  const id = useId();
-  return (
-    <div className={`ifield${error ? ' has-error' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      {render(id)}
-      {error ? (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      ) : hint ? (
-        <p className="hint">{hint}</p>
-      ) : null}
-    </div>
   );
 }

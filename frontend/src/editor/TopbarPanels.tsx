@@ -1,4 +1,4 @@
-/** The panel open under the top bar: history, publish, release settings, schedules, run or help. */
+/** The panel open under the top bar: history, publish, release settings, schedules, webhooks, run or help. */
 
 import type { Dispatch, SetStateAction } from 'react';
 import type { Busy, Panel } from './editorState';
@@ -12,6 +12,7 @@ import type { Release } from './useRelease';
 import type { Versions } from './useVersions';
 import type { WorkflowData } from './useWorkflowData';
 import { VersionsPanel } from './VersionsPanel';
+import { WebhooksPanel } from './WebhooksPanel';
 
 interface TopbarPanelsProps {
   slug: string;
@@ -83,6 +84,7 @@ export function TopbarPanels({
         <ReleaseSettingsPanel slug={slug} settings={release} denied={editDenied} onSaved={setRelease} onClose={() => setPanel('none')} />
       ) : null}
       {panel === 'schedules' ? <SchedulesPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
+      {panel === 'webhooks' ? <WebhooksPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
       {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
     </>

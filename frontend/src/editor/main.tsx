@@ -4,6 +4,7 @@ import '@xyflow/react/dist/style.css';
 import '../ui/styles.css';
 import './editor.css';
 import './schedules.css';
+import './webhooks.css';
 import { ReactFlowProvider } from '@xyflow/react';
 import { mount } from '../ui/mount';
 import { EditorPage } from './EditorPage';

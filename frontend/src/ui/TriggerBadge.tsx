@@ -6,7 +6,7 @@ import { parseTrigger, triggerHref, triggerTitle } from './trigger';
 interface TriggerBadgeProps {
   trigger: string | undefined;
   triggerAt: string | null | undefined;
-  /** The run's workflow slug, for the link to its schedules. */
+  /** The run's workflow slug, for the link to its schedules or webhooks. */
   workflow: string;
   /** Also write the slot time next to the badge (the run page), not only in its tooltip. */
   withSlot?: boolean;
@@ -20,12 +20,12 @@ export function TriggerBadge({ trigger, triggerAt, workflow, withSlot = false, t
   const href = triggerHref(parsed, workflow);
   const props = { className: `trigger-badge trigger-${parsed.kind}`, title, 'data-testid': testId, 'data-trigger': parsed.kind };
   const badge = href === null ? <span {...props}>{parsed.label}</span> : <a {...props} href={href}>{parsed.label}</a>;
-  if (!withSlot || (parsed.kind !== 'schedule' && parsed.kind !== 'call')) return badge;
+  if (!withSlot || parsed.id === null) return badge;
   return (
     <span className="trigger-line">
       {badge}
       <span className="muted small" data-testid={testId ? `${testId}-detail` : undefined}>
-        {parsed.kind === 'schedule' ? `#${parsed.id}${slot ? ` · slot ${slot}` : ''}` : `by run #${parsed.id}`}
+        {parsed.kind === 'schedule' ? `#${parsed.id}${slot ? ` · slot ${slot}` : ''}` : parsed.kind === 'call' ? `by run #${parsed.id}` : `#${parsed.id}`}
       </span>
     </span>
   );

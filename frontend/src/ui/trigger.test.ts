@@ -1,7 +1,7 @@
-/** Tests for reading run triggers and the editor's schedules address. */
+/** Tests for reading run triggers and the editor's schedules and webhooks addresses. */
 
 import { describe, expect, it } from 'vitest';
-import { parseTrigger, schedulesHash, schedulesUrl, triggerHref, triggerTitle } from './trigger';
+import { parseTrigger, schedulesHash, schedulesUrl, triggerHref, triggerTitle, webhooksHash, webhooksUrl } from './trigger';
 
 describe('parseTrigger', () => {
   it('reads each known kind with its id', () => {
@@ -37,15 +37,30 @@ describe('schedules address', () => {
     expect(schedulesHash('')).toEqual({ open: false, id: null });
     expect(schedulesHash('#schedulesx')).toEqual({ open: false, id: null });
     expect(schedulesHash('#schedules/x')).toEqual({ open: false, id: null });
+    expect(schedulesHash('#webhooks/7')).toEqual({ open: false, id: null });
+  });
+});
+
+describe('webhooks address', () => {
+  it('opens the panel, on one webhook when asked', () => {
+    expect(webhooksUrl('order intake')).toBe('/workflows/order%20intake/edit/#webhooks');
+    expect(webhooksUrl('orders', 3)).toBe('/workflows/orders/edit/#webhooks/3');
+  });
+
+  it('reads the hash it writes, and nothing else', () => {
+    expect(webhooksHash('#webhooks')).toEqual({ open: true, id: null });
+    expect(webhooksHash('#webhooks/3')).toEqual({ open: true, id: 3 });
+    expect(webhooksHash('#webhooks/')).toEqual({ open: false, id: null });
+    expect(webhooksHash('#schedules/3')).toEqual({ open: false, id: null });
   });
 });
 
 describe('trigger links and titles', () => {
-  it('links a schedule to the editor and a call to the calling run', () => {
+  it('links a schedule or a webhook to the editor and a call to the calling run', () => {
     expect(triggerHref(parseTrigger('schedule:7'), 'orders')).toBe('/workflows/orders/edit/#schedules/7');
     expect(triggerHref(parseTrigger('call:9'), 'orders')).toBe('/runs/9/');
     expect(triggerHref(parseTrigger('api'), 'orders')).toBeNull();
-    expect(triggerHref(parseTrigger('webhook:2'), 'orders')).toBeNull();
+    expect(triggerHref(parseTrigger('webhook:2'), 'orders')).toBe('/workflows/orders/edit/#webhooks/2');
   });
 
   it('says who started the run', () => {

@@ -27,20 +27,39 @@ export function parseTrigger(trigger: string | null | undefined): Trigger {
 
 /** The editor's address with the schedules panel open (on one schedule's fires when `id` is given). */
 export function schedulesUrl(slug: string, id?: number | null): string {
-  const base = `/workflows/${encodeURIComponent(slug)}/edit/#schedules`;
+  return panelUrl(slug, 'schedules', id);
+}
+
+/** The editor's address with the webhooks panel open (on one webhook when `id` is given). */
+export function webhooksUrl(slug: string, id?: number | null): string {
+  return panelUrl(slug, 'webhooks', id);
+}
+
+function panelUrl(slug: string, panel: string, id?: number | null): string {
+  const base = `/workflows/${encodeURIComponent(slug)}/edit/#${panel}`;
   return id === undefined || id === null ? base : `${base}/${id}`;
 }
 
 /** Read the editor's hash: whether it asks for the schedules panel, and on which schedule. */
 export function schedulesHash(hash: string): { open: boolean; id: number | null } {
-  const match = /^#schedules(?:\/(\d+))?$/.exec(hash.trim());
+  return panelHash(hash, 'schedules');
+}
+
+/** Read the editor's hash: whether it asks for the webhooks panel, and on which webhook. */
+export function webhooksHash(hash: string): { open: boolean; id: number | null } {
+  return panelHash(hash, 'webhooks');
+}
+
+function panelHash(hash: string, panel: string): { open: boolean; id: number | null } {
+  const match = new RegExp(`^#${panel}(?:/(\\d+))?$`).exec(hash.trim());
   if (match === null) return { open: false, id: null };
   return { open: true, id: match[1] === undefined ? null : Number(match[1]) };
 }
 
-/** Return where a trigger's badge links: the schedule in the editor, the calling run, or nowhere. */
+/** Return where a trigger's badge links: the schedule or webhook in the editor, the calling run, or nowhere. */
 export function triggerHref(trigger: Trigger, workflow: string): string | null {
   if (trigger.kind === 'schedule') return schedulesUrl(workflow, trigger.id);
+  if (trigger.kind === 'webhook') return webhooksUrl(workflow, trigger.id);
   if (trigger.kind === 'call') return `/runs/${trigger.id}/`;
   return null;
 }
