@@ -14,41 +14,29 @@ import logging
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
-from designer.models import Workflow, WorkflowVersion
 from runs import events
-from runs.errors import RunError
+from runs.children import ChildNotStarted, child_result, start_child
+from runs.maps import map_item_finish
 from runs.models import (
     RUN_FINISHED,
     Attempt,
     AttemptState,
+    ItemState,
     Run,
-    RunState,
     StepState,
 )
 from runs.services.attempts import attempt_finish
 from runs.services.controls import run_cancel
 from runs.services.dispatching import AttemptWork
-from runs.services.starting import run_start
+from runs.services.graphs import compiled_graph_for
 
 logger = logging.getLogger("switchyard.calls")
 
-DEFAULT_MAX_CALL_DEPTH = 10
 
-
-def max_call_depth() -> int:
-    return int(getattr(settings, "SWITCHYARD_MAX_CALL_DEPTH", DEFAULT_MAX_CALL_DEPTH))
-
-
-def _fail(attempt_id: int, kind: str, message: str, *, retryable: bool) -> None:
-    attempt_finish(
-        attempt_id=attempt_id,
-        output=None,
-        error={"type": kind, "message": message, "retryable": retryable},
-        actor="system:call",
-    )
+def _fail(attempt_id: int, error: dict[str, Any]) -> None:
+    attempt_finish(attempt_id=attempt_id, output=None, error=error, actor="system:call")
 
 
 def call_begin(work: AttemptWork) -> Run | None:
@@ -59,105 +47,55 @@ def call_begin(work: AttemptWork) -> Run | None:
     )
     if attempt is None or attempt.state != AttemptState.RUNNING:
         return None
-    node = _node(attempt)
-    if attempt.run.call_depth + 1 > max_call_depth():
-        _fail(
-            attempt.pk,
-            "CallDepthExceeded",
-            f"calls nest at most {max_call_depth()} deep",
-            retryable=False,
-        )
-        return None
-    if not isinstance(work.params, dict):
-        _fail(
-            attempt.pk,
-            "InvalidParams",
-            "a call's params are the child's input: a JSON object",
-            retryable=False,
-        )
-        return None
-    workflow = Workflow.objects.filter(slug=node["workflow"]).first()
-    version = None
-    if workflow is not None and node.get("version") is not None:
-        version = WorkflowVersion.objects.filter(
-            workflow=workflow, number=node["version"]
-        ).first()
-        if version is None:
-            _fail(
-                attempt.pk,
-                "CallTargetMissing",
-                f"{node['workflow']} has no version {node['version']}",
-                retryable=False,
-            )
-            return None
-    if workflow is None:
-        _fail(
-            attempt.pk,
-            "CallTargetMissing",
-            f"there is no workflow {node['workflow']!r}",
-            retryable=False,
-        )
-        return None
+    node = compiled_graph_for(attempt.run.version_id).node(attempt.step.node_id)
     try:
-        child, _ = run_start(
-            workflow=workflow,
-            version=version,
-            input=work.params,
-            actor=f"system:call:{attempt.run_id}",
+        child = start_child(
+            attempt.run,
+            node,
+            work.params,
             idempotency_key=f"call:{attempt.pk}",
-            trigger=f"call:{attempt.run_id}",
             parent_attempt=attempt,
         )
-    except RunError as exc:
-        _fail(attempt.pk, "CallNotStarted", exc.message, retryable=True)
+    except ChildNotStarted as exc:
+        _fail(attempt.pk, exc.error)
         return None
     if child.is_finished:
         child_finished(child.pk)  # finished within its start (no task in it)
     return child
 
 
-def _node(attempt: Attempt) -> dict[str, Any]:
-    from runs.services.graphs import compiled_graph_for
-
-    return compiled_graph_for(attempt.run.version_id).node(attempt.step.node_id)
-
-
 def child_finished(child_id: int) -> bool:
-    """Finish the parent's call attempt with the child's result (idempotent)."""
+    """Hand a finished child's result to its parent: the call attempt or the map
+    item that started it (idempotent)."""
     child = Run.objects.filter(pk=child_id).first()
-    if child is None or not child.is_finished or child.parent_attempt_id is None:
+    if child is None or not child.is_finished:
         return False
-    if child.state == RunState.SUCCEEDED:
-        return attempt_finish(
-            attempt_id=child.parent_attempt_id,
-            output=child.output,
-            error=None,
-            actor="system:call",
-        )
-    error = child.error or {}
-    message = f"child run {child.pk} {child.state}"
-    if error.get("message"):
-        message += f": {error['message']}"
+    output, error = child_result(child)
+    if child.parent_item_id is not None:
+        return map_item_finish(child.parent_item_id, output=output, error=error)
+    if child.parent_attempt_id is None:
+        return False
     return attempt_finish(
         attempt_id=child.parent_attempt_id,
-        output=None,
-        error={
-            "type": "ChildRunFailed",
-            "message": message[:2000],
-            "child_run": child.pk,
-            "child_error": error.get("type", ""),
-            "retryable": child.state != RunState.CANCELLED,
-        },
+        output=output,
+        error=error,
         actor="system:call",
     )
 
 
 def cancel_children(attempt_id: int) -> int:
     """Cancel the unfinished child runs of a cancelled call attempt."""
+    return _cancel(Run.objects.filter(parent_attempt_id=attempt_id))
+
+
+def cancel_item_children(step_id: int) -> int:
+    """Cancel the unfinished child runs of a cancelled map step's items."""
+    return _cancel(Run.objects.filter(parent_item__step_id=step_id))
+
+
+def _cancel(children: Any) -> int:
     cancelled = 0
-    for child in Run.objects.filter(parent_attempt_id=attempt_id).exclude(
-        state__in=RUN_FINISHED
-    ):
+    for child in children.exclude(state__in=RUN_FINISHED):
         try:
             run_cancel(
                 run=child, actor="system:call", reason="its caller was cancelled"
@@ -176,6 +114,10 @@ def calls_settle(*, limit: int = 500) -> int:
             parent_attempt__step__state=StepState.RUNNING,
             state__in=RUN_FINISHED,
         ).values_list("pk", flat=True)[:limit]
+    ) + list(
+        Run.objects.filter(
+            parent_item__state=ItemState.RUNNING, state__in=RUN_FINISHED
+        ).values_list("pk", flat=True)[:limit]
     )
     return sum(1 for child_id in children if child_finished(child_id))
 
@@ -193,6 +135,10 @@ def _on_attempt_cancelled(attempt: Attempt) -> None:
         transaction.on_commit(partial(_after_commit, cancel_children, attempt.pk))
 
 
+def _on_map_cancelled(step: Any) -> None:
+    transaction.on_commit(partial(_after_commit, cancel_item_children, step.pk))
+
+
 def _after_commit(func: Any, object_id: int) -> None:
     try:
         func(object_id)
@@ -205,3 +151,5 @@ def connect() -> None:
         events.CHILD_RUN_FINISHED.append(_on_child_finished)
     if _on_attempt_cancelled not in events.ATTEMPT_CANCELLED:
         events.ATTEMPT_CANCELLED.append(_on_attempt_cancelled)
+    if _on_map_cancelled not in events.MAP_CANCELLED:
+        events.MAP_CANCELLED.append(_on_map_cancelled)

@@ -135,13 +135,21 @@ def transition(
         reason=reason,
         data=data,
     )
-    if prefix == "run" and run is not None and run.parent_attempt_id is not None:
+    if (
+        prefix == "run"
+        and run is not None
+        and (run.parent_attempt_id is not None or run.parent_item_id is not None)
+    ):
         if run.is_finished:
             for on_finished in CHILD_RUN_FINISHED:
                 on_finished(run)
     elif prefix == "attempt" and attempt is not None and attempt.state == "cancelled":
         for on_cancelled in ATTEMPT_CANCELLED:
             on_cancelled(attempt)
+    elif prefix == "step" and step is not None and step.state == "cancelled":
+        if step.node_type == "map":
+            for on_step_cancelled in MAP_CANCELLED:
+                on_step_cancelled(step)
 
 
 # Called inside the transaction when a sub-workflow's run finishes, and when an attempt
@@ -149,3 +157,4 @@ def transition(
 # call attempt; cancel the child of a cancelled call).
 CHILD_RUN_FINISHED: list[Callable[[Run], None]] = []
 ATTEMPT_CANCELLED: list[Callable[[Attempt], None]] = []
+MAP_CANCELLED: list[Callable[[StepRun], None]] = []

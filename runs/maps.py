@@ -1,4 +1,5 @@
-"""Running a map step's items on workers (`engine.run_map_item`).
+"""Running a map step's items on workers (`engine.run_map_item`): an action each, or
+a child run each for a map over a workflow.
 
 An item is started (its row moves to `running`), its params are evaluated with `item`
 and `index` in the context, the action runs under its timeout, and the result is
@@ -17,6 +18,7 @@ from django.utils import timezone
 from engine.actions import ActionContext
 from engine.dispatch import publish_map_item
 from engine.expressions import ExpressionError
+from runs.children import ChildNotStarted, child_result, start_child
 from runs.events import EventLog
 from runs.models import (
     ItemState,
@@ -67,6 +69,9 @@ def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
             error={"type": "ExpressionError", "message": str(exc), "retryable": False},
         )
         return None
+    if "workflow" in node:
+        _start_child(item, node, params)
+        return None
     return AttemptWork(
         attempt_id=item.pk,
         run_id=run.pk,
@@ -81,6 +86,25 @@ def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
             timeout_s=policy.timeout_s,
         ),
     )
+
+
+def _start_child(item: MapItem, node: dict[str, Any], params: Any) -> None:
+    """A map over a workflow: start the item's child run; its end finishes the item
+    (runs.calls hands the result over)."""
+    try:
+        child = start_child(
+            item.run,
+            node,
+            params,
+            idempotency_key=f"map:{item.pk}:{item.attempts}",
+            parent_item=item,
+        )
+    except ChildNotStarted as exc:
+        map_item_finish(item.pk, output=None, error=exc.error)
+        return
+    if child.is_finished:  # finished within its start (no task in it)
+        output, error = child_result(child)
+        map_item_finish(item.pk, output=output, error=error)
 
 
 def map_item_finish(item_id: int, *, output: Any, error: dict | None) -> bool:

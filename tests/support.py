@@ -149,6 +149,14 @@ def _drive_map_items(run: Any, *, worker: str) -> None:
             continue
         work = maps.map_item_work(item, worker=worker)
         if work is None:
+            # A map over a workflow started the item's child run: drive it and hand
+            # its result over, as the after-commit hook does.
+            from runs import calls
+            from runs.models import Run
+
+            for child in Run.objects.filter(parent_item_id=item):
+                drive(child, worker=worker)
+                calls.child_finished(child.pk)
             continue
         output, error = execute(work)
         maps.map_item_finish(item, output=output, error=error)

@@ -22,6 +22,8 @@ PAGED = [
 ]
 # A run's events: `limit` only, 1 to 1000.
 EVENTS = "/api/v1/runs/{run}/events/"
+# A map step's items (tested below with a map run).
+MAP_ITEMS = "/api/v1/runs/{run_id}/steps/{step_id}/items/"
 
 BAD_LIMITS = [
     "99999999999999999999999",
@@ -158,6 +160,38 @@ def test_every_list_with_a_limit_is_covered_here() -> None:
         if any(p["name"] == "limit" for p in operation.get("parameters", []))
     }
     covered = {p.replace("/wf/", "/{slug}/") for p in PAGED} | {
-        EVENTS.replace("{run}", "{run_id}")
+        EVENTS.replace("{run}", "{run_id}"),
+        MAP_ITEMS,
     }
     assert with_limit == covered
+
+
+def test_map_items_page_within_bounds(api: APIClient, workflow_factory: Any) -> None:
+    graph = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "each",
+                "type": "map",
+                "items": "input.items",
+                "action": "builtin.noop",
+            },
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "each"},
+            {"id": "e2", "source": "each", "target": "done"},
+        ],
+    }
+    run, _ = run_start(
+        workflow=workflow_factory(graph, slug="mapped"),
+        input={"items": [1, 2, 3]},
+        actor="test",
+    )
+    step = run.steps.get(node_id="each")
+    path = MAP_ITEMS.format(run_id=run.pk, step_id=step.pk)
+    for value in BAD_LIMITS:
+        assert _error(api.get(path, {"limit": value}))["code"] == "invalid_limit"
+    page = api.get(path, {"limit": 2, "offset": 1}).json()
+    assert (page["count"], [i["index"] for i in page["results"]]) == (3, [1, 2])

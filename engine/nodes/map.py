@@ -1,7 +1,9 @@
-"""map: runs an action once per item of a list (for-each), `max_concurrency` at a time.
+"""map: runs an action, or a sub-workflow, once per item of a list (for-each),
+`max_concurrency` at a time.
 
 `items` is an expression giving a list (at most MAX_ITEMS); `action` and `params` are
-as a task's, and params may read `item` (this item) and `index` (its position). Each
+as a task's, or `workflow` (and `version`) names a workflow to call per item with
+`params` as its input; params may read `item` (this item) and `index`. Each
 item has its own attempts under the node's `retry`. The step's output is the list of
 the items' outputs in item order (null for a failed item). It fails when more items
 fail than it tolerates: `tolerate_failures` (a count) or `tolerate_percent`; then its
@@ -13,6 +15,7 @@ from typing import Any
 
 from engine.expression_values import ExpressionError
 from engine.nodes.base import Checker, Entry, MapItems, NodeType
+from engine.nodes.call import SLUG_PATTERN
 from engine.nodes.fields import QUEUE_PATTERN, RETRY
 
 MAX_ITEMS = 10_000
@@ -25,6 +28,8 @@ class Map(NodeType):
     fields = {
         "items": {"type": "string", "minLength": 1, "maxLength": 2000},
         "action": {"type": "string", "minLength": 1, "maxLength": 200},
+        "workflow": {"type": "string", "pattern": SLUG_PATTERN},
+        "version": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
         "params": {"type": "object"},
         "retry": RETRY,
         "queue": {"type": "string", "pattern": QUEUE_PATTERN},
@@ -36,7 +41,7 @@ class Map(NodeType):
         "tolerate_failures": {"type": "integer", "minimum": 0, "maximum": MAX_ITEMS},
         "tolerate_percent": {"type": "number", "minimum": 0, "maximum": 100},
     }
-    required = ("items", "action")
+    required = ("items",)
     can_fail = True
     produces_output = True
 
@@ -76,7 +81,16 @@ class Map(NodeType):
                 f"map {node_id!r}: items is not a valid expression: {problem}",
                 node_id=node_id,
             )
-        checker.check_action(node)
+        if ("action" in node) == ("workflow" in node):
+            checker.error(
+                "map_target",
+                f"map {node_id!r} needs either an action or a workflow (not both)",
+                node_id=node_id,
+            )
+        elif "action" in node:
+            checker.check_action(node)
+        else:
+            checker.check_param_expressions(node)
 
 
 def item_list(value: Any) -> list[Any]:

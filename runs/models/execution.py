@@ -85,6 +85,14 @@ class Run(ConcurrentTransitionMixin, models.Model):
         related_name="child_runs",
     )
     call_depth = models.PositiveSmallIntegerField(default=0)
+    # A map item's run, when the map calls a workflow per item.
+    parent_item = models.ForeignKey(
+        "runs.MapItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="child_runs",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -30,6 +30,7 @@ def run_start(
     trigger: str = "api",
     trigger_at: datetime | None = None,
     parent_attempt: Any = None,
+    parent_item: Any = None,
 ) -> tuple[Run, bool]:
     """Create a run of a published version; admit it now if the workflow has room.
 
@@ -37,6 +38,7 @@ def run_start(
     idempotency key).
     """
     chosen = version is not None
+    parent = parent_attempt or parent_item
     if version is None:
         version = workflow.live_version
         if version is None:
@@ -73,9 +75,10 @@ def run_start(
                 idempotency_key=idempotency_key or None,
                 trigger=trigger[:64],
                 trigger_at=trigger_at,
-                parent_run_id=parent_attempt.run_id if parent_attempt else None,
+                parent_run_id=parent.run_id if parent else None,
                 parent_attempt=parent_attempt,
-                call_depth=(parent_attempt.run.call_depth + 1) if parent_attempt else 0,
+                parent_item=parent_item,
+                call_depth=(parent.run.call_depth + 1) if parent else 0,
                 created_by=created_by if getattr(created_by, "pk", None) else None,
             )
             log.add(

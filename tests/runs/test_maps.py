@@ -186,3 +186,71 @@ def test_the_run_shows_item_counts_and_pages_items(
     assert page["count"] == 4
     assert [i["index"] for i in page["results"]] == [3, 4]
     assert api.get(f"/api/v1/runs/{run.pk}/steps/999999/items/").status_code == 404
+
+
+def test_a_map_over_a_workflow_runs_a_child_per_item(
+    workflow_factory: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from runs.models import Run
+
+    child = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "echo", "type": "task", "action": "builtin.echo"},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "c1", "source": "start", "target": "echo"},
+            {"id": "c2", "source": "echo", "target": "done"},
+        ],
+    }
+    workflow_factory(child, slug="per-item")
+    graph = _graph(params={"n": "=item"}, workflow="per-item")
+    del graph["nodes"][1]["action"]
+    run, _ = run_start(
+        workflow=workflow_factory(graph, slug="mapper"),
+        input={"orders": [5, 6, 7]},
+        actor="x",
+    )
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED, run.error
+    children = list(Run.objects.filter(parent_run=run).order_by("parent_item__index"))
+    assert [c.input for c in children] == [{"n": 5}, {"n": 6}, {"n": 7}]
+    output = run.steps.get(node_id="each").output
+    assert output == [c.output for c in children]
+    # Cancelling the run cancels the children still running.
+    slow = {
+        **child,
+        "nodes": [
+            child["nodes"][0],
+            {"id": "nap", "type": "wait", "seconds": 3600},
+            child["nodes"][2],
+        ],
+        "edges": [
+            {"id": "c1", "source": "start", "target": "nap"},
+            {"id": "c2", "source": "nap", "target": "done"},
+        ],
+    }
+    workflow_factory(slow, slug="slow-item")
+    graph["nodes"][1]["workflow"] = "slow-item"
+    waiting, _ = run_start(
+        workflow=workflow_factory(graph, slug="mapper-2"),
+        input={"orders": [1, 2]},
+        actor="x",
+    )
+    drive(waiting)
+    assert Run.objects.filter(parent_run=waiting, state="running").count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        run_cancel(run=waiting, actor="user:x", reason="stop")
+    assert not Run.objects.filter(parent_run=waiting, state="running").exists()
+
+
+def test_a_map_needs_an_action_or_a_workflow() -> None:
+    both = _graph(workflow="other")
+    neither = _graph()
+    del neither["nodes"][1]["action"]
+    for graph in (both, neither):
+        codes = [i.code for i in validate_graph(graph, actions=ACTIONS).errors]
+        assert "map_target" in codes

@@ -14,6 +14,8 @@ export const map: NodeTypeDef = {
   schema: {
     items: rule((value) => typeof value === 'string' && value.length >= 1 && value.length <= 2000, 'must be an expression'),
     action: rule((value) => typeof value === 'string' && value.length >= 1, 'must name an action'),
+    workflow: rule((value) => typeof value === 'string' && /^[-a-zA-Z0-9_]{1,64}$/.test(value), 'must be a workflow slug'),
+    version: rule((value) => isInteger(value) && value >= 1 && value <= 1_000_000, 'must be a version number'),
     params: rule(isObject, 'must be an object'),
     retry: retryRule,
     queue: queueRule,
@@ -24,7 +26,7 @@ export const map: NodeTypeDef = {
     ),
     tolerate_percent: rule((value) => isNumber(value) && value >= 0 && value <= 100, 'must be a percentage from 0 to 100'),
   },
-  required: ['items', 'action'],
+  required: ['items'],
   inspector: [
     {
       kind: 'text',
@@ -35,6 +37,14 @@ export const map: NodeTypeDef = {
       hint: `At most ${MAX_ITEMS} items; params may read item and index.`,
     },
     { kind: 'action', key: 'action' },
+    {
+      kind: 'text',
+      key: 'workflow',
+      label: 'Or call a workflow per item (slug)',
+      placeholder: 'send-receipt',
+      mono: true,
+      hint: 'Instead of an action: a child run per item, params as its input.',
+    },
     {
       kind: 'row',
       fields: [
@@ -59,6 +69,9 @@ export const map: NodeTypeDef = {
       graph.error('map_edges', `map ${q(node.id)} may have at most one on: failure edge (it has ${failure.length})`, {
         node_id: node.id,
       });
+    }
+    if ((node.action !== undefined) === (node.workflow !== undefined)) {
+      graph.error('map_target', `map ${q(node.id)} needs either an action or a workflow (not both)`, { node_id: node.id });
     }
     if (node.tolerate_failures !== undefined && node.tolerate_percent !== undefined) {
       graph.error('map_tolerance', `map ${q(node.id)}: give tolerate_failures or tolerate_percent, not both`, {
