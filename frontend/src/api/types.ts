@@ -206,11 +206,26 @@ export interface Rerun {
   at?: string;
 }
 
+/** A run a call step of this run started (RunDetail.children). */
+export interface ChildRun {
+  id: number;
+  state: RunState;
+  workflow: string; // slug
+  /** The call node that started it; null when no step did. */
+  node_id: string | null;
+}
+
 export interface RunDetail extends RunListItem {
   input: unknown;
   output: unknown;
   reruns: Rerun[];
   steps: StepDetail[];
+  /** The run whose call step started this one, or null. */
+  parent_run: number | null;
+  /** How deep in calls: 0 for a run nobody called. */
+  call_depth: number;
+  /** The runs its call steps started, oldest first (at most 200). */
+  children: ChildRun[];
 }
 
 /** `version` of a retry: the run's own, the workflow's live one, or a number. */

@@ -4,7 +4,7 @@ import { useId, useMemo, useState, type FormEvent } from 'react';
 import { createSchedule, updateSchedule, type Schedule } from '../api/schedules';
 import type { ApiErrorItem } from '../api/types';
 import { ErrorList, errorItems } from '../ui/ErrorList';
-import { FormField as Field } from './FormField';
+import { FormField as Field } from '../ui/FormField';
 import {
   CATCHUP_CHOICES,
   changedFields,

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { ApiErrorItem } from '../api/types';
 import { createWebhook, updateWebhook, type Webhook, type WebhookWithSecret } from '../api/webhooks';
 import { ErrorList, errorItems } from '../ui/ErrorList';
-import { FormField } from './FormField';
+import { FormField } from '../ui/FormField';
 import { changedFields, emptyForm, formOf, placeErrors, webhookOf, type WebhookErrors, type WebhookField, type WebhookForm as Form } from './webhookForm';
 
 interface WebhookFormProps {

@@ -1,4 +1,4 @@
-/** One run: header and controls, the graph colored by step state, steps and attempts, events, live. */
+/** One run: header and controls, calls in and out, the graph colored by step state, steps and attempts, events, live. */
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { controlRun, getRunDetail, type RunControl } from '../api/runs';
@@ -16,7 +16,10 @@ import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
 import { TriggerBadge } from '../ui/TriggerBadge';
 import { controlView, type RunAction } from './actions';
+import { receiveWaits } from './messages';
+import { Reruns } from './Reruns';
 import { RetryForm } from './RetryForm';
+import { CalledBy, ChildRuns } from './RunFamily';
 import { RunGraph } from './RunGraph';
 import { StepsPanel } from './StepsPanel';
 import { Timeline } from './Timeline';
@@ -41,7 +44,9 @@ export function RunPage({ runId }: { runId: number }) {
   const [retryOpen, setRetryOpen] = useState(false);
   const [actionErrors, setActionErrors] = useState<ApiErrorItem[]>([]);
   const now = useNow(1000);
-  const operateDenied = denial(useMe(), 'operate', 'cancel, pause, resume or retry runs');
+  const me = useMe();
+  const operateDenied = denial(me, 'operate', 'cancel, pause, resume or retry runs');
+  const messageDenied = denial(me, 'operate', 'send messages to runs');
 
   // Responses apply in the order their requests were sent: a slow old one never
   // overwrites a newer one.
@@ -125,6 +130,7 @@ export function RunPage({ runId }: { runId: number }) {
 
   const states = useMemo(() => nodeStates(run?.steps ?? []), [run]);
   const taken = useMemo(() => takenEdges(run?.steps ?? []), [run]);
+  const waits = useMemo(() => receiveWaits(events), [events]);
 
   const control = async (action: RunControl) => {
     if (run === null) return;
@@ -191,7 +197,14 @@ export function RunPage({ runId }: { runId: number }) {
           <div>
             <dt>Started by</dt>
             <dd>
-              <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} withSlot testId="run-trigger" />
+              {run.parent_run !== null ? (
+                <span className="trigger-line">
+                  <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} testId="run-trigger" />
+                  <CalledBy parentRun={run.parent_run} depth={run.call_depth} />
+                </span>
+              ) : (
+                <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} withSlot testId="run-trigger" />
+              )}
             </dd>
           </div>
           <div>
@@ -305,6 +318,8 @@ export function RunPage({ runId }: { runId: number }) {
         />
       ) : null}
 
+      {run.children.length > 0 ? <ChildRuns runs={run.children} /> : null}
+
       <section className="card run-graph-card" aria-labelledby="graph-title">
         <div className="section-head">
           <h2 id="graph-title">Graph · v{run.version}</h2>
@@ -329,7 +344,7 @@ export function RunPage({ runId }: { runId: number }) {
             <span className="muted small">Click a node in the graph to find its steps.</span>
           )}
         </div>
-        <StepsPanel steps={run.steps} graph={graph} selected={selected} now={now} />
+        <StepsPanel steps={run.steps} graph={graph} selected={selected} now={now} waits={waits} operateDenied={messageDenied} />
       </section>
 
       <div className="run-lower">
@@ -355,50 +370,7 @@ export function RunPage({ runId }: { runId: number }) {
         </div>
       </div>
 
-      <section className="card table-card" aria-labelledby="reruns-title" data-testid="reruns">
-        <div className="section-head">
-          <h2 id="reruns-title">Retries from failure</h2>
-        </div>
-        {run.reruns.length === 0 ? (
-          <p className="muted table-message" data-testid="reruns-empty">
-            This run has not been retried.
-          </p>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>When</th>
-                <th>By</th>
-                <th>Version</th>
-                <th>From node</th>
-                <th>Input overrides</th>
-              </tr>
-            </thead>
-            <tbody>
-              {run.reruns.map((rerun, i) => (
-                <tr key={i} data-testid={`rerun-${i + 1}`}>
-                  <td className="numeric">{i + 1}</td>
-                  <td title={formatDateTime(rerun.at ?? null)}>{rerun.at ? formatDateTime(rerun.at) : '—'}</td>
-                  <td>{rerun.actor ?? '—'}</td>
-                  <td>
-                    v{rerun.version}
-                    {rerun.version_choice && rerun.version_choice !== String(rerun.version) ? (
-                      <span className="muted small"> ({rerun.version_choice})</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <code>{rerun.from_node}</code>
-                  </td>
-                  <td className="mono small">
-                    {rerun.input && Object.keys(rerun.input).length > 0 ? JSON.stringify(rerun.input) : <span className="muted">none</span>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <Reruns reruns={run.reruns} />
     </div>
   );
 }

@@ -1,4 +1,4 @@
-/** The run's steps in the order they ran, each with its attempts, errors and output. */
+/** The run's steps in the order they ran, each with its attempts, errors and output; a waiting receive with what it waits for. */
 
 import { Fragment } from 'react';
 import type { AttemptDetail, StepDetail, StepError } from '../api/types';
@@ -6,6 +6,8 @@ import type { WorkflowGraph } from '../graph';
 import { formatDateTime, formatDuration, formatSeconds } from '../ui/format';
 import { JsonTree } from '../ui/JsonTree';
 import { StateBadge } from '../ui/StateBadge';
+import { MessageForm } from './MessageForm';
+import { describeWait, isWaitingReceive, receiveWaitOf, type ReceiveWait } from './messages';
 import { elapsedMs, orderedSteps } from './view';
 
 interface StepsPanelProps {
@@ -13,9 +15,13 @@ interface StepsPanelProps {
   graph: WorkflowGraph | null;
   selected: string | null;
   now: number;
+  /** What receive steps wait for, from their events: {step_id: wait}. */
+  waits: ReadonlyMap<number, ReceiveWait>;
+  /** Why the user may not send messages, or null. */
+  operateDenied: string | null;
 }
 
-export function StepsPanel({ steps, graph, selected, now }: StepsPanelProps) {
+export function StepsPanel({ steps, graph, selected, now, waits, operateDenied }: StepsPanelProps) {
   if (steps.length === 0) {
     return (
       <div className="empty" data-testid="steps-empty">
@@ -43,6 +49,7 @@ export function StepsPanel({ steps, graph, selected, now }: StepsPanelProps) {
           const label = labels.get(step.node_id);
           const compensated = step.compensates !== null ? byId.get(step.compensates) : undefined;
           const isSelected = selected === step.node_id;
+          const wait = isWaitingReceive(step) ? receiveWaitOf(step, waits, graph) : null;
           return (
             <Fragment key={step.id}>
               <tr
@@ -62,7 +69,11 @@ export function StepsPanel({ steps, graph, selected, now }: StepsPanelProps) {
                 <td className="muted">{step.node_type}</td>
                 <td>
                   <StateBadge state={step.state} testId={`step-state-${step.id}`} />
-                  {step.state === 'waiting' && step.wake_at ? (
+                  {wait !== null ? (
+                    <div className="muted small step-wait" data-testid={`step-receive-${step.id}`}>
+                      {describeWait(wait)}
+                    </div>
+                  ) : step.state === 'waiting' && step.wake_at ? (
                     <div className="muted small" title={formatDateTime(step.wake_at)}>
                       wakes {new Date(step.wake_at).toLocaleTimeString()}
                     </div>
@@ -91,10 +102,18 @@ export function StepsPanel({ steps, graph, selected, now }: StepsPanelProps) {
                   )}
                 </td>
               </tr>
-              {step.attempts.length > 0 || step.output !== null ? (
+              {step.attempts.length > 0 || step.output !== null || wait !== null ? (
                 <tr className="panel-row step-detail-row">
                   <td colSpan={7}>
                     {step.attempts.length > 0 ? <AttemptsTable attempts={step.attempts} now={now} /> : null}
+                    {wait === null ? null : operateDenied === null ? (
+                      // What it waits for may become known after the form shows (events come in): start it again then.
+                      <MessageForm key={`${wait.message}|${wait.key}`} wait={wait} stepId={step.id} />
+                    ) : (
+                      <p className="hint" data-testid={`message-denied-${step.id}`}>
+                        {operateDenied}
+                      </p>
+                    )}
                     {step.output !== null && step.output !== undefined ? (
                       <details className="step-output">
                         <summary>Output</summary>
