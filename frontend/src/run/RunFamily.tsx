@@ -3,6 +3,9 @@
 import type { ChildRun } from '../api/types';
 import { StateBadge } from '../ui/StateBadge';
 
+// The run detail lists at most this many (runs/serializers.py).
+const MAX_CHILDREN = 200;
+
 const runUrl = (id: number) => `/runs/${id}/`;
 const editUrl = (slug: string) => `/workflows/${encodeURIComponent(slug)}/edit/`;
 
@@ -19,14 +22,14 @@ export function CalledBy({ parentRun, depth }: { parentRun: number; depth: numbe
   );
 }
 
-/** The sub-workflow runs the run's call steps started, oldest first. */
+/** The sub-workflow runs the run's steps (calls, maps over a workflow) started, oldest first. */
 export function ChildRuns({ runs }: { runs: ChildRun[] }) {
   return (
     <section className="card table-card" aria-labelledby="children-title" data-testid="run-children">
       <div className="section-head">
         <h2 id="children-title">Sub-workflow runs</h2>
         <span className="muted small">
-          {runs.length} {runs.length === 1 ? 'run' : 'runs'} started by this run’s call steps
+          {runs.length >= MAX_CHILDREN ? `The first ${MAX_CHILDREN} runs` : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`} started by this run’s steps
         </span>
       </div>
       <table className="table">
@@ -34,7 +37,7 @@ export function ChildRuns({ runs }: { runs: ChildRun[] }) {
           <tr>
             <th>Run</th>
             <th>Workflow</th>
-            <th>Called from node</th>
+            <th>Started by node</th>
             <th>State</th>
           </tr>
         </thead>
