@@ -11,6 +11,8 @@ export interface WebhookInput {
   input_mapping: string;
   /** A dotted path into the body naming a delivery (retries start one run); may be empty. */
   idempotency_field: string;
+  /** Set: each delivery is sent as this message to waiting runs instead of starting a run. */
+  message: string;
 }
 
 export interface Webhook extends WebhookInput {

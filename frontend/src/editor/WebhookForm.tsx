@@ -1,4 +1,4 @@
-/** Create or change a webhook: name, input mapping, idempotency field; the server's reasons go under their field. */
+/** Create or change a webhook: name, input mapping, idempotency field, message; the server's reasons go under their field. */
 
 import { useState, type FormEvent } from 'react';
 import type { ApiErrorItem } from '../api/types';
@@ -98,6 +98,19 @@ export function WebhookForm({ slug, webhook, onCreated, onSaved, onCancel }: Web
           }
           render={(id) => (
             <input id={id} type="text" className="mono" value={form.idempotencyField} onChange={(e) => change('idempotencyField', e.target.value)} placeholder="delivery.id" spellCheck={false} autoComplete="off" data-testid="webhook-idempotency" />
+          )}
+        />
+        <FormField
+          label="Deliver as a message (optional)"
+          error={errors.message}
+          hint={
+            <>
+              A message name, such as <code>payment.confirmed</code>: each delivery then starts no run but is sent as this message to the runs waiting in a receive node. The mapping (or the body) must give{' '}
+              <code>{'{"key": …, "payload": …}'}</code>; messages are not deduplicated.
+            </>
+          }
+          render={(id) => (
+            <input id={id} type="text" className="mono" value={form.message} onChange={(e) => change('message', e.target.value)} placeholder="payment.confirmed" spellCheck={false} autoComplete="off" data-testid="webhook-message" />
           )}
         />
       </fieldset>

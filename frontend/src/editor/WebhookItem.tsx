@@ -72,7 +72,8 @@ export function WebhookItem({ webhook, now, editDenied, highlighted, onEdit, onC
       </div>
       <div className="small" data-testid={`webhook-last-${id}`}>
         {webhook.last_delivery_at === null ? (
-          <span className="muted">No delivery yet.</span>
+          // The server records the time of deliveries that start runs only.
+          <span className="muted">{webhook.message ? 'Message deliveries are not timed.' : 'No delivery yet.'}</span>
         ) : (
           <>
             Last delivery: <span title={formatDateTime(webhook.last_delivery_at)}>{formatRelative(webhook.last_delivery_at, now)}</span>
@@ -82,8 +83,13 @@ export function WebhookItem({ webhook, now, editDenied, highlighted, onEdit, onC
         {webhook.rotated_at ? <span className="muted" title={formatDateTime(webhook.rotated_at)}> · Secret rotated {formatRelative(webhook.rotated_at, now)}</span> : null}
       </div>
       <div className="small muted webhook-config">
-        Input: {webhook.input_mapping ? <code data-testid={`webhook-mapping-${id}`}>{webhook.input_mapping}</code> : 'the JSON body'}
-        {webhook.idempotency_field ? (
+        {webhook.message ? (
+          <span data-testid={`webhook-message-${id}`}>
+            Sends message <code>{webhook.message}</code> to waiting runs ·{' '}
+          </span>
+        ) : null}
+        {webhook.message ? 'Key and payload' : 'Input'}: {webhook.input_mapping ? <code data-testid={`webhook-mapping-${id}`}>{webhook.input_mapping}</code> : 'the JSON body'}
+        {webhook.idempotency_field && !webhook.message ? (
           <>
             {' '}
             · One run per <code>{webhook.idempotency_field}</code>

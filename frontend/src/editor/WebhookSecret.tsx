@@ -43,7 +43,14 @@ export function WebhookSecret({ revealed, onDone }: WebhookSecretProps) {
           <code className="nowrap">
             {SIGNATURE_HEADER}: t=&lt;seconds&gt;,v1=&lt;hex&gt;
           </code>
-          . A timestamp more than 5 minutes off is refused. Add <code>?wait=10</code> to the URL to get the run’s output in the answer.
+          . A timestamp more than 5 minutes off is refused.{' '}
+          {webhook.message ? (
+            'The answer says which runs the message reached.'
+          ) : (
+            <>
+              Add <code>?wait=10</code> to the URL to get the run’s output in the answer.
+            </>
+          )}
         </p>
         <div className="webhook-example-head">
           <span className="small muted">In a shell with curl and openssl; the body is an example:</span>

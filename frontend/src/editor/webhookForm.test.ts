@@ -14,6 +14,7 @@ const saved: Webhook = {
   trigger: 'webhook:3',
   input_mapping: '{"order": input.body.order_id}',
   idempotency_field: 'delivery.id',
+  message: '',
   state: 'active',
   created_at: '2025-01-06T09:00:00Z',
   rotated_at: null,
@@ -22,12 +23,12 @@ const saved: Webhook = {
 
 describe('webhookOf', () => {
   it('sends the trimmed fields', () => {
-    const parsed = webhookOf({ name: '  Shop orders ', inputMapping: ' {"order": input.body.order_id}\n', idempotencyField: ' delivery.id ' });
-    expect(parsed).toEqual({ ok: true, value: { name: 'Shop orders', input_mapping: '{"order": input.body.order_id}', idempotency_field: 'delivery.id' } });
+    const parsed = webhookOf({ name: '  Shop orders ', inputMapping: ' {"order": input.body.order_id}\n', idempotencyField: ' delivery.id ', message: '' });
+    expect(parsed).toEqual({ ok: true, value: { name: 'Shop orders', input_mapping: '{"order": input.body.order_id}', idempotency_field: 'delivery.id', message: '' } });
   });
 
   it('takes empty optional fields', () => {
-    expect(webhookOf({ ...emptyForm(), name: 'x' })).toEqual({ ok: true, value: { name: 'x', input_mapping: '', idempotency_field: '' } });
+    expect(webhookOf({ ...emptyForm(), name: 'x' })).toEqual({ ok: true, value: { name: 'x', input_mapping: '', idempotency_field: '', message: '' } });
   });
 
   it('needs a name of at most 200 characters', () => {
@@ -47,6 +48,15 @@ describe('webhookOf', () => {
     }
     for (const good of ['id', 'delivery.id', '_meta.event_id2']) {
       expect(webhookOf({ ...emptyForm(), name: 'x', idempotencyField: good }).ok, good).toBe(true);
+    }
+  });
+
+  it('takes a message name the server takes, and refuses others', () => {
+    const ok = webhookOf({ ...emptyForm(), name: 'x', message: ' payment.confirmed ' });
+    expect(ok.ok && ok.value.message).toBe('payment.confirmed');
+    for (const bad of ['bad name', '-lead', 'n'.repeat(101)]) {
+      const parsed = webhookOf({ ...emptyForm(), name: 'x', message: bad });
+      expect(parsed.ok ? null : Object.keys(parsed.errors), bad).toEqual(['message']);
     }
   });
 });
@@ -73,11 +83,13 @@ describe('placeErrors', () => {
     const placed = placeErrors([
       { code: 'bad_mapping', message: 'input_mapping: undeclared reference to "inptu"' },
       { code: 'bad_idempotency_field', message: 'idempotency_field: a dotted path of names, e.g. delivery.id' },
+      { code: 'bad_message', message: "message: 1 to 100 letters, digits, '_', '.', ':' or '-'" },
       { code: 'max_length', message: 'Ensure this field has no more than 200 characters.', field: 'name' },
     ]);
     expect(placed.fields).toEqual({
       inputMapping: 'undeclared reference to "inptu"',
       idempotencyField: 'a dotted path of names, e.g. delivery.id',
+      message: "1 to 100 letters, digits, '_', '.', ':' or '-'",
       name: 'Ensure this field has no more than 200 characters.',
     });
     expect(placed.rest).toEqual([]);
@@ -108,8 +120,13 @@ describe('example body', () => {
 
   it('holds those fields and the idempotency path', () => {
     expect(JSON.parse(exampleBody(saved))).toEqual({ order_id: 'example', delivery: { id: 'delivery-1' } });
-    expect(JSON.parse(exampleBody({ input_mapping: '', idempotency_field: '' }))).toEqual({ hello: 'world' });
-    expect(JSON.parse(exampleBody({ input_mapping: '', idempotency_field: 'id' }))).toEqual({ id: 'delivery-1' });
+    expect(JSON.parse(exampleBody({ input_mapping: '', idempotency_field: '', message: '' }))).toEqual({ hello: 'world' });
+    expect(JSON.parse(exampleBody({ input_mapping: '', idempotency_field: 'id', message: '' }))).toEqual({ id: 'delivery-1' });
+  });
+
+  it('holds the key and payload a message webhook without a mapping needs', () => {
+    expect(JSON.parse(exampleBody({ input_mapping: '', idempotency_field: '', message: 'paid' }))).toEqual({ key: '42', payload: {} });
+    expect(JSON.parse(exampleBody({ input_mapping: '{"key": input.body.order_id, "payload": input.body}', idempotency_field: '', message: 'paid' }))).toEqual({ order_id: 'example' });
   });
 });
 

@@ -7,11 +7,14 @@ import type { Webhook, WebhookInput } from '../api/webhooks';
 export const MAX_NAME_LENGTH = 200;
 export const MAX_MAPPING_LENGTH = 2000;
 export const SIGNATURE_HEADER = 'X-Switchyard-Signature';
+const MESSAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/; // engine/nodes/receive.py
 
 export interface WebhookForm {
   name: string;
   inputMapping: string;
   idempotencyField: string;
+  /** A message name: deliveries go to waiting runs as this message; empty: each starts a run. */
+  message: string;
 }
 
 export type WebhookField = keyof WebhookForm;
@@ -20,11 +23,11 @@ export type WebhookErrors = Partial<Record<WebhookField, string>>;
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: WebhookErrors };
 
 export function emptyForm(): WebhookForm {
-  return { name: '', inputMapping: '', idempotencyField: '' };
+  return { name: '', inputMapping: '', idempotencyField: '', message: '' };
 }
 
 export function formOf(webhook: Webhook): WebhookForm {
-  return { name: webhook.name, inputMapping: webhook.input_mapping, idempotencyField: webhook.idempotency_field };
+  return { name: webhook.name, inputMapping: webhook.input_mapping, idempotencyField: webhook.idempotency_field, message: webhook.message ?? '' };
 }
 
 const DOTTED_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -41,15 +44,19 @@ export function webhookOf(form: WebhookForm): Parsed<WebhookInput> {
   if (field !== '' && !DOTTED_PATH.test(field)) {
     errors.idempotencyField = 'A dotted path of names into the body, such as delivery.id.';
   }
+  const message = form.message.trim();
+  if (message !== '' && !MESSAGE_NAME.test(message)) {
+    errors.message = 'A message name of 1 to 100 letters, digits, “_”, “.”, “:” or “-”, such as payment.confirmed.';
+  }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { name, input_mapping: mapping, idempotency_field: field } };
+  return { ok: true, value: { name, input_mapping: mapping, idempotency_field: field, message } };
 }
 
 /** Return only the fields that differ from the saved webhook. */
 export function changedFields(saved: Webhook, next: WebhookInput): Partial<WebhookInput> {
   const patch: Partial<WebhookInput> = {};
-  for (const key of ['name', 'input_mapping', 'idempotency_field'] as const) {
-    if (saved[key] !== next[key]) patch[key] = next[key];
+  for (const key of ['name', 'input_mapping', 'idempotency_field', 'message'] as const) {
+    if ((saved[key] ?? '') !== next[key]) patch[key] = next[key];
   }
   return patch;
 }
@@ -58,11 +65,13 @@ export function changedFields(saved: Webhook, next: WebhookInput): Partial<Webho
 const FIELD_OF: Record<string, WebhookField> = {
   bad_mapping: 'inputMapping',
   bad_idempotency_field: 'idempotencyField',
+  bad_message: 'message',
   name: 'name',
+  message: 'message',
   input_mapping: 'inputMapping',
   idempotency_field: 'idempotencyField',
 };
-const PREFIX = /^(name|input_mapping|idempotency_field): /;
+const PREFIX = /^(name|input_mapping|idempotency_field|message): /;
 
 /** Put the server's errors under the fields they are about; the others stay a list. */
 export function placeErrors(items: readonly ApiErrorItem[]): { fields: WebhookErrors; rest: ApiErrorItem[] } {
@@ -90,9 +99,13 @@ export function bodyFields(mapping: string): string[] {
   return found;
 }
 
-/** Return an example JSON body a sender might post: the fields the mapping and the idempotency field read. */
-export function exampleBody(webhook: Pick<WebhookInput, 'input_mapping' | 'idempotency_field'>): string {
+/**
+ * Return an example JSON body a sender might post: the fields the mapping and the
+ * idempotency field read; for a message webhook without a mapping, its key and payload.
+ */
+export function exampleBody(webhook: Pick<WebhookInput, 'input_mapping' | 'idempotency_field' | 'message'>): string {
   const body: Record<string, unknown> = {};
+  if (webhook.message && !webhook.input_mapping) Object.assign(body, { key: '42', payload: {} });
   for (const field of bodyFields(webhook.input_mapping)) body[field] = 'example';
   const path = webhook.idempotency_field.split('.').filter(Boolean);
   if (path.length > 0) {
