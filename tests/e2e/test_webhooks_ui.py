@@ -1,8 +1,8 @@
 """Webhooks in the editor: a webhook is created and its secret shown once; a delivery
 signed with it starts a run that says so on the board and on its page and links back;
 rotating shows a new secret and the old one stops working; the signing example shown
-works as pasted; a webhook is changed, disabled, enabled and deleted; a viewer cannot
-change webhooks."""
+works as pasted; a webhook is changed (to a message webhook too), disabled, enabled
+and deleted; a viewer cannot change webhooks."""
 
 import json
 import re
@@ -193,6 +193,24 @@ def test_webhook_is_changed_disabled_enabled_and_deleted(
     panel.get_by_test_id(f"webhook-enable-{wid}").click()
     expect(panel.get_by_test_id(f"webhook-state-{wid}")).to_have_text("active")
     assert _deliver(url, secret, {"ref": "main"}).status_code == 202
+
+    # A message webhook: the name is checked as typed, and the list says what it sends.
+    panel.get_by_test_id(f"webhook-edit-{wid}").click()
+    panel.get_by_test_id("webhook-message").fill("bad name!")
+    panel.get_by_test_id("webhook-save").click()
+    expect(panel.get_by_text("A message name of 1 to 100")).to_be_visible()
+    panel.get_by_test_id("webhook-message").fill("push.received")
+    panel.get_by_test_id("webhook-mapping").fill(
+        '{"key": input.body.ref, "payload": input.body}'
+    )
+    panel.get_by_test_id("webhook-save").click()
+    expect(panel.get_by_test_id(f"webhook-message-{wid}")).to_contain_text(
+        "Sends message push.received to waiting runs"
+    )
+    hook.refresh_from_db()
+    assert hook.message == "push.received"
+    answer = _deliver(url, secret, {"ref": "main"})
+    assert answer.status_code == 202 and answer.json()["kept"] is True, answer.text
 
     panel.get_by_test_id(f"webhook-delete-{wid}").click()
     panel.get_by_test_id(f"webhook-delete-yes-{wid}").click()
