@@ -184,6 +184,13 @@ export interface StepDetail {
   attempts: AttemptDetail[];
   /** The handoff this step waits (or waited) on, in brief. */
   handoff?: StepHandoff | null;
+  /** A map step's items by state (absent states left out); null for other steps. */
+  map?: MapSummary | null;
+}
+
+export interface MapSummary {
+  total: number;
+  by_state: Partial<Record<string, number>>;
 }
 
 export interface StepHandoff {

@@ -1,4 +1,4 @@
-/** The run's steps in the order they ran, each with its attempts, errors and output; a waiting receive with what it waits for. */
+/** The run's steps in the order they ran, each with its attempts, errors and output; a waiting receive with what it waits for; a map's items. */
 
 import { Fragment } from 'react';
 import type { AttemptDetail, StepDetail, StepError } from '../api/types';
@@ -6,11 +6,13 @@ import type { WorkflowGraph } from '../graph';
 import { formatDateTime, formatDuration, formatSeconds } from '../ui/format';
 import { JsonTree } from '../ui/JsonTree';
 import { StateBadge } from '../ui/StateBadge';
+import { MapItems } from './MapItems';
 import { MessageForm } from './MessageForm';
 import { describeWait, isWaitingReceive, receiveWaitOf, type ReceiveWait } from './messages';
 import { elapsedMs, orderedSteps } from './view';
 
 interface StepsPanelProps {
+  runId: number;
   steps: StepDetail[];
   graph: WorkflowGraph | null;
   selected: string | null;
@@ -21,7 +23,7 @@ interface StepsPanelProps {
   operateDenied: string | null;
 }
 
-export function StepsPanel({ steps, graph, selected, now, waits, operateDenied }: StepsPanelProps) {
+export function StepsPanel({ runId, steps, graph, selected, now, waits, operateDenied }: StepsPanelProps) {
   if (steps.length === 0) {
     return (
       <div className="empty" data-testid="steps-empty">
@@ -102,9 +104,10 @@ export function StepsPanel({ steps, graph, selected, now, waits, operateDenied }
                   )}
                 </td>
               </tr>
-              {step.attempts.length > 0 || step.output !== null || wait !== null ? (
+              {step.attempts.length > 0 || step.output !== null || wait !== null || step.map ? (
                 <tr className="panel-row step-detail-row">
                   <td colSpan={7}>
+                    {step.map ? <MapItems runId={runId} stepId={step.id} summary={step.map} /> : null}
                     {step.attempts.length > 0 ? <AttemptsTable attempts={step.attempts} now={now} /> : null}
                     {wait === null ? null : operateDenied === null ? (
                       // What it waits for may become known after the form shows (events come in): start it again then.
