@@ -33,6 +33,27 @@ from runs.services.graphs import compiled_graph_for
 from runs.services.map_steps import counted, finish_map
 
 
+def _move(item: MapItem, name: str, *, actor: str, **kwargs: Any) -> None:
+    """Run the item's FSM transition `name`, save it, and record its Event."""
+    before = item.state
+    getattr(item, name)(**kwargs)
+    item.save()
+    log = EventLog()
+    log.add(
+        f"map_item_{item.state}",
+        run=item.run,
+        step=item.step,
+        from_state=before,
+        to_state=item.state,
+        actor=actor,
+        reason=str((item.error or {}).get("message", ""))[:500]
+        if item.state in (ItemState.FAILED, ItemState.RETRY_WAIT)
+        else "",
+        data={"index": item.index, "attempts": item.attempts},
+    )
+    log.flush()
+
+
 def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
     """Start an item; return what the worker runs, or None (cancelled, duplicate)."""
     with transaction.atomic():
@@ -45,11 +66,9 @@ def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
         if item is None or item.state != ItemState.QUEUED:
             return None
         if item.step.state != StepState.RUNNING or item.run.state != RunState.RUNNING:
-            item.cancel()
-            item.save()
+            _move(item, "cancel", actor=f"worker:{worker}")
             return None
-        item.start()
-        item.save()
+        _move(item, "start", actor=f"worker:{worker}")
     run = item.run
     graph = compiled_graph_for(run.version_id)
     node = graph.node(item.step.node_id)
@@ -122,20 +141,18 @@ def map_item_finish(item_id: int, *, output: Any, error: dict | None) -> bool:
         node_id = item.step.node_id
         policy = graph.retry_policy(node_id)
         if error is None:
-            item.succeed(output=output)
+            _move(item, "succeed", actor="system:map", output=output)
         elif error.get("retryable", True) and policy.should_retry(
             item.attempts, error.get("type", "Error")
         ):
-            item.retry(error=error)
-            item.save()
+            _move(item, "retry", actor="system:map", error=error)
             delay = policy.delay(item.attempts)
             transaction.on_commit(
                 partial(_requeue, item.pk, graph.queue(node_id), delay)
             )
             return True
         else:
-            item.fail(error=error)
-        item.save()
+            _move(item, "fail", actor="system:map", error=error)
         progress, claimed = counted(item.step_id, succeeded=error is None)
         if claimed is not None:
             next_id = (
@@ -143,9 +160,13 @@ def map_item_finish(item_id: int, *, output: Any, error: dict | None) -> bool:
                 .values_list("pk", flat=True)
                 .first()
             )
-            MapItem.objects.filter(pk=next_id, state=ItemState.PENDING).update(
-                state=ItemState.QUEUED
+            upcoming = (
+                MapItem.objects.select_for_update(of=("self",))
+                .select_related("run", "step")
+                .get(pk=next_id)
             )
+            if upcoming.state == ItemState.PENDING:
+                _move(upcoming, "enqueue", actor="system:map")
             transaction.on_commit(
                 partial(
                     publish_map_item,
@@ -161,11 +182,15 @@ def map_item_finish(item_id: int, *, output: Any, error: dict | None) -> bool:
 
 def _requeue(item_id: int, queue: str, delay: float) -> None:
     with transaction.atomic():
-        item = MapItem.objects.select_for_update().filter(pk=item_id).first()
+        item = (
+            MapItem.objects.select_for_update(of=("self",))
+            .select_related("run", "step")
+            .filter(pk=item_id)
+            .first()
+        )
         if item is None or item.state != ItemState.RETRY_WAIT:
             return
-        item.enqueue()
-        item.save()
+        _move(item, "enqueue", actor="system:map")
         transaction.on_commit(
             partial(publish_map_item, item_id, queue=queue, priority=5, countdown=delay)
         )

@@ -254,3 +254,20 @@ def test_a_map_needs_an_action_or_a_workflow() -> None:
     for graph in (both, neither):
         codes = [i.code for i in validate_graph(graph, actions=ACTIONS).errors]
         assert "map_target" in codes
+
+
+def test_every_item_change_leaves_an_event(workflow_factory: Any) -> None:
+    from runs.models import Event
+
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()), input={"orders": ["a", "b"]}, actor="x"
+    )
+    drive(run)
+    kinds = list(
+        Event.objects.filter(run=run, kind__startswith="map_item_").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds.count("map_item_running") == 2
+    assert kinds.count("map_item_succeeded") == 2
+    assert Event.objects.filter(run=run, kind="map_started").exists()
