@@ -23,8 +23,16 @@ export interface BranchCoverage {
   uncovered: string[];
 }
 
+/** Finished runs of one kind of trigger (api, schedule, webhook, call). */
+export interface TriggerRuns {
+  finished: number;
+  succeeded: number;
+  success_rate: number | null;
+}
+
 export interface Scorecard {
-  runs: { finished: number; succeeded: number };
+  /** by_trigger: {"api": {...}, "schedule": {...}, ...}, only kinds that finished runs. */
+  runs: { finished: number; succeeded: number; by_trigger?: Record<string, TriggerRuns> };
   success_rate: number | null;
   attempts: number;
   retries: number;

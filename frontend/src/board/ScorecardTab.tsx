@@ -31,6 +31,7 @@ import {
   type WindowDays,
 } from './scorecard';
 import { TrendChart, type ChartSeries } from './TrendChart';
+import { TriggerTable } from './TriggerTable';
 
 const COLOR_A = '#2563eb';
 const COLOR_B = '#ea580c';
@@ -348,6 +349,7 @@ function ScorecardBody({ data, comparing, title }: { data: Loaded; comparing: bo
           b={b && { value: `${b.runs.finished}`, suffix: ' runs', note: volumeNote(b), testId: 'scorecard-b-runs' }}
         />
       </div>
+      <TriggerTable a={a} b={b} labelA={labelA} labelB={labelB} />
       <Trends main={main.trend} other={other?.trend ?? null} labelA={labelA} labelB={labelB} />
     </>
   );
