@@ -47,6 +47,15 @@ def receive_start(
     if kept is not None:
         kept.deliver(run_id=advance.run.pk, at=now)
         kept.save()
+        advance.log.add(
+            "message_delivered",
+            run=advance.run,
+            from_state=MessageState.KEPT,
+            to_state=kept.state,
+            actor=advance.actor,
+            reason=f"message {name} with key {key} was waiting",
+            data={"message": kept.pk, "name": name, "key": key},
+        )
         message_succeeded(
             advance, step, kept.payload, reason=f"message {name} was waiting"
         )
