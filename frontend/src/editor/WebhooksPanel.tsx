@@ -1,6 +1,6 @@
 /** The workflow's webhooks under the top bar: list, create (the secret shown once), change, enable, disable, rotate, delete. */
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { isAbortError } from '../api/client';
 import type { ApiErrorItem } from '../api/types';
 import { listWebhooks, type Webhook, type WebhookWithSecret } from '../api/webhooks';
@@ -30,6 +30,12 @@ export function WebhooksPanel({ slug, editDenied, onClose }: WebhooksPanelProps)
   // A link to one webhook (the run page's trigger badge) marks it.
   const [highlighted] = useState<number | null>(() => webhooksHash(window.location.hash).id);
   const now = useNow(30_000);
+  const box = useRef<HTMLElement>(null);
+
+  // The secret shows at the top: bring it into sight (the form before it may have scrolled the panel).
+  useEffect(() => {
+    if (revealed !== null) box.current?.scrollTo({ top: 0 });
+  }, [revealed]);
 
   const load = useCallback(
     async (signal?: AbortSignal) => {
@@ -66,7 +72,7 @@ export function WebhooksPanel({ slug, editDenied, onClose }: WebhooksPanelProps)
   };
 
   return (
-    <section className="popover webhooks-panel" role="dialog" aria-label="Webhooks" data-testid="webhooks-panel">
+    <section ref={box} className="popover webhooks-panel" role="dialog" aria-label="Webhooks" data-testid="webhooks-panel">
       <header className="popover-head">
         <h2 className="panel-title">Webhooks</h2>
         <div className="actions">
