@@ -206,3 +206,18 @@ def test_composed_workflow_is_published_scheduled_and_its_map_shows_items(
     )
     grid.scroll_into_view_if_needed()
     page.screenshot(path=SCREENSHOT)
+
+    # The board's scorecard counts the finished run under the trigger that started it.
+    page.goto(f"{asgi_server}/board/")
+    page.get_by_test_id("tab-scorecard").click()
+    page.get_by_test_id("scorecard-workflow").select_option("batch")
+    expect(page.get_by_test_id("scorecard-title")).to_have_text("Batch v1")
+    expect(page.get_by_test_id("scorecard-tab")).to_have_attribute(
+        "data-loading", "false"
+    )
+    by_trigger = page.get_by_test_id("scorecard-by-trigger")
+    expect(by_trigger.locator("tbody tr")).to_have_count(1)
+    expect(by_trigger.get_by_test_id("by-trigger-a-api-finished")).to_have_text("1")
+    expect(by_trigger.get_by_test_id("by-trigger-a-api-rate")).to_have_text("100 %")
+    by_trigger.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/bytrigger.png")
