@@ -323,6 +323,7 @@ def deliver(
             payload=value.get("payload", {}),
             sent_by=f"system:{webhook.trigger}",
         )
+        Webhook.objects.filter(pk=webhook.pk).update(last_delivery_at=timezone.now())
         return Delivery(run=None, created=False, message=sent)
     run, created = run_start(
         workflow=webhook.workflow,

@@ -228,6 +228,7 @@ def test_a_message_webhook_delivers_to_the_waiting_run(
     response = _post(created, {"order": "B-2", "amount": 12})
     assert response.status_code == 202, response.json()
     assert response.json()["delivered_to"] == [waiting.pk]
+    assert Webhook.objects.get(pk=created["webhook"]["id"]).last_delivery_at
     paid = waiting.steps.get(node_id="paid")
     assert (paid.state, paid.output) == (
         StepState.SUCCEEDED,

@@ -72,8 +72,7 @@ export function WebhookItem({ webhook, now, editDenied, highlighted, onEdit, onC
       </div>
       <div className="small" data-testid={`webhook-last-${id}`}>
         {webhook.last_delivery_at === null ? (
-          // The server records the time of deliveries that start runs only.
-          <span className="muted">{webhook.message ? 'Message deliveries are not timed.' : 'No delivery yet.'}</span>
+          <span className="muted">No delivery yet.</span>
         ) : (
           <>
             Last delivery: <span title={formatDateTime(webhook.last_delivery_at)}>{formatRelative(webhook.last_delivery_at, now)}</span>
