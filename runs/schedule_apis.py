@@ -3,7 +3,6 @@ fire times, backfill a past range, and list a schedule's fires (newest first).""
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -16,8 +15,6 @@ from config.openapi import paginated, results
 from config.pagination import BoundedLimitOffsetPagination
 from designer import access
 from designer import selectors as designer_selectors
-from designer.access import visible_q
-from designer.models import Workflow
 from engine.timetables import KINDS
 from runs import schedules
 from runs.models import (
@@ -27,6 +24,7 @@ from runs.models import (
     ScheduleFire,
 )
 from runs.models.schedules import MAX_CATCHUP
+from runs.selectors import of_visible_workflow
 
 PREVIEW_COUNT = 5
 
@@ -116,12 +114,10 @@ class FireOutput(serializers.ModelSerializer):
 
 def _schedule_get(request: Request, schedule_id: int) -> Schedule:
     """Return a schedule of a workflow the user sees, or 404."""
-    workflows = Workflow.objects.filter(visible_q(request.user))
-    return get_object_or_404(
-        Schedule.objects.select_related("workflow"),
-        pk=schedule_id,
-        workflow__in=workflows,
+    schedule: Schedule = of_visible_workflow(
+        Schedule.objects.all(), pk=schedule_id, user=request.user
     )
+    return schedule
 
 
 class WorkflowSchedulesApi(APIView):

@@ -167,3 +167,12 @@ def version_coverage(
         "percent": round(100 * covered / len(edges), 1) if edges else None,
         "uncovered": [e for e in edges if not taken.get(e)],
     }
+
+
+def of_visible_workflow(queryset: QuerySet[Any], *, pk: int, user: Any) -> Any:
+    """Return the row `pk` of `queryset` (a model with a `workflow`) if `user` sees
+    its workflow, else raise Http404."""
+    return get_object_or_404(
+        queryset.select_related("workflow").filter(visible_q(user, "workflow__")),
+        pk=pk,
+    )

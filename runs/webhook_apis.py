@@ -4,7 +4,6 @@ disable, rotate the secret (shown once), delete. Deliveries arrive at
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,10 +13,9 @@ from rest_framework.views import APIView
 from config.openapi import results
 from designer import access
 from designer import selectors as designer_selectors
-from designer.access import visible_q
-from designer.models import Workflow
 from runs import webhooks
 from runs.models import Webhook
+from runs.selectors import of_visible_workflow
 
 
 class WebhookInput(serializers.Serializer):
@@ -77,12 +75,11 @@ WITH_SECRET = inline_serializer(
 
 
 def _webhook_get(request: Request, webhook_id: int) -> Webhook:
-    workflows = Workflow.objects.filter(visible_q(request.user))
-    return get_object_or_404(
-        Webhook.objects.select_related("workflow"),
-        pk=webhook_id,
-        workflow__in=workflows,
+    """Return a webhook of a workflow the user sees, or 404."""
+    webhook: Webhook = of_visible_workflow(
+        Webhook.objects.all(), pk=webhook_id, user=request.user
     )
+    return webhook
 
 
 class WorkflowWebhooksApi(APIView):
