@@ -68,6 +68,9 @@ def main() -> None:
             time.sleep(0.2)
         assert state == "succeeded", state
         map_s = finished.timestamp() - began
+        output = run.steps.get(node_id="each").output
+        succeeded = MapItem.objects.filter(run=run, state="succeeded").count()
+        complete = len(output) == items and succeeded == items
 
         key = f"bench:map:{uuid.uuid4()}"
         began = time.time()
@@ -82,6 +85,7 @@ def main() -> None:
     print(f"switchyard map:  {items / map_s:8.1f} items/s  ({map_s:.1f} s)")
     print(f"raw celery:      {items / raw_s:8.1f} tasks/s  ({raw_s:.1f} s)")
     print(f"ratio:           {map_s / raw_s:.2f}  (peak in flight {peak})")
+    print(f"every item succeeded, one output each: {'yes' if complete else 'NO'}")
 
 
 if __name__ == "__main__":
