@@ -11,8 +11,10 @@ item order).
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum, TextField
+from django.db.models.functions import Cast, Length
 
 from engine.dispatch import publish_map_item
 from engine.nodes.map import DEFAULT_CONCURRENCY, tolerated
@@ -90,6 +92,34 @@ def finish_map(advance: Any, step: StepRun) -> None:
     """All items ended: succeed with the outputs in item order, or fail when more
     items failed than tolerated (inside the run's transaction)."""
     progress = MapProgress.objects.filter(step=step).first()
+    # Measured in the database first: the items' outputs together are the step's
+    # output, bounded like any step's (a map's output is not a place for bulk data).
+    size = (
+        MapItem.objects.filter(step=step).aggregate(
+            n=Sum(Length(Cast("output", TextField())))
+        )["n"]
+        or 0
+    )
+    limit = settings.SWITCHYARD_MAX_OUTPUT_BYTES
+    if size > limit:
+        error = {
+            "type": "MapOutputTooLarge",
+            "message": f"the items' outputs together are {size} bytes; a step's "
+            f"output may be {limit}: return less per item, or read the items "
+            "through the API",
+            "retryable": False,
+        }
+        transition(
+            advance.log,
+            step,
+            "fail",
+            actor=advance.actor,
+            error=error,
+            taken_edges=[],
+            at=advance.now,
+        )
+        advance.fail_run({**error, "node_id": step.node_id})
+        return
     outputs = list(
         MapItem.objects.filter(step=step)
         .order_by("index")

@@ -271,3 +271,19 @@ def test_every_item_change_leaves_an_event(workflow_factory: Any) -> None:
     assert kinds.count("map_item_running") == 2
     assert kinds.count("map_item_succeeded") == 2
     assert Event.objects.filter(run=run, kind="map_started").exists()
+
+
+def test_outputs_over_the_step_limit_fail_the_map(
+    workflow_factory: Any, settings: Any
+) -> None:
+    settings.SWITCHYARD_MAX_OUTPUT_BYTES = 500
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()),
+        input={"orders": list(range(20))},
+        actor="x",
+    )
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    step = run.steps.get(node_id="each")
+    assert step.error["type"] == "MapOutputTooLarge"
