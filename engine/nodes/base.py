@@ -157,3 +157,26 @@ class NodeType:
 def with_article(kind: str) -> str:
     """Return the node type with its article: "a task", "an end"."""
     return f"an {kind}" if kind[:1] in ("a", "e", "i", "o", "u") else f"a {kind}"
+
+
+def check_success_and_failure_edges(node: dict[str, Any], checker: Checker) -> None:
+    """Require exactly one normal outgoing edge and at most one `on: failure` edge
+    (a call, a map), reported as `<type>_edges`."""
+    node_id, kind = node["id"], node["type"]
+    outgoing = checker.outgoing_of(node_id)
+    normal = [edge for edge in outgoing if "on" not in edge]
+    failure = [edge for edge in outgoing if edge.get("on") == "failure"]
+    if len(normal) != 1:
+        checker.error(
+            f"{kind}_edges",
+            f"{kind} {node_id!r} needs exactly one outgoing edge for success "
+            f"(it has {len(normal)})",
+            node_id=node_id,
+        )
+    if len(failure) > 1:
+        checker.error(
+            f"{kind}_edges",
+            f"{kind} {node_id!r} may have at most one on: failure edge "
+            f"(it has {len(failure)})",
+            node_id=node_id,
+        )

@@ -9,7 +9,13 @@ child; calls nest at most SWITCHYARD_MAX_CALL_DEPTH deep.
 from collections.abc import Mapping
 from typing import Any
 
-from engine.nodes.base import Checker, Entry, NodeType, Work
+from engine.nodes.base import (
+    Checker,
+    Entry,
+    NodeType,
+    Work,
+    check_success_and_failure_edges,
+)
 from engine.nodes.fields import RETRY
 
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]{1,64}$"
@@ -33,24 +39,7 @@ class Call(NodeType):
         return Work()
 
     def check(self, node: dict[str, Any], checker: Checker) -> None:
-        node_id = node["id"]
-        outgoing = checker.outgoing_of(node_id)
-        normal = [edge for edge in outgoing if "on" not in edge]
-        failure = [edge for edge in outgoing if edge.get("on") == "failure"]
-        if len(normal) != 1:
-            checker.error(
-                "call_edges",
-                f"call {node_id!r} needs exactly one outgoing edge for success "
-                f"(it has {len(normal)})",
-                node_id=node_id,
-            )
-        if len(failure) > 1:
-            checker.error(
-                "call_edges",
-                f"call {node_id!r} may have at most one on: failure edge "
-                f"(it has {len(failure)})",
-                node_id=node_id,
-            )
+        check_success_and_failure_edges(node, checker)
         checker.check_param_expressions(node)
 
 

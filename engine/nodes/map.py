@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.expression_values import ExpressionError
-from engine.nodes.base import Checker, Entry, MapItems, NodeType
+from engine.nodes.base import (
+    Checker,
+    Entry,
+    MapItems,
+    NodeType,
+    check_success_and_failure_edges,
+)
 from engine.nodes.call import SLUG_PATTERN
 from engine.nodes.fields import QUEUE_PATTERN, RETRY
 
@@ -49,24 +55,8 @@ class Map(NodeType):
         return MapItems(items=str(node["items"]))
 
     def check(self, node: dict[str, Any], checker: Checker) -> None:
+        check_success_and_failure_edges(node, checker)
         node_id = node["id"]
-        outgoing = checker.outgoing_of(node_id)
-        normal = [edge for edge in outgoing if "on" not in edge]
-        failure = [edge for edge in outgoing if edge.get("on") == "failure"]
-        if len(normal) != 1:
-            checker.error(
-                "map_edges",
-                f"map {node_id!r} needs exactly one outgoing edge for success "
-                f"(it has {len(normal)})",
-                node_id=node_id,
-            )
-        if len(failure) > 1:
-            checker.error(
-                "map_edges",
-                f"map {node_id!r} may have at most one on: failure edge "
-                f"(it has {len(failure)})",
-                node_id=node_id,
-            )
         if "tolerate_failures" in node and "tolerate_percent" in node:
             checker.error(
                 "map_tolerance",
