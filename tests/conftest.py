@@ -16,6 +16,15 @@ from rest_framework.test import APIClient
 from config.processes import web_command, worker_command
 from tests.support import free_port, grant, wait_for
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running in
+    the main thread for the rest of the session, and Django's test Client cannot call
+    an async view (the webhook endpoint) from a thread with a running loop."""
+    e2e = f"{os.sep}e2e{os.sep}"
+    items.sort(key=lambda item: e2e in str(item.path))
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
