@@ -11,6 +11,7 @@ from designer import services
 from designer.models import PublishGate, Workflow, WorkflowTestCase
 from runs import releases
 from tests.designer.test_change_safety import sized_graph
+from tests.e2e.canvas import open_editor
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +21,6 @@ SHOTS = ROOT / "var" / "screenshots"
 DOC_IMAGES = ROOT / (
     "docs/images" if os.environ.get("SWITCHYARD_DOC_SCREENSHOTS") else "var/screenshots"
 )
-
-
-def _open_editor(page: Any, base: str, slug: str) -> None:
-    page.goto(f"{base}/workflows/{slug}/edit/")
-    page.wait_for_selector("[data-testid=editor][data-loaded=true]")
 
 
 def _laid_out(graph: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +70,7 @@ def test_run_tests_lists_verdicts_and_marks_the_uncovered_edges(
     page.set_viewport_size({"width": 1440, "height": 900})
     workflow = workflow_factory(_laid_out(sized_graph()), slug="sized")
     small, large = _cases(workflow)
-    _open_editor(page, asgi_server, "sized")
+    open_editor(page, asgi_server, "sized")
 
     # The server's lint is pinned like any issue: no case takes the medium branch.
     page.get_by_test_id("issue-choice_branch_untested-e_medium").wait_for()
@@ -185,7 +181,7 @@ def test_gate_blocks_then_a_canary_is_published_and_promoted(
     changed = copy.deepcopy(_laid_out(sized_graph()))
     changed["nodes"][1]["label"] = "Charge the card"
     services.version_create(workflow=workflow, graph=changed)
-    _open_editor(page, asgi_server, "rollout")
+    open_editor(page, asgi_server, "rollout")
     assert page.get_by_test_id("version-select").input_value() == "2"
 
     # Under block, publishing the draft is refused with the gate's reasons.

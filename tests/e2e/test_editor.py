@@ -13,79 +13,19 @@ from runs.models import Run
 from runs.releases import version_publish
 from runs.selectors import version_coverage
 from runs.services.starting import run_start
+from tests.e2e.canvas import (
+    center,
+    click_edge,
+    connect,
+    drop,
+    edge_between,
+    issue,
+    open_editor,
+)
 from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-def _open_editor(page: Any, base: str, slug: str) -> None:
-    page.goto(f"{base}/workflows/{slug}/edit/")
-    page.wait_for_selector("[data-testid=editor][data-loaded=true]")
-
-
-def _center(page: Any, selector: str) -> tuple[float, float]:
-    box = page.locator(selector).bounding_box()
-    assert box is not None, f"{selector} is not visible"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def _connect(page: Any, source: str, target: str) -> None:
-    """Drag from the source node's right handle to the target node's left handle."""
-    sx, sy = _center(page, f"[data-testid=node-{source}] .react-flow__handle-right")
-    tx, ty = _center(page, f"[data-testid=node-{target}] .react-flow__handle-left")
-    page.mouse.move(sx, sy)
-    page.mouse.down()
-    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=5)
-    page.mouse.move(tx, ty, steps=5)
-    page.mouse.up()
-
-
-def _click_edge(page: Any, edge_id: str) -> None:
-    """Click a visible point of an edge's path (its box may be flat or cross nodes)."""
-    point = page.evaluate(
-        """id => {
-            const edge = document.querySelector(`[data-testid=edge-${id}]`);
-            const path = edge.querySelector('path.react-flow__edge-path');
-            const length = path.getTotalLength();
-            for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
-                const p = path.getPointAtLength(length * t)
-                    .matrixTransform(path.getScreenCTM());
-                const hit = document.elementFromPoint(p.x, p.y);
-                if (edge.contains(hit)) return [p.x, p.y];
-            }
-            return null;
-        }""",
-        edge_id,
-    )
-    assert point, f"edge {edge_id} is hidden"
-    page.mouse.click(point[0], point[1])
-    page.locator(f"[data-testid=inspector-edge][data-edge-id={edge_id}]").wait_for()
-
-
-def _drop(page: Any, node_type: str, x: float, y: float) -> str:
-    """Drag a node type from the palette onto the canvas at (x, y); return its id."""
-    before = set(
-        page.locator(f"[data-node-type={node_type}]").evaluate_all(
-            "nodes => nodes.map(n => n.dataset.nodeId)"
-        )
-    )
-    page.get_by_test_id(f"palette-{node_type}").drag_to(
-        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
-    )
-    page.wait_for_function(
-        "([t, n]) => document.querySelectorAll(`[data-node-type=${t}]`).length > n",
-        arg=[node_type, len(before)],
-    )
-    after = page.locator(f"[data-node-type={node_type}]").evaluate_all(
-        "nodes => nodes.map(n => n.dataset.nodeId)"
-    )
-    (new_id,) = set(after) - before
-    return str(new_id)
-
-
-def _issue(page: Any, code: str, target: str) -> Any:
-    return page.get_by_test_id(f"issue-{code}-{target}")
 
 
 def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
@@ -94,7 +34,7 @@ def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
     page = logged_in
     page.on("dialog", lambda dialog: dialog.accept())
     services.workflow_create(slug="drawn", name="Drawn by hand")
-    _open_editor(page, asgi_server, "drawn")
+    open_editor(page, asgi_server, "drawn")
 
     page.get_by_test_id("canvas-empty-hint").wait_for()
     assert page.get_by_test_id("version-status").get_attribute("data-status") == "new"
@@ -102,22 +42,22 @@ def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
     page.screenshot(path=str(SHOTS / "editor-empty.png"))
 
     # The new graph is start → done; take that edge out to put steps in between.
-    _click_edge(page, "e1")
+    click_edge(page, "e1")
     page.keyboard.press("Delete")
     page.get_by_test_id("edge-e1").wait_for(state="detached")
 
     # One row above start → done, clear of the canvas edges (where dragging a
     # connection pans) and of the problems list below (it grows as issues appear).
-    check = _drop(page, "task", 120, 120)
-    route = _drop(page, "choice", 345, 120)
-    notify = _drop(page, "task", 570, 120)
+    check = drop(page, "task", 120, 120)
+    route = drop(page, "choice", 345, 120)
+    notify = drop(page, "task", 570, 120)
     assert (check, route, notify) == ("task_1", "choice_1", "task_2")
 
-    _connect(page, "start", check)
-    _connect(page, check, route)
-    _connect(page, route, notify)
-    _connect(page, route, "done")
-    _connect(page, notify, "done")
+    connect(page, "start", check)
+    connect(page, check, route)
+    connect(page, route, notify)
+    connect(page, route, "done")
+    connect(page, notify, "done")
     page.get_by_test_id("auto-layout").click()
     page.wait_for_timeout(400)  # the fit-view animation (200 ms)
     edges = page.locator("[data-testid^=edge-]").evaluate_all(
@@ -126,14 +66,14 @@ def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
     assert len(edges) == 5, edges
 
     # A choice without a default branch: the error is pinned on the node.
-    _issue(page, "choice_default", route).wait_for()
+    issue(page, "choice_default", route).wait_for()
     choice_node = page.get_by_test_id(f"node-{route}")
     assert choice_node.get_attribute("data-issues") == "error"
     page.get_by_test_id(f"node-{route}-issues").wait_for()
     assert page.get_by_test_id("publish").is_disabled()
 
     # Clicking the issue selects the node; its inspector lists the branches.
-    _issue(page, "choice_default", route).click()
+    issue(page, "choice_default", route).click()
     page.get_by_test_id("inspector-node").wait_for()
     assert page.get_by_test_id("inspector-id").inner_text() == route
     page.get_by_test_id("inspector-label").fill("Big order?")
@@ -142,14 +82,14 @@ def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
     # Set the condition on one edge and the default on the other, from the edges.
     page.locator(".react-flow__controls-fitview").click()
     page.wait_for_timeout(300)  # the fit-view animation
-    to_notify = _edge_between(page, route, notify)
-    to_done = _edge_between(page, route, "done")
-    _click_edge(page, to_notify)
+    to_notify = edge_between(page, route, notify)
+    to_done = edge_between(page, route, "done")
+    click_edge(page, to_notify)
     page.get_by_test_id("edge-when").fill("input.amount > 100")
-    _click_edge(page, to_done)
+    click_edge(page, to_done)
     page.get_by_test_id("edge-default").check()
 
-    _issue(page, "choice_default", route).wait_for(state="detached")
+    issue(page, "choice_default", route).wait_for(state="detached")
     page.wait_for_function(
         "id => !document.querySelector(`[data-testid=node-${id}]`).dataset.issues",
         arg=route,
@@ -192,19 +132,6 @@ def test_draw_validate_save_publish_and_run_a_workflow_with_the_mouse(
     assert notify in visited
     link.click()
     page.wait_for_url(f"**/runs/{run_id}/")
-
-
-def _edge_between(page: Any, source: str, target: str) -> str:
-    edge = page.evaluate(
-        """([s, t]) => {
-            const g = [...document.querySelectorAll('[data-testid^=edge-]')].find(
-                (el) => el.getAttribute('aria-label') === `Edge from ${s} to ${t}`);
-            return g ? g.dataset.testid.slice('edge-'.length) : null;
-        }""",
-        [source, target],
-    )
-    assert edge, f"no edge {source} → {target}"
-    return str(edge)
 
 
 def _order_graph(charge_label: str, charge_attempts: int = 4) -> dict[str, Any]:
@@ -254,7 +181,7 @@ def test_diff_of_two_published_versions_highlights_the_changed_node(
     version_publish(version=v2)
 
     page.set_viewport_size({"width": 1440, "height": 900})
-    _open_editor(page, asgi_server, "orders")
+    open_editor(page, asgi_server, "orders")
     assert (
         page.get_by_test_id("version-status").get_attribute("data-status")
         == "published"
@@ -295,7 +222,7 @@ def test_a_label_with_markup_shows_as_text(
     graph = _order_graph(label)
     workflow_factory(graph, slug="markup")
 
-    _open_editor(page, asgi_server, "markup")
+    open_editor(page, asgi_server, "markup")
     node = page.get_by_test_id("node-charge")
     node.wait_for()
     assert label in node.inner_text()
@@ -323,7 +250,7 @@ def test_coverage_overlay_colors_the_edges_runs_took(
     )
 
     page.set_viewport_size({"width": 1440, "height": 900})
-    _open_editor(page, asgi_server, "order-fulfilment")
+    open_editor(page, asgi_server, "order-fulfilment")
     page.get_by_test_id("coverage-toggle").click()
     percent = page.get_by_test_id("coverage-percent")
     percent.wait_for()
@@ -351,7 +278,7 @@ def test_shortcuts_import_export_and_server_errors(
 ) -> None:
     page = logged_in
     workflow_factory(linear_graph(1), slug="keys", publish=False)
-    _open_editor(page, asgi_server, "keys")
+    open_editor(page, asgi_server, "keys")
     nodes = page.locator(".react-flow__node")
     assert nodes.count() == 3
 
@@ -424,9 +351,9 @@ def test_shortcuts_import_export_and_server_errors(
     )
     page.get_by_test_id("node-review").wait_for()
     page.get_by_test_id("save-draft").click()
-    issue = _issue(page, "bad_expression", "review")
-    issue.wait_for()
-    assert issue.get_attribute("data-source") == "server"
+    problem = issue(page, "bad_expression", "review")
+    problem.wait_for()
+    assert problem.get_attribute("data-source") == "server"
     assert page.get_by_test_id("node-review").get_attribute("data-issues") == "error"
     page.get_by_test_id("editor-notice").wait_for()
     assert "Not saved" in page.get_by_test_id("editor-notice").inner_text()
@@ -480,7 +407,7 @@ def test_a_500_node_graph_opens_pans_and_saves(
     page = logged_in
     workflow_factory(_big_graph(), slug="big", publish=False)
 
-    _open_editor(page, asgi_server, "big")
+    open_editor(page, asgi_server, "big")
     page.wait_for_function(
         "() => performance.getEntriesByName('editor:first-render').length > 0",
         timeout=60_000,
@@ -516,7 +443,7 @@ def test_a_500_node_graph_opens_pans_and_saves(
     page.screenshot(path=str(SHOTS / "editor-500.png"))
 
     # Move one node a little (an edit), then save: the draft is PUT back.
-    sx, sy = _center(page, ".react-flow__node[data-id=t0]")
+    sx, sy = center(page, ".react-flow__node[data-id=t0]")
     page.mouse.move(sx, sy)
     page.mouse.down()
     page.mouse.move(sx + 30, sy + 40, steps=5)

@@ -7,6 +7,7 @@ import pytest
 
 from runs.models import Run, RunState
 from runs.services.starting import run_start
+from tests.e2e.canvas import open_editor
 from tests.support import grant
 
 pytestmark = pytest.mark.e2e
@@ -43,11 +44,6 @@ def _log_in(page: Any, base: str, users: Any, username: str, *roles: str) -> Any
     return page
 
 
-def _open_editor(page: Any, base: str, slug: str) -> None:
-    page.goto(f"{base}/workflows/{slug}/edit/")
-    page.wait_for_selector("[data-testid=editor][data-loaded=true]")
-
-
 def _open_run(page: Any, base: str, run: Run) -> None:
     page.goto(f"{base}/runs/{run.pk}/")
     page.wait_for_selector(f"[data-testid=run-page][data-run-id='{run.pk}']")
@@ -76,7 +72,7 @@ def test_viewer_reads_the_editor_and_cannot_control_runs(
     assert new.is_disabled() and "viewer" in (new.get_attribute("title") or "")
     assert start.is_disabled()
 
-    _open_editor(page, asgi_server, "held")
+    open_editor(page, asgi_server, "held")
     editor = page.get_by_test_id("editor")
     assert editor.get_attribute("data-readonly") == "true"
     banner = page.get_by_test_id("role-readonly-banner")
@@ -131,7 +127,7 @@ def test_operator_may_cancel_a_run_but_not_edit(
     run, _ = run_start(workflow=workflow, input={}, actor="test")
     _log_in(page, asgi_server, django_user_model, "otto", "operator")
 
-    _open_editor(page, asgi_server, "held")
+    open_editor(page, asgi_server, "held")
     assert page.get_by_test_id("role-readonly-banner").is_visible()
     assert page.get_by_test_id("save-draft").is_disabled()
     assert page.get_by_test_id("run-open").is_enabled()
