@@ -1,6 +1,7 @@
-"""Composed workflows in the browser: the palette offers receive, call and map nodes;
-a workflow with all three opens in the editor with no problems, is published, gets a
-schedule, and its run page shows the map step's items as counts and a grid of
+"""Composed workflows in the browser: a workflow with a receive, a map and a call is
+drawn by mouse in the editor, its fields set in the inspector, published, scheduled,
+run and watched to its end on the run page; a workflow with all three opens with no
+problems, and its run page shows the map step's items as counts and a grid of
 squares, a state's count listing that state's items."""
 
 import json
@@ -10,28 +11,22 @@ import pytest
 from playwright.sync_api import expect
 
 from designer import services
+from designer.models import Workflow
 from runs import messages
 from runs.models import MapItem, Run, StepRun
+from tests.e2e.canvas import (
+    click_edge,
+    connect,
+    drop,
+    edge_between,
+    open_editor,
+)
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 SCREENSHOT = "/tmp/mapgrid.png"
 LINES = 40
 FAILING = {7, 19, 23, 31}  # items whose action fails (no retry), within tolerance
-
-
-def _open_editor(page: Any, base: str, slug: str) -> None:
-    page.goto(f"{base}/workflows/{slug}/edit/")
-    page.wait_for_selector("[data-testid=editor][data-loaded=true]")
-
-
-def _drop(page: Any, node_type: str, x: float, y: float) -> None:
-    """Drag a node type from the palette onto the canvas and wait for it to render."""
-    before = page.locator(f"[data-node-type={node_type}]").count()
-    page.get_by_test_id(f"palette-{node_type}").drag_to(
-        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
-    )
-    expect(page.locator(f"[data-node-type={node_type}]")).to_have_count(before + 1)
 
 
 def _child() -> dict[str, Any]:
@@ -96,18 +91,122 @@ def _batch() -> dict[str, Any]:
     }
 
 
-def test_palette_offers_receive_call_and_map_nodes(
-    logged_in: Any, asgi_server: str
+def _inspect(page: Any, node_id: str) -> Any:
+    """Select a node on the canvas; return its inspector."""
+    page.get_by_test_id(f"node-{node_id}").click()
+    inspector = page.locator(f"[data-testid=inspector-node][data-node-id='{node_id}']")
+    inspector.wait_for()
+    return inspector
+
+
+def test_workflow_drawn_with_receive_map_and_call_is_published_scheduled_and_run(
+    logged_in: Any, asgi_server: str, workflow_factory: Any
 ) -> None:
     page = logged_in
-    services.workflow_create(slug="palette", name="Palette")
-    _open_editor(page, asgi_server, "palette")
+    workflow_factory(_child(), slug="receipt")
+    services.workflow_create(slug="drawn-batch", name="Drawn batch")
+    open_editor(page, asgi_server, "drawn-batch")
     page.get_by_test_id("canvas-empty-hint").wait_for()
-    _drop(page, "receive", 120, 120)
-    _drop(page, "call", 345, 120)
-    _drop(page, "map", 570, 120)
-    for node_type in ("receive", "call", "map"):
-        expect(page.locator(f"[data-node-type={node_type}]")).to_be_visible()
+
+    # start → receive → map → call → done, dropped from the palette and wired by hand.
+    click_edge(page, "e1")
+    page.keyboard.press("Delete")
+    page.get_by_test_id("edge-e1").wait_for(state="detached")
+    ready = drop(page, "receive", 120, 120)
+    lines = drop(page, "map", 345, 120)
+    receipt = drop(page, "call", 570, 120)
+    late = drop(page, "end", 345, 300)
+    connect(page, "start", ready)
+    connect(page, ready, lines)
+    connect(page, lines, receipt)
+    connect(page, receipt, "done")
+    connect(page, ready, late)
+    expect(page.locator("[data-testid^=edge-]")).to_have_count(5)
+    page.get_by_test_id("auto-layout").click()
+
+    # Each node's fields in the inspector.
+    inspector = _inspect(page, ready)
+    inspector.get_by_test_id("inspector-message").fill("batch.ready")
+    inspector.get_by_test_id("inspector-key").fill("input.batch")
+    # Its wait has a timeout: the edge to the other end becomes its timeout route.
+    click_edge(page, edge_between(page, ready, late))
+    page.get_by_test_id("edge-timeout").check()
+    _inspect(page, late).get_by_test_id("inspector-status").select_option("failed")
+    inspector = _inspect(page, lines)
+    inspector.get_by_test_id("inspector-items").fill("input.lines")
+    inspector.get_by_test_id("inspector-action").select_option("builtin.echo")
+    inspector.get_by_test_id("param-json").fill('{"line": "=item", "at": "=index"}')
+    inspector.get_by_test_id("inspector-max_concurrency").fill("2")
+    inspector = _inspect(page, receipt)
+    inspector.get_by_test_id("inspector-workflow").fill("receipt")
+    inspector.get_by_test_id("inspector-params-json").fill(
+        '{"batch": "=input.batch", "lines": "=steps.' + lines + '.output"}'
+    )
+    expect(page.get_by_test_id("issues-error-count")).to_have_text("0 errors")
+
+    page.get_by_test_id("save-draft").click()
+    page.wait_for_selector("[data-testid=version-status][data-status=draft]")
+    page.get_by_test_id("publish").click()
+    page.wait_for_selector("[data-testid=version-status][data-status=published]")
+    live = Workflow.objects.get(slug="drawn-batch").live_version
+    assert live is not None
+    nodes = {n["id"]: n for n in live.graph["nodes"]}
+    assert nodes[ready]["message"] == "batch.ready"
+    assert nodes[late]["status"] == "failed"
+    timeouts = [e for e in live.graph["edges"] if e.get("on") == "timeout"]
+    assert [(e["source"], e["target"]) for e in timeouts] == [(ready, late)]
+    assert nodes[lines]["params"] == {"line": "=item", "at": "=index"}
+    assert nodes[receipt]["params"]["batch"] == "=input.batch"
+
+    # A nightly schedule, its next fire times shown before it is saved.
+    page.get_by_test_id("schedules-toggle").click()
+    panel = page.get_by_test_id("schedules-panel")
+    panel.get_by_test_id("schedule-new").click()
+    panel.get_by_test_id("schedule-name").fill("Nightly")
+    panel.get_by_test_id("schedule-cron").fill("0 3 * * *")
+    panel.get_by_test_id("schedule-input").fill(
+        json.dumps({"batch": "nightly", "lines": [1, 2]})
+    )
+    panel.get_by_test_id("schedule-save").scroll_into_view_if_needed()
+    panel.get_by_test_id("schedule-save").click()
+    expect(panel.locator("[data-testid^=schedule-][data-name=Nightly]")).to_be_visible()
+    page.get_by_test_id("schedules-toggle").click()
+
+    # A run by hand, watched on its run page: it waits for its message, maps, calls.
+    page.get_by_test_id("run-open").click()
+    page.get_by_test_id("run-input").fill(
+        json.dumps({"batch": "b9", "lines": ["a", "b", "c", "d", "e"]})
+    )
+    page.get_by_test_id("start-run").click()
+    link = page.get_by_test_id("run-link")
+    link.wait_for()
+    run = Run.objects.get(pk=int(link.get_attribute("data-run-id") or 0))
+    link.click()
+    page.wait_for_url(f"**/runs/{run.pk}/")
+    waiting = wait_for(
+        lambda: StepRun.objects.filter(run=run, node_id=ready, state="waiting").first(),
+        what="the receive step to wait",
+    )
+    form = page.get_by_test_id(f"message-form-{waiting.pk}")
+    expect(form.get_by_test_id("message-key")).to_have_value("b9")
+    form.get_by_test_id("message-payload").fill('{"ok": true}')
+    form.get_by_test_id("message-send").click()
+    expect(form.get_by_test_id("message-answer")).to_have_text(
+        f"Delivered to run #{run.pk}."
+    )
+    expect(page.get_by_test_id("run-state")).to_have_attribute(
+        "data-state", "succeeded", timeout=60_000
+    )
+    mapped = StepRun.objects.get(run=run, node_id=lines)
+    expect(page.get_by_test_id(f"map-progress-{mapped.pk}")).to_have_text(
+        "5 of 5 finished"
+    )
+    child = Run.objects.get(parent_run=run)
+    expect(page.get_by_test_id(f"child-run-state-{child.pk}")).to_have_text("succeeded")
+    params = [item["params"] for item in mapped.output]
+    assert params == [{"line": line, "at": i} for i, line in enumerate("abcde")]
+    assert child.input == {"batch": "b9", "lines": mapped.output}
+    page.screenshot(path="/tmp/drawn-batch.png", full_page=True)
 
 
 def test_composed_workflow_is_published_scheduled_and_its_map_shows_items(
@@ -119,7 +218,7 @@ def test_composed_workflow_is_published_scheduled_and_its_map_shows_items(
     workflow_factory(_batch(), slug="batch", publish=False)
 
     # The three node types render, and the editor finds nothing wrong.
-    _open_editor(page, asgi_server, "batch")
+    open_editor(page, asgi_server, "batch")
     for node_id in ("ready", "lines", "receipt"):
         expect(page.get_by_test_id(f"node-{node_id}")).to_be_visible()
     for node_type in ("receive", "call", "map"):

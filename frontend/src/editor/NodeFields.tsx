@@ -121,6 +121,24 @@ export function NodeFields({ graph, node, fields, actions, onEdit, onSelect }: N
           />
         );
       }
+      case 'params': {
+        const value = node[field.key];
+        const params = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+        return (
+          <fieldset className="inspector-group">
+            <legend>{field.label}</legend>
+            {field.hint ? <p className="muted small">{field.hint}</p> : null}
+            <ParamsForm
+              schema={null}
+              params={params}
+              testIdPrefix={`${testId}-`}
+              onChange={(next, name) =>
+                onEdit((g) => updateNode(g, id, { [field.key]: Object.keys(next).length > 0 ? next : undefined }), `node:${id}:${field.key}.${name}`)
+              }
+            />
+          </fieldset>
+        );
+      }
       case 'assignee':
         return <AssigneeField value={node[field.key]} onChange={(v) => patch(field.key, v)} testId={testId!} />;
       case 'branches':

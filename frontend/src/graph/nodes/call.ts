@@ -33,6 +33,12 @@ export const call: NodeTypeDef = {
         },
       ],
     },
+    {
+      kind: 'params',
+      key: 'params',
+      label: 'Input of the child run',
+      hint: 'The child run starts with this object as its input.',
+    },
     { kind: 'group', legend: 'Retry (a new child run per attempt)', fields: [{ kind: 'retry', key: 'retry' }] },
   ],
   edges: { onFailure: true },

@@ -46,6 +46,13 @@ export const map: NodeTypeDef = {
       hint: 'Instead of an action: a child run per item, params as its input.',
     },
     {
+      kind: 'params',
+      key: 'params',
+      label: 'Input of each child run',
+      hint: 'Values may read item and index, e.g. {"line": "=item"}.',
+      visible: ({ node }) => node.action === undefined,
+    },
+    {
       kind: 'row',
       fields: [
         { kind: 'number', key: 'max_concurrency', label: 'At a time', integer: true, min: 1, max: 1000, placeholder: '10' },

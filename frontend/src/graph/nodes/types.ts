@@ -80,6 +80,14 @@ export interface CustomFieldSpec {
   key: string;
 }
 
+/**
+ * An object of params edited as JSON, values starting with `=` being expressions: the
+ * input a `call` gives its child run, or a `map` gives each child run.
+ */
+export interface ParamsFieldSpec extends FieldBase {
+  kind: 'params';
+}
+
 /** The node's outgoing edges with their `when` conditions, and a radio for the default. */
 export interface BranchesSpec {
   kind: 'branches';
@@ -106,6 +114,7 @@ export type InspectorField =
   | ListFieldSpec
   | NodeRefFieldSpec
   | CustomFieldSpec
+  | ParamsFieldSpec
   | BranchesSpec
   | GroupSpec
   | RowSpec;
