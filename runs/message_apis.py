@@ -1,9 +1,11 @@
 """Messages over HTTP: `POST /api/v1/messages/ {name, key, payload}` delivers a message
-to the runs waiting for it in a `receive` step, or keeps it until one comes."""
+to the runs waiting for it in a `receive` step, or keeps it until one comes. An
+`Idempotency-Key` header makes a retried send answer like the first, delivering
+nothing twice."""
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +28,7 @@ SENT = inline_serializer(
         "delivered_to": serializers.ListField(child=serializers.IntegerField()),
         "kept": serializers.BooleanField(),
         "expires_at": serializers.DateTimeField(allow_null=True),
+        "duplicate": serializers.BooleanField(),
     },
 )
 
@@ -33,7 +36,18 @@ SENT = inline_serializer(
 class MessageSendApi(APIView):
     perms = {"POST": access.OPERATE}
 
-    @extend_schema(request=MessageInput, responses={202: SENT})
+    @extend_schema(
+        request=MessageInput,
+        responses={202: SENT},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="A retried send with the same key delivers nothing twice.",
+            )
+        ],
+    )
     def post(self, request: Request) -> Response:
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -43,5 +57,6 @@ class MessageSendApi(APIView):
             key=fields["key"],
             payload=fields["payload"],
             sent_by=actor_of(request.user),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
         return Response(result, status=status.HTTP_202_ACCEPTED)

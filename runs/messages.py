@@ -25,6 +25,7 @@ from engine.nodes.receive import MAX_KEY_LENGTH, MESSAGE_NAME_PATTERN
 from runs.events import EventLog
 from runs.models import (
     Message,
+    MessageSend,
     MessageState,
     MessageWait,
     Run,
@@ -39,6 +40,7 @@ logger = logging.getLogger("switchyard.messages")
 
 DEFAULT_RETENTION_S = 86400.0
 MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_IDEMPOTENCY_KEY = 200
 
 
 class MessageError(DomainError):
@@ -76,16 +78,37 @@ def check_message(name: Any, key: Any, payload: Any) -> tuple[str, str, Any]:
 # ------------------------------------------------------------ a sender sends
 
 
-def messages_send(*, name: Any, key: Any, payload: Any, sent_by: str) -> dict[str, Any]:
+def messages_send(
+    *,
+    name: Any,
+    key: Any,
+    payload: Any,
+    sent_by: str,
+    idempotency_key: str = "",
+) -> dict[str, Any]:
     """Deliver a message to the runs waiting for it, or keep it until one comes.
 
-    Return {"delivered_to": [run ids], "kept": bool, "expires_at": iso or None}.
+    Return {"delivered_to": [run ids], "kept": bool, "expires_at": iso or None,
+    "duplicate": bool}. A send with an `idempotency_key` already used for this (name,
+    key) within the retention delivers nothing and answers as the first did, with
+    "duplicate": true.
     """
     name, key, payload = check_message(name, key, payload)
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise MessageError(
+            "bad_idempotency_key",
+            f"idempotency key: at most {MAX_IDEMPOTENCY_KEY} characters",
+        )
     now = timezone.now()
     delivered: list[int] = []
     with transaction.atomic():
         key_lock(name, key)
+        if idempotency_key:
+            earlier = MessageSend.objects.filter(
+                name=name, key=key, idempotency_key=idempotency_key, expires_at__gt=now
+            ).first()
+            if earlier is not None:
+                return {**earlier.answer, "duplicate": True}
         waits = list(
             MessageWait.objects.filter(name=name, key=key)
             .select_related("step")
@@ -104,11 +127,24 @@ def messages_send(*, name: Any, key: Any, payload: Any, sent_by: str) -> dict[st
                 expires_at=expires_at,
                 sent_by=sent_by[:200],
             )
-    return {
-        "delivered_to": delivered,
-        "kept": not delivered,
-        "expires_at": expires_at.isoformat() if expires_at else None,
-    }
+        answer = {
+            "delivered_to": delivered,
+            "kept": not delivered,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        }
+        if idempotency_key:
+            # An expired answer for the same key may still be there (not swept yet).
+            MessageSend.objects.filter(
+                name=name, key=key, idempotency_key=idempotency_key
+            ).delete()
+            MessageSend.objects.create(
+                name=name,
+                key=key,
+                idempotency_key=idempotency_key,
+                answer=answer,
+                expires_at=now + timedelta(seconds=retention_s()),
+            )
+    return {**answer, "duplicate": False}
 
 
 def _deliver(wait: MessageWait, payload: Any, *, now: datetime, sent_by: str) -> bool:
@@ -135,8 +171,13 @@ def _deliver(wait: MessageWait, payload: Any, *, now: datetime, sent_by: str) ->
 
 
 def messages_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Drop kept messages past their retention; record how many per name."""
+    """Drop kept messages past their retention; record how many per name. The
+    answers kept for idempotent sends go after the same retention (not counted)."""
     now = now or timezone.now()
+    stale = MessageSend.objects.filter(expires_at__lte=now).values_list(
+        "pk", flat=True
+    )[:limit]
+    MessageSend.objects.filter(pk__in=list(stale)).delete()
     with transaction.atomic():
         expired = list(
             Message.objects.filter(state=MessageState.KEPT, expires_at__lte=now)

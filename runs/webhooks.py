@@ -322,6 +322,7 @@ def deliver(
             key=value["key"],
             payload=value.get("payload", {}),
             sent_by=f"system:{webhook.trigger}",
+            idempotency_key=f"{webhook.trigger}:{key}",
         )
         Webhook.objects.filter(pk=webhook.pk).update(last_delivery_at=timezone.now())
         return Delivery(run=None, created=False, message=sent)

@@ -28,7 +28,7 @@ from runs.models.handoff import (
 )
 from runs.models.joins import JoinProgress
 from runs.models.maps import ITEM_FINISHED, ItemState, MapItem, MapProgress
-from runs.models.messages import Message, MessageState, MessageWait
+from runs.models.messages import Message, MessageSend, MessageState, MessageWait
 from runs.models.schedules import (
     CatchupPolicy,
     FireState,
@@ -45,6 +45,7 @@ __all__ = [
     "MapItem",
     "MapProgress",
     "Message",
+    "MessageSend",
     "MessageState",
     "MessageWait",
     "Webhook",

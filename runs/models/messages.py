@@ -55,6 +55,30 @@ class Message(ConcurrentTransitionMixin, models.Model):
         self.delivered_at = at
 
 
+class MessageSend(models.Model):
+    """The answer to a send that carried an idempotency key, kept for the message
+    retention: a retried send (a webhook delivered again) gets the same answer
+    instead of delivering the message twice. Written once, never changed."""
+
+    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=200)
+    idempotency_key = models.CharField(max_length=200)
+    answer = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "key", "idempotency_key"], name="message_send_once"
+            )
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="message_send_expiry")]
+
+    def __str__(self) -> str:
+        return f"send {self.name}:{self.key} ({self.idempotency_key})"
+
+
 class MessageWait(models.Model):
     """A `receive` step waiting for (name, key); removed when the step moves on."""
 

@@ -9,7 +9,14 @@ from django.utils import timezone
 from designer.simulation import simulate
 from engine.graph.validate import validate_graph
 from runs import messages
-from runs.models import Event, Message, MessageWait, RunState, StepState
+from runs.models import (
+    Event,
+    Message,
+    MessageSend,
+    MessageWait,
+    RunState,
+    StepState,
+)
 from runs.services.controls import run_cancel
 from runs.services.recovery import steps_wake_due
 from runs.services.starting import run_start
@@ -61,7 +68,12 @@ def test_a_waiting_run_receives_its_message(workflow_factory: Any) -> None:
     result = messages.messages_send(
         name="payment.confirmed", key=42, payload={"amount": 10}, sent_by="user:x"
     )
-    assert result == {"delivered_to": [run.pk], "kept": False, "expires_at": None}
+    assert result == {
+        "delivered_to": [run.pk],
+        "kept": False,
+        "expires_at": None,
+        "duplicate": False,
+    }
     paid.refresh_from_db()
     assert (paid.state, paid.output) == (StepState.SUCCEEDED, {"amount": 10})
     drive(run)
@@ -134,6 +146,45 @@ def test_kept_messages_expire_with_a_count(
     Message.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     run = _start(workflow_factory, order=9)
     assert run.steps.get(node_id="paid").state == StepState.WAITING
+
+
+def test_a_retried_send_with_its_idempotency_key_delivers_nothing_twice(
+    api: Any, workflow_factory: Any, settings: Any
+) -> None:
+    settings.SWITCHYARD_MESSAGE_RETENTION_S = 60
+    body = {"name": "payment.confirmed", "key": "A-7", "payload": {"n": 1}}
+    headers = {"Idempotency-Key": "pay-7"}
+    # Sent before any run waits: kept once, however often it is retried.
+    first = api.post("/api/v1/messages/", body, format="json", headers=headers)
+    again = api.post("/api/v1/messages/", body, format="json", headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["duplicate"] is False
+    assert again.json() == {**first.json(), "duplicate": True}
+    assert Message.objects.filter(key="A-7").count() == 1
+    # The run takes the one message; a second run with the key is not fed a copy.
+    one = _start(workflow_factory, order="A-7")
+    two = _start(workflow_factory, order="A-7", slug="orders-2")
+    assert one.steps.get(node_id="paid").state == StepState.SUCCEEDED
+    assert two.steps.get(node_id="paid").state == StepState.WAITING
+    # Delivered to a waiting run: a retry does not deliver to the next waiting one.
+    fresh = api.post(
+        "/api/v1/messages/", body, format="json", headers={"Idempotency-Key": "pay-8"}
+    )
+    assert fresh.json()["delivered_to"] == [two.pk]
+    three = _start(workflow_factory, order="A-7", slug="orders-3")
+    retried = api.post(
+        "/api/v1/messages/", body, format="json", headers={"Idempotency-Key": "pay-8"}
+    )
+    assert retried.json() == {**fresh.json(), "duplicate": True}
+    assert three.steps.get(node_id="paid").state == StepState.WAITING
+    # Without a key every send counts; the kept answers go with the retention.
+    assert messages.messages_expire(now=timezone.now() + timedelta(seconds=61)) == 0
+    assert not MessageSend.objects.exists()
+    long = api.post(
+        "/api/v1/messages/", body, format="json", headers={"Idempotency-Key": "k" * 201}
+    )
+    assert long.status_code == 400
+    assert long.json()["errors"][0]["code"] == "bad_idempotency_key"
 
 
 @pytest.mark.parametrize(

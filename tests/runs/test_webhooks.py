@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from runs import webhooks
-from runs.models import Event, Run, Webhook
+from runs.models import Event, Message, Run, Webhook
 from tests.support import drive, linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -225,9 +225,14 @@ def test_a_message_webhook_delivers_to_the_waiting_run(
         },
         format="json",
     ).json()
-    response = _post(created, {"order": "B-2", "amount": 12})
+    delivery = {"order": "B-2", "amount": 12}
+    response = _post(created, delivery, headers={"Idempotency-Key": "d-1"})
     assert response.status_code == 202, response.json()
     assert response.json()["delivered_to"] == [waiting.pk]
+    # The sender retries the delivery: nothing is delivered or kept twice.
+    retried = _post(created, delivery, headers={"Idempotency-Key": "d-1"})
+    assert retried.json() == {**response.json(), "duplicate": True}
+    assert not Message.objects.exists()
     assert Webhook.objects.get(pk=created["webhook"]["id"]).last_delivery_at
     paid = waiting.steps.get(node_id="paid")
     assert (paid.state, paid.output) == (
