@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from config import login_throttle
-from designer import account_apis, change_apis
+from designer import account_apis, change_apis, connection_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
@@ -93,6 +93,12 @@ api_v1 = [
         webhook_apis.WebhookDisableApi.as_view(),
     ),
     path("messages/", message_apis.MessageSendApi.as_view()),
+    path("connections/", connection_apis.ConnectionListApi.as_view()),
+    path("connections/kinds/", connection_apis.ConnectionKindsApi.as_view()),
+    path(
+        "connections/<int:connection_id>/",
+        connection_apis.ConnectionDetailApi.as_view(),
+    ),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),

@@ -283,3 +283,44 @@ class WorkflowTestCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id}:{self.name}"
+
+
+class SecretSource(models.TextChoices):
+    STORED = "stored", "Stored here, encrypted"
+    ENV = "env", "Environment variables of the workers"
+    VAULT = "vault", "HashiCorp Vault (KV v2)"
+
+
+class Connection(models.Model):
+    """Settings for reaching an outside system (engine.connections.KINDS): fields in
+    the clear, secrets encrypted at rest (config.crypto) or read from a secret backend
+    on the worker. Team-scoped like workflows: a workflow may use its team's
+    connections and those of no team."""
+
+    name = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16)
+    description = models.CharField(max_length=500, blank=True, default="")
+    owner_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fields = models.JSONField(default=dict, blank=True)
+    secret_source = models.CharField(
+        max_length=8, choices=SecretSource.choices, default=SecretSource.STORED
+    )
+    # SecretSource.STORED: a Fernet token of {"field": "value"}; never plain text.
+    secrets_encrypted = models.TextField(blank=True, default="")
+    # Which secret fields are set (names only), so pages can say "set" or "not set".
+    secret_names = models.JSONField(default=list, blank=True)
+    # ENV: a prefix (SWITCHYARD_SECRET_<PREFIX>_<FIELD>); VAULT: the KV v2 path.
+    secret_path = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"

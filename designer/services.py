@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from designer import access
+from designer.connections import graph_connection_issues
 from designer.limits import simulation_budget
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from designer.signals import version_created
@@ -66,6 +67,10 @@ def graph_validate(
     result = validate_graph(graph, actions=actions, limits=limits)
     if not result.ok:
         return result
+    if workflow is not None:
+        result.errors.extend(graph_connection_issues(graph, workflow))
+        if not result.ok:
+            return result
     for node in graph["nodes"]:
         spec = registry.get(node.get("action", "")) if node["type"] == "task" else None
         if (
@@ -99,9 +104,9 @@ def graph_validate(
     return result
 
 
-def validated(graph: Any) -> ValidationResult:
+def validated(graph: Any, workflow: Workflow | None = None) -> ValidationResult:
     """Return the validation result of a valid graph; raise GraphInvalid."""
-    result = graph_validate(graph=graph)
+    result = graph_validate(graph=graph, workflow=workflow)
     if not result.ok:
         raise GraphInvalid(result)
     return result
@@ -139,7 +144,7 @@ def version_create(
     parent: WorkflowVersion | None = None,
 ) -> tuple[WorkflowVersion, ValidationResult]:
     """Store a valid graph as a new draft of the workflow."""
-    result = validated(graph)
+    result = validated(graph, workflow)
     with transaction.atomic():
         Workflow.objects.select_for_update(no_key=True).filter(pk=workflow.pk).first()
         if parent is None:
@@ -162,7 +167,7 @@ def version_update(
     *, version: WorkflowVersion, graph: Any, note: str | None = None, actor: Any = None
 ) -> tuple[WorkflowVersion, ValidationResult]:
     """Replace the graph of a draft; published versions refuse (VersionConflict)."""
-    result = validated(graph)
+    result = validated(graph, version.workflow)
     with transaction.atomic():
         locked = WorkflowVersion.objects.select_for_update(no_key=True).get(
             pk=version.pk

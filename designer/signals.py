@@ -8,3 +8,8 @@ from django.dispatch import Signal
 
 # A draft was stored: kwargs `version` (WorkflowVersion) and `actor` (a user or None).
 version_created = Signal()
+
+# A connection was created, updated or deleted: kwargs `connection`, `change`
+# ("created", "updated", "deleted"), `actor`, and for updates `secrets_changed` (the
+# names of the secrets given, never their values).
+connection_changed = Signal()

@@ -20,6 +20,10 @@ class ActionError(Exception):
         self.retryable = retryable
 
 
+def _no_log(message: str) -> None:
+    """Where `context.log` writes outside a worker (tests calling an action)."""
+
+
 @dataclass(frozen=True)
 class ActionContext:
     """What an action knows about the step it runs for."""
@@ -31,6 +35,11 @@ class ActionContext:
     idempotency_key: str
     input: Any
     timeout_s: float
+    # Write a line to the attempt's log (captured, bounded, streamed to the run page).
+    log: Callable[[str], None] = _no_log
+    # The connection the `connection` param names, its secrets decrypted on the worker
+    # only (engine.connections.ResolvedConnection), or None.
+    connection: Any = None
 
 
 @dataclass(frozen=True)

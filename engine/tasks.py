@@ -8,15 +8,24 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 
 from config.parsers import storable_problem
-from engine.actions import error_type_of, get_action, params_problems
+from designer.connections import (
+    CONNECTION_PARAM,
+    ConnectionInvalid,
+    connection_resolve,
+)
+from engine.actions import ActionError, error_type_of, get_action, params_problems
+from engine.connections import ResolvedConnection, redact, redact_text
 from engine.nodes.call import CALL_ACTION
 from runs import calls, handoffs, maps, messages, schedules
+from runs import logs as step_logs
+from runs.models import Run
 from runs.services import recovery
 from runs.services.attempts import (
     attempt_finish,
@@ -84,15 +93,26 @@ def execute(work: AttemptWork) -> tuple[Any, dict[str, Any] | None]:
             ),
             "retryable": False,
         }
+    secrets: list[str] = []
     try:
-        with attempt_deadline(work.context.timeout_s):
-            output = action.func(work.params, work.context)
+        context = work.context
+        if isinstance(work.params, dict) and CONNECTION_PARAM in work.params:
+            # Decrypted here, on the worker, for this call only; never stored.
+            connection = connection_for(work)
+            secrets = connection.secret_values()
+            context = replace(context, connection=connection)
+        with step_logs.capture(work, secrets=secrets) as log:
+            with attempt_deadline(work.context.timeout_s):
+                output = action.func(work.params, replace(context, log=log))
     except Exception as exc:  # noqa: BLE001 - any action failure is the step's failure
         return None, {
             "type": error_type_of(exc),
-            "message": _storable_text(str(exc)[:2000]) or type(exc).__name__,
+            "message": _storable_text(redact_text(str(exc)[:2000], secrets))
+            or type(exc).__name__,
             "retryable": bool(getattr(exc, "retryable", True)),
         }
+    # An action that echoes a secret does not get it stored.
+    output = redact(output, secrets)
     try:
         # PostgreSQL's jsonb has no NaN or Infinity.
         encoded = json.dumps(output, allow_nan=False)
@@ -119,6 +139,19 @@ def execute(work: AttemptWork) -> tuple[Any, dict[str, Any] | None]:
             "retryable": False,
         }
     return output, None
+
+
+def connection_for(work: AttemptWork) -> ResolvedConnection:
+    """The connection the attempt's `connection` param names, with its secrets."""
+    workflow_id = (
+        Run.objects.filter(pk=work.run_id).values_list("workflow_id", flat=True).first()
+    )
+    try:
+        return connection_resolve(
+            name=work.params[CONNECTION_PARAM], workflow_id=workflow_id
+        )
+    except ConnectionInvalid as exc:
+        raise ActionError(exc.message, error_type="ConnectionError", retryable=False)
 
 
 def _storable_text(text: str) -> str:

@@ -4,7 +4,7 @@ from typing import Any
 
 from designer import selectors as designer_selectors
 from designer.models import VersionStatus, WorkflowVersion
-from designer.signals import version_created
+from designer.signals import connection_changed, version_created
 from runs.events import EventLog, actor_of
 from runs.selectors import annotate_last_run
 
@@ -25,10 +25,40 @@ def record_version_created(
     log.flush()
 
 
+def record_connection_changed(
+    sender: Any,
+    *,
+    connection: Any,
+    change: str,
+    actor: Any,
+    secrets_changed: list[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """A connection created, updated or deleted: an event naming it (and the names
+    of the secrets given, never their values)."""
+    data: dict[str, Any] = {
+        "connection": connection.name,
+        "connection_kind": connection.kind,
+    }
+    if secrets_changed:
+        data["secrets_changed"] = secrets_changed
+    log = EventLog()
+    log.add(
+        f"connection_{change}",
+        actor=actor_of(actor),
+        reason=f"connection {connection.name} {change}",
+        data=data,
+    )
+    log.flush()
+
+
 def connect() -> None:
     from runs import calls
 
     calls.connect()
     version_created.connect(record_version_created, dispatch_uid="runs.version_created")
+    connection_changed.connect(
+        record_connection_changed, dispatch_uid="runs.connection_changed"
+    )
     # The workflow list shows each workflow's last run.
     designer_selectors.register_list_annotation(annotate_last_run)
