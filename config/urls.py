@@ -129,6 +129,7 @@ api_v1 = [
     path("tokens/", account_apis.TokenApi.as_view()),
     path("me/", account_apis.MeApi.as_view()),
     path("metrics/", runs_apis.MetricsApi.as_view()),
+    path("", include("runs.notification_urls")),
 ]
 
 urlpatterns = [
@@ -141,6 +142,7 @@ urlpatterns = [
     path("board/", runs_views.board_page, name="board"),
     path("runs/<int:run_id>/", runs_views.run_page, name="run"),
     path("handoffs/", runs_views.handoffs_page, name="handoffs"),
+    path("", include("designer.connection_pages")),
     path("login/", login_throttle.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Before the admin's own URLs: its login takes passwords too.
