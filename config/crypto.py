@@ -9,6 +9,7 @@ derived from SECRET_KEY (HKDF-SHA256), which is enough for the embedded default.
 
 import base64
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -65,3 +66,20 @@ def reencrypt(token: str) -> str:
         return box().rotate(token.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable("a stored secret cannot be decrypted") from None
+
+
+def reencrypt_rows(model: Any, field: str) -> int:
+    """Encrypt `field` of every row of `model` again with the newest key, one row per
+    transaction (locked while rewritten); return how many rows. Empty values are
+    skipped. Raise SecretUnreadable if one cannot be decrypted."""
+    from django.db import transaction
+
+    count = 0
+    ids = model.objects.exclude(**{field: ""}).values_list("pk", flat=True)
+    for pk in list(ids):
+        with transaction.atomic():
+            row = model.objects.select_for_update().get(pk=pk)
+            setattr(row, field, reencrypt(getattr(row, field)))
+            row.save(update_fields=[field])
+            count += 1
+    return count

@@ -260,16 +260,7 @@ def connection_delete(*, connection: Connection, actor: Any = None) -> None:
 def connection_reencrypt() -> int:
     """Encrypt every stored secret again with the first configured key (after a new
     key was put in front of SWITCHYARD_ENCRYPTION_KEYS); return how many."""
-    count = 0
-    for connection in Connection.objects.exclude(secrets_encrypted=""):
-        with transaction.atomic():
-            locked = Connection.objects.select_for_update().get(pk=connection.pk)
-            locked.secrets_encrypted = (
-                crypto.box().rotate(locked.secrets_encrypted.encode()).decode()
-            )
-            locked.save(update_fields=["secrets_encrypted"])
-            count += 1
-    return count
+    return crypto.reencrypt_rows(Connection, "secrets_encrypted")
 
 
 def describe(connection: Connection) -> dict[str, Any]:

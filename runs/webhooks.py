@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.crypto import SecretUnreadable, decrypt, encrypt
+from config.crypto import SecretUnreadable, decrypt, encrypt, reencrypt_rows
 from designer.models import Workflow
 from engine.errors import INVALID, TOO_LARGE, UNPROCESSABLE, DomainError
 from engine.evaluation_budget import BudgetExceeded, EvaluationBudget, spending
@@ -143,6 +143,12 @@ def webhook_update(
         _record(log, webhook, "webhook_changed", actor=actor_of(user))
         log.flush()
     return webhook
+
+
+def webhooks_reencrypt() -> int:
+    """Encrypt every webhook's signing secret again with the newest key (after a key
+    rotation); return how many."""
+    return reencrypt_rows(Webhook, "secret_encrypted")
 
 
 def webhook_rotate(*, webhook: Webhook, user: Any = None) -> tuple[Webhook, str]:

@@ -1,11 +1,13 @@
 """Connections: secrets encrypted at rest and never shown, team scoping, validation,
 injection on the worker with redaction, key rotation."""
 
+from io import StringIO
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 
 from designer import connections
 from designer.models import Connection
@@ -209,7 +211,9 @@ def test_a_rotated_out_key_fails_clearly_and_reencrypt_moves_secrets(
     )
     # Both keys: the old decrypts; re-encryption moves every secret to the new one.
     settings.SWITCHYARD_ENCRYPTION_KEYS = [new, old]
-    assert connections.connection_reencrypt() == 1
+    out = StringIO()
+    call_command("reencrypt_secrets", stdout=out)
+    assert "secrets of 1 connections" in out.getvalue()
     settings.SWITCHYARD_ENCRYPTION_KEYS = [new]
     assert execute(_work(run, {"connection": "crm"}))[1] is None
     # A key rotated out before re-encrypting: the step fails naming why, no secret.
@@ -218,6 +222,10 @@ def test_a_rotated_out_key_fails_clearly_and_reencrypt_moves_secrets(
     assert output is None
     assert error["type"] == "SecretUnavailable"
     assert "SWITCHYARD_ENCRYPTION_KEYS" in error["message"]
+    # Re-encrypting with only an unrelated key fails clearly, changing nothing.
+    settings.SWITCHYARD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="cannot be decrypted"):
+        call_command("reencrypt_secrets", stdout=StringIO())
 
 
 def test_env_secrets_are_read_on_the_worker(
