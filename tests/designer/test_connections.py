@@ -1,8 +1,11 @@
 """Connections: secrets encrypted at rest and never shown, team scoping, validation,
 injection on the worker with redaction, key rotation."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -242,3 +245,60 @@ def test_env_secrets_are_read_on_the_worker(
     assert error is None and output["sent"] == f"Bearer {REDACTED}"
     given = _create(api, name="crm2", secret_source="env")
     assert given.status_code == 400  # secrets belong in the environment
+
+
+class _Vault(BaseHTTPRequestHandler):
+    """Vault's KV v2 read, as hvac calls it: GET /v1/<mount>/data/<path>."""
+
+    seen: ClassVar[list[tuple[str, str]]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self.seen.append((self.path, self.headers.get("X-Vault-Token", "")))
+        if self.path != "/v1/secret/data/teams/crm":
+            self.send_response(404)
+            self.end_headers()
+            self.wfile.write(b'{"errors": []}')
+            return
+        body = {
+            "data": {
+                "data": {"token": TOKEN, "unrelated": "kept out"},
+                "metadata": {"version": 3, "deletion_time": "", "destroyed": False},
+            }
+        }
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_vault_secrets_are_read_on_the_worker_through_hvac(
+    api: Any, settings: Any, workflow_factory: Any
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Vault)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.SWITCHYARD_VAULT_URL = f"http://127.0.0.1:{server.server_port}"
+        settings.SWITCHYARD_VAULT_TOKEN = "vault-root-token"
+        answer = _create(
+            api, secrets={}, secret_source="vault", secret_path="teams/crm"
+        )
+        assert answer.status_code == 201, answer.json()
+        run, _ = run_start(
+            workflow=workflow_factory(_graph(), slug="uses-crm"), input={}, actor="t"
+        )
+        output, error = execute(_work(run, {"connection": "crm"}))
+        assert error is None and output["sent"] == f"Bearer {REDACTED}"
+        assert _Vault.seen[-1] == ("/v1/secret/data/teams/crm", "vault-root-token")
+        # A path Vault does not have: the attempt fails naming it, retryable.
+        Connection.objects.filter(name="crm").update(secret_path="teams/gone")
+        output, error = execute(_work(run, {"connection": "crm"}))
+        assert error["type"] == "SecretUnavailable" and error["retryable"] is True
+        assert "teams/gone" in error["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
