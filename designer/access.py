@@ -20,6 +20,8 @@ from django.db.models import Q, QuerySet
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from engine.errors import FORBIDDEN, INVALID, DomainError
+
 VIEW = "designer.view_workflow"
 EDIT = "designer.edit_workflow"
 MANAGE = "designer.manage_workflow"
@@ -86,6 +88,32 @@ def team_ids(user: Any) -> list[int]:
         ids = list(user.groups.values_list("pk", flat=True))
         user._switchyard_group_ids = ids
     return ids
+
+
+class TeamRefused(DomainError):
+    """An owner group that is no team, or a team the user is not in."""
+
+    def error_kind(self) -> str:
+        return FORBIDDEN if self.code == "not_member" else INVALID
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [{"code": self.code, "message": self.message, "field": "owner_group"}]
+
+
+def owner_team(user: Any, name: str | None, *, owns: str) -> Group | None:
+    """The team (group) named `name` for something the user creates, or None for no
+    name; raise TeamRefused for an unknown group, a role (a role is no team) or a
+    team the user is not in (unless they see all)."""
+    if name is None:
+        return None
+    group = Group.objects.filter(name=name).first()
+    if group is None or name in ROLES:
+        raise TeamRefused("unknown_group", f"there is no team {name!r}")
+    if not sees_all(user) and group.pk not in team_ids(user):
+        raise TeamRefused(
+            "not_member", f"you are not in {name!r}; a team owns its own {owns}"
+        )
+    return group
 
 
 def visible_q(user: Any, prefix: str = "") -> Q:

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -176,35 +175,9 @@ class WorkflowListCreateApi(APIView):
         data = WorkflowInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        owner = fields.pop("owner_group", None)
-        if owner is not None:
-            group = Group.objects.filter(name=owner).first()
-            if group is None:
-                return error_response(
-                    status.HTTP_400_BAD_REQUEST,
-                    [
-                        {
-                            "code": "unknown_group",
-                            "message": f"there is no group {owner!r}",
-                            "field": "owner_group",
-                        }
-                    ],
-                )
-            if not access.sees_all(request.user) and group.pk not in access.team_ids(
-                request.user
-            ):
-                return error_response(
-                    status.HTTP_403_FORBIDDEN,
-                    [
-                        {
-                            "code": "not_member",
-                            "message": f"you are not in {owner!r}; a team owns its "
-                            "own workflows",
-                            "field": "owner_group",
-                        }
-                    ],
-                )
-            fields["owner_group"] = group
+        fields["owner_group"] = access.owner_team(
+            request.user, fields.pop("owner_group", None), owns="workflows"
+        )
         try:
             # A savepoint: a taken slug must not break an enclosing transaction.
             with transaction.atomic():

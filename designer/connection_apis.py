@@ -8,14 +8,12 @@ can offer them in a picker.
 
 from typing import Any
 
-from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import error_response
 from config.openapi import results
 from designer import access
 from designer import connections as service
@@ -64,38 +62,6 @@ class ConnectionPatchInput(serializers.Serializer):
     )
 
 
-def _team(request: Request, name: str | None) -> Group | Response | None:
-    if name is None:
-        return None
-    group = Group.objects.filter(name=name).first()
-    if group is None or name in access.ROLES:
-        return error_response(
-            status.HTTP_400_BAD_REQUEST,
-            [
-                {
-                    "code": "unknown_group",
-                    "message": f"there is no team {name!r}",
-                    "field": "owner_group",
-                }
-            ],
-        )
-    if not access.sees_all(request.user) and group.pk not in access.team_ids(
-        request.user
-    ):
-        return error_response(
-            status.HTTP_403_FORBIDDEN,
-            [
-                {
-                    "code": "not_member",
-                    "message": f"you are not in {name!r}; a team owns its own "
-                    "connections",
-                    "field": "owner_group",
-                }
-            ],
-        )
-    return group
-
-
 class ConnectionKindsApi(APIView):
     perms = {"GET": access.VIEW}
 
@@ -117,9 +83,9 @@ class ConnectionListApi(APIView):
         data = ConnectionInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        team = _team(request, fields.pop("owner_group", None))
-        if isinstance(team, Response):
-            return team
+        team = access.owner_team(
+            request.user, fields.pop("owner_group", None), owns="connections"
+        )
         connection = service.connection_create(
             **fields, owner_group=team, actor=request.user
         )
