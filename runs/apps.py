@@ -16,3 +16,11 @@ class RunsConfig(AppConfig):
         from runs import receivers
 
         receivers.connect()
+
+        # The delivery task is registered wherever Django starts (workers included);
+        # the admin pages of rules and deliveries are in their own module.
+        from runs import notifications
+
+        notifications.connect()
+        import runs.notification_admin  # noqa: F401
+        import runs.notification_tasks  # noqa: F401

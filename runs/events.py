@@ -54,8 +54,12 @@ class EventLog:
 
     def flush(self) -> None:
         """Insert the queued events; call last inside the transaction."""
-        insert_events(self.events)
+        events = self.events
+        insert_events(events)
         self.events = []
+        if events:
+            for on_written in EVENTS_WRITTEN:
+                on_written(events)
 
 
 def actor_of(user: Any) -> str:
@@ -158,3 +162,7 @@ def transition(
 CHILD_RUN_FINISHED: list[Callable[[Run], None]] = []
 ATTEMPT_CANCELLED: list[Callable[[Attempt], None]] = []
 MAP_CANCELLED: list[Callable[[StepRun], None]] = []
+# Called inside the transaction with each flushed batch of events (inserted, ids not
+# read back); runs.notifications turns the kinds its rules watch into notifications.
+# A hook must be cheap for the kinds it ignores and must not raise into the caller.
+EVENTS_WRITTEN: list[Callable[[list[Event]], None]] = []

@@ -29,6 +29,13 @@ from runs.models.handoff import (
 from runs.models.joins import JoinProgress
 from runs.models.maps import ITEM_FINISHED, ItemState, MapItem, MapProgress
 from runs.models.messages import Message, MessageSend, MessageState, MessageWait
+from runs.models.notifications import (
+    NOTIFICATION_FINISHED,
+    Notification,
+    NotificationEvent,
+    NotificationRule,
+    NotificationState,
+)
 from runs.models.schedules import (
     CatchupPolicy,
     FireState,
@@ -48,6 +55,11 @@ __all__ = [
     "MessageSend",
     "MessageState",
     "MessageWait",
+    "NOTIFICATION_FINISHED",
+    "Notification",
+    "NotificationEvent",
+    "NotificationRule",
+    "NotificationState",
     "Webhook",
     "WebhookState",
     "CatchupPolicy",
