@@ -7,7 +7,6 @@ again. A workflow the user cannot see, and its rules and messages, answer 404.
 
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import error_response
 from config.openapi import paginated, results
 from config.pagination import BoundedLimitOffsetPagination
 from designer import access
@@ -131,36 +129,6 @@ def _rule_get(request: Request, rule_id: int) -> NotificationRule:
     return rule
 
 
-def _team(request: Request, name: str) -> Group | Response:
-    """The team a default rule is for; 400 if there is none, 403 if not the user's."""
-    group = Group.objects.filter(name=name).first()
-    if group is None or name in access.ROLES:
-        return error_response(
-            status.HTTP_400_BAD_REQUEST,
-            [
-                {
-                    "code": "unknown_group",
-                    "message": f"there is no team {name!r}",
-                    "field": "owner_group",
-                }
-            ],
-        )
-    if not access.sees_all(request.user) and group.pk not in access.team_ids(
-        request.user
-    ):
-        return error_response(
-            status.HTTP_403_FORBIDDEN,
-            [
-                {
-                    "code": "not_member",
-                    "message": f"you are not in {name!r}; a team sets its own defaults",
-                    "field": "owner_group",
-                }
-            ],
-        )
-    return group
-
-
 class WorkflowNotificationRulesApi(APIView):
     perms = {"POST": access.EDIT}
 
@@ -211,9 +179,9 @@ class NotificationRuleListApi(APIView):
         data = TeamRuleInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        team = _team(request, fields.pop("owner_group"))
-        if isinstance(team, Response):
-            return team
+        team = access.owner_team(
+            request.user, fields.pop("owner_group"), owns="default rules"
+        )
         rule = notifications.notification_rule_create(
             owner_group=team, fields=fields, user=request.user
         )

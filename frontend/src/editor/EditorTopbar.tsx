@@ -116,6 +116,16 @@ export function EditorTopbar(props: EditorTopbarProps) {
         >
           Webhooks
         </button>
+        <button
+          type="button"
+          className={`btn btn-small ${panel === 'notifications' ? 'is-on' : ''}`}
+          onClick={() => setPanel((p) => (p === 'notifications' ? 'none' : 'notifications'))}
+          aria-expanded={panel === 'notifications'}
+          title="Tell Slack, a webhook or people when a run fails or gets stuck"
+          data-testid="notifications-toggle"
+        >
+          Notifications
+        </button>
       </div>
 
       <div className="topbar-group topbar-end">

@@ -3,6 +3,7 @@
 import type { Dispatch, SetStateAction } from 'react';
 import type { Busy, Panel } from './editorState';
 import { HelpPanel } from './HelpPanel';
+import { NotificationsPanel } from './NotificationsPanel';
 import { PublishDialog } from './PublishDialog';
 import { ReleaseSettingsPanel } from './ReleaseSettingsPanel';
 import { RunPanel } from './RunPanel';
@@ -85,6 +86,7 @@ export function TopbarPanels({
       ) : null}
       {panel === 'schedules' ? <SchedulesPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'webhooks' ? <WebhooksPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
+      {panel === 'notifications' ? <NotificationsPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
       {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
     </>
