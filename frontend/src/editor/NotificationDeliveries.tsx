@@ -5,7 +5,7 @@ import type { ApiErrorItem } from '../api/types';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { formatDateTime, formatRelative } from '../ui/format';
 import { resendDelivery, type Delivery } from './notificationApi';
-import { eventLabel } from './notificationForm';
+import { eventLabel, formatUntil } from './notificationForm';
 
 interface NotificationDeliveriesProps {
   deliveries: Delivery[] | null;
@@ -64,7 +64,7 @@ export function NotificationDeliveries({ deliveries, total, now, editDenied, onC
               </div>
               <div className="small muted">
                 {eventLabel(d.event)} · rule #{d.rule} · {d.attempts} {d.attempts === 1 ? 'attempt' : 'attempts'}
-                {d.state === 'pending' && d.attempts > 0 ? <> · next {formatRelative(d.next_attempt_at, now)}</> : null}
+                {d.state === 'pending' && d.attempts > 0 ? <> · next attempt {formatUntil(d.next_attempt_at, now)}</> : null}
                 {d.link ? (
                   <>
                     {' '}

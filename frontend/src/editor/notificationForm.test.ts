@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ConnectionSummary, NotificationRule } from './notificationApi';
-import { changedFields, emptyForm, formOf, notifyConnections, placeErrors, recipientsOf, ruleOf, toggleEvent, uncoveredEvents } from './notificationForm';
+import { changedFields, emptyForm, formatUntil, formOf, notifyConnections, placeErrors, recipientsOf, ruleOf, toggleEvent, uncoveredEvents } from './notificationForm';
 
 const connection = (name: string, kind: string): ConnectionSummary => ({ id: name.length, name, kind, owner_group: null, description: '' });
 const connections = [connection('ops-hook', 'webhook'), connection('mail', 'smtp'), connection('db', 'postgres'), connection('alerts', 'slack')];
@@ -88,5 +88,12 @@ describe('the rest of the form', () => {
 
   it('tells which events the team defaults still cover', () => {
     expect(uncoveredEvents([saved])).toEqual(['handoff_overdue', 'canary_aborted', 'rolled_back', 'retry_budget_exhausted']);
+  });
+
+  it('says how long until the next attempt', () => {
+    const now = Date.parse('2025-01-06T09:00:00Z');
+    expect(formatUntil('2025-01-06T09:00:40Z', now)).toBe('in 40 s');
+    expect(formatUntil('2025-01-06T09:10:00Z', now)).toBe('in 10 min');
+    expect(formatUntil('2025-01-06T08:59:00Z', now)).toBe('now');
   });
 });

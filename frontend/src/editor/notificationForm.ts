@@ -157,3 +157,12 @@ export function uncoveredEvents(rules: NotificationRule[]): NotificationEventNam
   const covered = new Set(rules.flatMap((r) => r.events));
   return EVENTS.map((e) => e.value).filter((v) => !covered.has(v));
 }
+
+/** Return "in 40 s", "in 3 min", "in 2 h" for a time ahead, or "now" once it has come. */
+export function formatUntil(iso: string, now: number): string {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (Number.isNaN(seconds) || seconds <= 0) return 'now';
+  if (seconds < 60) return `in ${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `in ${minutes} min` : `in ${Math.round(minutes / 60)} h`;
+}
