@@ -11,6 +11,7 @@ class EngineConfig(AppConfig):
 
     def ready(self) -> None:
         import engine.builtins  # noqa: F401 - registers the built-in actions
+        import engine.connectors  # noqa: F401 - registers http, email, sql, ...
 
         # Users register actions with @action in an `actions.py` of any installed app.
         autodiscover_modules("actions")

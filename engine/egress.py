@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json as json_module
+import re
 import socket
 import ssl
 import time
@@ -216,16 +217,53 @@ def check_url(url: str | httpx.URL, *, rules: EgressPolicy | None = None) -> Tar
     port = parsed.port or (443 if scheme == "https" else 80)
     if not 0 < port < 65536:
         raise EgressDenied(f"{_shown(url)}: port {port} is out of range")
+    address = _checked_address(host, port, rules, _shown(url))
+    return Target(url=parsed, scheme=scheme, host=host, port=port, address=address)
+
+
+def _checked_address(
+    host: str, port: int, rules: EgressPolicy, shown: str
+) -> IPAddress:
+    """Resolve a host once; return its first address unless the policy refuses it."""
     addresses = _resolve(host, port)
     if not rules.allows_host(host):
         refused = [a for a in addresses if not rules.allows_address(a)]
         if refused:
             raise EgressDenied(
-                f"{_shown(url)}: {host} resolves to {refused[0]}, which is not a "
+                f"{shown}: {host} resolves to {refused[0]}, which is not a "
                 "public address (SWITCHYARD_EGRESS_ALLOW lists the ranges and hosts "
                 "this deployment opens)"
             )
-    return Target(url=parsed, scheme=scheme, host=host, port=port, address=addresses[0])
+    return addresses[0]
+
+
+# A DNS name or an address literal: no socket paths, lists of hosts or user info.
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?$")
+
+
+def check_host(host: str, port: int, *, rules: EgressPolicy | None = None) -> IPAddress:
+    """Resolve and check the host of a non-HTTP connection (SMTP, PostgreSQL).
+
+    Return the address to connect to (the one checked), so that a DNS answer that
+    changes between check and connect cannot steer the caller; raise EgressDenied
+    when the policy refuses the host or it is not a single host name or address.
+    """
+    rules = rules if rules is not None else policy()
+    if not isinstance(host, str) or not isinstance(port, int):
+        raise EgressDenied("the host must be a name and the port a number")
+    name = host.strip().rstrip(".").lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        if not _HOST_NAME.match(name):
+            raise EgressDenied(
+                f"{_shown(host)} is not a host name or address"
+            ) from None
+    if not 0 < port < 65536:
+        raise EgressDenied(f"{_shown(host)}: port {port} is out of range")
+    return _checked_address(name, port, rules, _shown(f"{name}:{port}"))
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
@@ -277,14 +315,18 @@ def request(
     content: bytes | None = None,
     timeout_s: float = 30.0,
     max_bytes: int = MAX_RESPONSE_BYTES,
+    credential_headers: Iterable[str] = (),
 ) -> EgressResponse:
     """Send an HTTP request under the egress policy and return the final response.
 
     Raise EgressDenied (not retryable) for a refused URL or redirect,
     ResponseTooLarge past `max_bytes`, InvalidRequest for headers that cannot be
     sent, and EgressError (retryable) when resolution or the connection fails or
-    the exchange runs past `timeout_s`.
+    the exchange runs past `timeout_s`. `credential_headers` names headers that,
+    like Authorization and Cookie, are dropped when a redirect leaves the origin
+    (an API key header, say).
     """
+    dropped = _CREDENTIAL_HEADERS | {name.lower() for name in credential_headers}
     rules = policy()
     deadline = time.monotonic() + timeout_s
     method = method.upper()
@@ -312,7 +354,7 @@ def request(
             ) from None
         following = check_url(next_url, rules=rules)
         if following.origin != target.origin:
-            for name in _CREDENTIAL_HEADERS:
+            for name in dropped:
                 sent_headers.pop(name, None)
         if response.status == 303 or (
             response.status in (301, 302) and method not in ("GET", "HEAD")
