@@ -13,6 +13,7 @@ from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
     handoff_apis,
+    log_apis,
     map_apis,
     message_apis,
     release_apis,
@@ -103,6 +104,8 @@ api_v1 = [
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
+    path("runs/<int:run_id>/logs/", log_apis.RunLogsApi.as_view()),
+    path("runs/<int:run_id>/logs/export/", log_apis.RunLogsExportApi.as_view()),
     path(
         "runs/<int:run_id>/steps/<int:step_id>/items/",
         map_apis.MapItemsApi.as_view(),

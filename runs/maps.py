@@ -104,6 +104,7 @@ def map_item_work(item_id: int, *, worker: str) -> AttemptWork | None:
             input=run.input,
             timeout_s=policy.timeout_s,
         ),
+        map_item_id=item.pk,
     )
 
 

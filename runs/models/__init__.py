@@ -27,6 +27,7 @@ from runs.models.handoff import (
     HandoffVerdict,
 )
 from runs.models.joins import JoinProgress
+from runs.models.logs import StepLog
 from runs.models.maps import ITEM_FINISHED, ItemState, MapItem, MapProgress
 from runs.models.messages import Message, MessageSend, MessageState, MessageWait
 from runs.models.notifications import (
@@ -86,4 +87,5 @@ __all__ = [
     "STEP_FINISHED",
     "StepRun",
     "StepState",
+    "StepLog",
 ]

@@ -85,6 +85,9 @@ class AttemptWork:
     action: str
     params: Any
     context: ActionContext
+    # Set for a map item's work, whose `attempt_id` is then the MapItem's id (its
+    # step log belongs to the item, not to an Attempt).
+    map_item_id: int | None = None
 
 
 @dataclass(frozen=True)
