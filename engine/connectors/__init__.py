@@ -3,6 +3,6 @@
 Importing the package registers them (engine.apps does, at startup).
 """
 
-from engine.connectors import email, slack
+from engine.connectors import email, http, slack, sql, transform
 
-__all__ = ["email", "slack"]
+__all__ = ["email", "http", "slack", "sql", "transform"]
