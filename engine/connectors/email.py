@@ -122,10 +122,12 @@ def send_email(
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(sorted(exc.recipients))[:500]
+        codes = [code for code, _ in exc.recipients.values()]
         raise ActionError(
-            f"the mail server refused {refused}",
+            f"the mail server refused {refused} ({', '.join(map(str, codes))})",
             error_type="SmtpError",
-            retryable=False,
+            # 4xx for every one: the server says "later" (greylisting, a full box).
+            retryable=all(400 <= code < 500 for code in codes),
         ) from None
     except smtplib.SMTPAuthenticationError as exc:
         raise ActionError(
