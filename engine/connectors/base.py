@@ -107,9 +107,8 @@ def send(
     except ActionError as exc:
         message = str(exc)
         # Longest first; the policy quotes a long URL cut at 200 characters.
-        for value in sorted({v for h in hide if h for v in (h, h[:200])}, key=len)[
-            ::-1
-        ]:
+        hidden = {value for h in hide if h for value in (h, h[:200])}
+        for value in sorted(hidden, key=len, reverse=True):
             message = message.replace(value, f"<{what}>")
         raise ActionError(
             message, error_type=exc.error_type, retryable=exc.retryable
