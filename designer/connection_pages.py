@@ -1,5 +1,9 @@
 """Routes of the connections page."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from designer import connection_views
+
+urlpatterns: list[URLPattern] = [
+    path("connections/", connection_views.connections_page, name="connections"),
+]

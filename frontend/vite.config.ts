@@ -19,6 +19,7 @@ export default defineConfig({
       // One entry per Django page; manifest keys are these paths relative to root.
       input: {
         board: fileURLToPath(new URL('src/board/main.tsx', import.meta.url)),
+        connections: fileURLToPath(new URL('src/connections/main.tsx', import.meta.url)),
         editor: fileURLToPath(new URL('src/editor/main.tsx', import.meta.url)),
         inbox: fileURLToPath(new URL('src/inbox/main.tsx', import.meta.url)),
         run: fileURLToPath(new URL('src/run/main.tsx', import.meta.url)),
