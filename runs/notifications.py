@@ -42,9 +42,10 @@ from django.utils import timezone
 
 from config.celery import app
 from designer import access
-from designer.connections import connection_resolve, usable_by
+from designer.connections import ConnectionInvalid, connection_resolve, usable_by
 from designer.models import Connection, Workflow
 from engine.connections import redact_text
+from engine.connectors.deliver import deliver
 from engine.errors import INVALID, DomainError
 from runs.events import EventLog, actor_of
 from runs.models import (
@@ -128,6 +129,12 @@ def base_url() -> str:
 
 def delivery_queue() -> str:
     return str(getattr(settings, "SWITCHYARD_NOTIFICATION_QUEUE", "default"))
+
+
+def timeout_s() -> float:
+    """How long one attempt may take to send (below the lease and the task's limit)."""
+    value = float(getattr(settings, "SWITCHYARD_NOTIFICATION_TIMEOUT_S", 10.0))
+    return max(1.0, min(60.0, value))
 
 
 def lease_s() -> float:
@@ -495,11 +502,11 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     claimed = _claim(notification_id, now=now or timezone.now())
     if claimed is None:
         return "skipped"
-    error = _send(claimed)
+    failure = _send(claimed)
     return _finish(
         notification_id,
         attempt=claimed.attempts,
-        error=error,
+        failure=failure,
         now=now or timezone.now(),
     )
 
@@ -539,21 +546,26 @@ def _claim(notification_id: int, *, now: datetime) -> Notification | None:
     return notification
 
 
-def _send(notification: Notification) -> str | None:
-    """Send it through the rule's connection; return the redacted error, or None."""
+@dataclass(frozen=True)
+class Failure:
+    """Why an attempt did not send: the redacted error, and whether trying again
+    may help (a refused request, a missing connection or no recipients will not)."""
+
+    error: str
+    retryable: bool = True
+
+
+def _send(notification: Notification) -> Failure | None:
+    """Send it through the rule's connection; return why it failed, or None."""
     connection = notification.rule.connection
     if connection is None:
-        return "ConnectionMissing: the rule's connection was deleted"
+        return Failure("ConnectionMissing: the rule's connection was deleted", False)
     secrets: list[str] = []
     try:
-        from engine.connectors.deliver import deliver
-
         resolved = connection_resolve(
             name=connection.name, workflow_id=notification.workflow_id
         )
         secrets = resolved.secret_values()
-        if resolved.kind not in NOTIFY_KINDS:
-            return f"ConnectionKind: a {resolved.kind} connection cannot notify"
         deliver(
             resolved,
             subject=notification.subject,
@@ -561,20 +573,26 @@ def _send(notification: Notification) -> str | None:
             link=notification.link,
             data=notification.data,
             to=list(notification.rule.to) or None,
+            timeout_s=timeout_s(),
         )
+    except ConnectionInvalid as exc:
+        return Failure(describe_error(exc, secrets), retryable=False)
     except Exception as exc:  # noqa: BLE001 - whatever the target did is recorded
-        return describe_error(exc, secrets)
+        return Failure(
+            describe_error(exc, secrets), retryable=getattr(exc, "retryable", True)
+        )
     return None
 
 
 def describe_error(exc: BaseException, secrets: list[str]) -> str:
     """Return an error as kept on the row: its type and message, secrets redacted."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    kind = getattr(exc, "error_type", None) or type(exc).__name__
+    text = f"{kind}: {exc}" if str(exc) else kind
     return redact_text(text, secrets)[:MAX_ERROR]
 
 
 def _finish(
-    notification_id: int, *, attempt: int, error: str | None, now: datetime
+    notification_id: int, *, attempt: int, failure: Failure | None, now: datetime
 ) -> str:
     """Record one attempt's outcome, unless the row moved on meanwhile."""
     with transaction.atomic():
@@ -591,17 +609,17 @@ def _finish(
             return "skipped"
         log = EventLog()
         policy = retry_policy()
-        if error is None:
+        if failure is None:
             _move(log, notification, "sent", kind="notification_sent", at=now)
             outcome = "sent"
-        elif notification.attempts >= policy.max_attempts:
+        elif not failure.retryable or notification.attempts >= policy.max_attempts:
             _move(
                 log,
                 notification,
                 "fail",
                 kind="notification_failed",
-                reason=error,
-                error=error,
+                reason=failure.error,
+                error=failure.error,
                 at=now,
             )
             outcome = "failed"
@@ -612,8 +630,8 @@ def _finish(
                 notification,
                 "retry_later",
                 kind="notification_retry",
-                reason=error,
-                error=error,
+                reason=failure.error,
+                error=failure.error,
                 at=now + timedelta(seconds=delay),
             )
             publish_on_commit(notification.pk, countdown=delay)

@@ -2,7 +2,11 @@
 the rate limit, delivery to a local server with retries and redacted errors, the
 sweeper's jobs, and the API's permissions and refusals."""
 
+import json
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from rest_framework.test import APIClient
 
 from designer import connections
 from designer import services as designer_services
+from designer.models import Connection
 from runs import notifications, releases
 from runs.events import EventLog
 from runs.handoffs import handoffs_expire_due
@@ -25,7 +30,7 @@ from runs.models import (
 )
 from runs.services.controls import run_retry
 from runs.services.starting import run_start
-from tests.support import drive, grant, linear_graph
+from tests.support import drive, free_port, grant, linear_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -279,6 +284,175 @@ def test_a_spent_retry_budget_is_one_message_per_queue_and_hour(
     assert note.event == "retry_budget_exhausted"
     assert note.key.startswith("retry_budget_exhausted:queue:default:")
     assert note.subject == "Retry budget of queue default is spent"
+
+
+# ------------------------------------------------------------------ delivery
+
+
+class _Target(BaseHTTPRequestHandler):
+    """A local webhook target: records each POST and answers `status`."""
+
+    status = 200
+    seen: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        _Target.seen.append((self.path, body, dict(self.headers)))
+        self.send_response(_Target.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def target(settings: Any) -> Iterator[str]:
+    settings.SWITCHYARD_EGRESS_ALLOW = ["127.0.0.1/32"]
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Target)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _Target.seen = []
+    _Target.status = 200
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _one_failed_run_notified(workflow_factory: Any, url: str, **fields: Any) -> Any:
+    workflow = workflow_factory(failing_graph(), slug="delivered")
+    webhook_connection(url=url)
+    rule(workflow, **fields)
+    run = fail_a_run(workflow)
+    return Notification.objects.get(run=run)
+
+
+def test_a_message_reaches_the_webhook_with_the_run_link(
+    workflow_factory: Any, target: str
+) -> None:
+    note = _one_failed_run_notified(workflow_factory, f"{target}/alerts")
+    assert notifications.notification_deliver(notification_id=note.pk) == "sent"
+    ((path, body, headers),) = _Target.seen
+    assert path == "/alerts"
+    assert headers["Authorization"] == TOKEN
+    assert body["link"] == f"http://127.0.0.1:8000/runs/{note.run_id}/"
+    assert body["subject"] == note.subject and body["data"]["event"] == "run_failed"
+    assert body["data"]["error"]["type"] == "CardDeclined"
+    sent = Notification.objects.get(pk=note.pk)
+    assert (sent.state, sent.attempts, sent.last_error) == ("sent", 1, "")
+    event = Event.objects.get(kind="notification_sent")
+    assert (event.from_state, event.to_state) == ("pending", "sent")
+    # A second message for the same row (a redelivered task) sends nothing.
+    assert notifications.notification_deliver(notification_id=note.pk) == "skipped"
+    assert len(_Target.seen) == 1
+
+
+def test_a_failing_target_is_retried_with_backoff_then_failed(
+    workflow_factory: Any,
+    target: str,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.SWITCHYARD_NOTIFICATION_RETRY = {"max_attempts": 3, "initial_s": 10}
+    _Target.status = 500
+    note = _one_failed_run_notified(workflow_factory, f"{target}/down")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcome = notifications.notification_deliver(notification_id=note.pk, now=now)
+    assert outcome == "retry"
+    # The retry is published after the commit, with the backoff as its countdown.
+    ((callback),) = callbacks
+    assert (callback.args, callback.keywords) == ((note.pk,), {"countdown": 10.0})
+    waiting = Notification.objects.get(pk=note.pk)
+    assert (waiting.state, waiting.attempts) == ("pending", 1)
+    assert waiting.next_attempt_at == now + timedelta(seconds=10)
+    assert "500" in waiting.last_error and TOKEN not in waiting.last_error
+    # Not due yet: a message arriving early sends nothing.
+    assert notifications.notification_deliver(notification_id=note.pk, now=now) == (
+        "skipped"
+    )
+    later = now + timedelta(seconds=10)
+    assert notifications.notification_deliver(notification_id=note.pk, now=later) == (
+        "retry"
+    )
+    last = later + timedelta(seconds=40)
+    assert notifications.notification_deliver(notification_id=note.pk, now=last) == (
+        "failed"
+    )
+    failed = Notification.objects.get(pk=note.pk)
+    assert (failed.state, failed.attempts) == ("failed", 3)
+    assert len(_Target.seen) == 3
+    kinds = list(
+        Event.objects.filter(kind__startswith="notification_")
+        .exclude(kind__startswith="notification_rule")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == [
+        "notification_created",
+        "notification_retry",
+        "notification_retry",
+        "notification_failed",
+    ]
+    for event in Event.objects.filter(kind__startswith="notification"):
+        assert TOKEN not in event.reason and TOKEN not in json.dumps(event.data)
+    # Sent again by hand: a fresh set of attempts.
+    resent = notifications.notification_resend(notification=failed, user=None)
+    assert (resent.state, resent.attempts) == ("pending", 0)
+
+
+def test_a_closed_port_is_an_error_on_the_row_and_a_4xx_fails_at_once(
+    workflow_factory: Any, target: str
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/gone"
+    note = _one_failed_run_notified(workflow_factory, closed)
+    assert notifications.notification_deliver(notification_id=note.pk) == "retry"
+    assert Notification.objects.get(pk=note.pk).last_error
+    # A target that refuses the request (4xx) will not change its mind.
+    _Target.status = 404
+    hook = Connection.objects.get(name="ops-hook")
+    connections.connection_update(
+        connection=hook, fields={"url": f"{target}/nope", "header": "Authorization"}
+    )
+    Notification.objects.filter(pk=note.pk).update(next_attempt_at=timezone.now())
+    assert notifications.notification_deliver(notification_id=note.pk) == "failed"
+    failed = Notification.objects.get(pk=note.pk)
+    assert failed.attempts == 2 and "404" in failed.last_error
+
+
+def test_a_secret_slack_url_never_shows_in_the_error(
+    workflow_factory: Any, target: str
+) -> None:
+    _Target.status = 503
+    secret_url = f"{target}{SLACK_URL_SECRET}"
+    connections.connection_create(
+        name="team-slack", kind="slack", secrets={"webhook_url": secret_url}
+    )
+    workflow = workflow_factory(failing_graph(), slug="slacked")
+    rule(workflow, connection="team-slack")
+    fail_a_run(workflow)
+    note = Notification.objects.get()
+    assert notifications.notification_deliver(notification_id=note.pk) == "retry"
+    ((path, body, _),) = _Target.seen
+    assert path == SLACK_URL_SECRET
+    assert f"/runs/{note.run_id}/" in body["text"]
+    error = Notification.objects.get(pk=note.pk).last_error
+    assert error and SLACK_URL_SECRET not in error
+    for event in Event.objects.all():
+        assert SLACK_URL_SECRET not in event.reason
+        assert SLACK_URL_SECRET not in json.dumps(event.data)
+
+
+def test_a_deleted_connection_fails_the_message_visibly(
+    workflow_factory: Any,
+) -> None:
+    workflow = workflow_factory(failing_graph(), slug="orphan")
+    webhook_connection()
+    rule(workflow)
+    fail_a_run(workflow)
+    connections.connection_delete(connection=Connection.objects.get(name="ops-hook"))
+    note = Notification.objects.get()
+    assert notifications.notification_deliver(notification_id=note.pk) == "failed"
+    assert "connection was deleted" in Notification.objects.get(pk=note.pk).last_error
 
 
 # ------------------------------------------------------------------ the sweeper
