@@ -108,6 +108,7 @@ def test_pages_report_no_content_security_policy_violation(
         ("/board/", "#root *"),
         (f"/runs/{run.pk}/", "[data-testid=run-graph]"),
         ("/handoffs/", "#root *"),
+        ("/connections/", "[data-testid=connections-page][data-loaded=true]"),
         ("/admin/", "#content"),
         ("/admin/runs/handoff/", "#result_list"),
         (f"/admin/runs/handoff/{handoff.pk}/change/", "#content"),

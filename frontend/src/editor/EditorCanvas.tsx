@@ -13,11 +13,12 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { memo, useCallback, useMemo, useRef, useState, type DragEvent, type SetStateAction } from 'react';
-import type { NodeType, WorkflowGraph } from '../graph';
+import type { GraphNode, NodeType, WorkflowGraph } from '../graph';
 import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size, type XY } from './flow';
 import type { Marks } from './issues';
 import type { PathHighlight } from './testCases';
 import { NODE_SIZE, PALETTE_MIME } from './nodeMeta';
+import { PALETTE_ACTION_MIME } from './paletteSearch';
 import { flowNodeTypes } from './nodes';
 import { applyEdgeSelect, applyNodeSelect, type Selection } from './selection';
 import { isNodeType } from '../graph';
@@ -34,7 +35,8 @@ interface EditorCanvasProps {
   onSelectionChange: (update: SetStateAction<Selection>) => void;
   onMove: (positions: Record<string, XY>) => void;
   onConnect: (source: string, target: string) => void;
-  onAddNode: (type: NodeType, position: XY) => void;
+  /** Add a dropped node; `fields` preset it (the action of a task dropped from an action). */
+  onAddNode: (type: NodeType, position: XY, fields?: Partial<GraphNode>) => void;
   onInit?: () => void;
   /** Nodes can be selected (to read them in the inspector), not moved, connected or dropped. */
   readOnly?: boolean;
@@ -185,10 +187,12 @@ export const EditorCanvas = memo(function EditorCanvas({
       if (readOnly || !isNodeType(type)) return;
       event.preventDefault();
       const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      onAddNode(type, {
-        x: Math.round(point.x - NODE_SIZE.width / 2),
-        y: Math.round(point.y - NODE_SIZE.height / 2),
-      });
+      const action = event.dataTransfer.getData(PALETTE_ACTION_MIME);
+      onAddNode(
+        type,
+        { x: Math.round(point.x - NODE_SIZE.width / 2), y: Math.round(point.y - NODE_SIZE.height / 2) },
+        action ? { action } : undefined,
+      );
     },
     [screenToFlowPosition, onAddNode, readOnly],
   );

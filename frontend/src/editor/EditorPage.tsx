@@ -10,6 +10,7 @@ import { denial, readOnlyBanner } from '../ui/permissions';
 import { schedulesHash, webhooksHash } from '../ui/trigger';
 import { CanaryBanner } from './CanaryBanner';
 import { CanvasTools } from './CanvasTools';
+import { teamOf } from './connectionChoices';
 import { DiffView } from './DiffView';
 import { EditorCanvas } from './EditorCanvas';
 import { EditorSide } from './EditorSide';
@@ -27,6 +28,7 @@ import { useRelease } from './useRelease';
 import { useTestCases } from './useTestCases';
 import { useValidation } from './useValidation';
 import { useVersions } from './useVersions';
+import { WorkflowTeam } from './useConnections';
 import { useWorkflowData } from './useWorkflowData';
 
 export function EditorPage({ slug }: { slug: string }) {
@@ -146,7 +148,7 @@ export function EditorPage({ slug }: { slug: string }) {
       ) : null}
 
       <div className={`editor-body${tests.side === 'tests' ? ' is-testing' : ''}`}>
-        <Palette onAdd={editing.addInView} disabled={!loaded || readOnly} disabledReason={editDenied} />
+        <Palette onAdd={editing.addInView} actions={actions} disabled={!loaded || readOnly} disabledReason={editDenied} />
         <div className="editor-center">
           <div className="editor-canvas-wrap" ref={editing.canvasRef}>
             {roleBanner !== null ? (
@@ -198,18 +200,21 @@ export function EditorPage({ slug }: { slug: string }) {
             onFocus={editing.centerOn}
           />
         </div>
-        <EditorSide
-          slug={slug}
-          graph={graph}
-          selection={selection}
-          actions={actions}
-          issues={validation.issues}
-          onEdit={editing.edit}
-          onSelect={setSelection}
-          onDelete={editing.deleteSelection}
-          editDenied={editDenied}
-          tests={tests}
-        />
+        {/* The connection pickers offer the connections of the workflow's team (and of none). */}
+        <WorkflowTeam.Provider value={teamOf(data.workflow)}>
+          <EditorSide
+            slug={slug}
+            graph={graph}
+            selection={selection}
+            actions={actions}
+            issues={validation.issues}
+            onEdit={editing.edit}
+            onSelect={setSelection}
+            onDelete={editing.deleteSelection}
+            editDenied={editDenied}
+            tests={tests}
+          />
+        </WorkflowTeam.Provider>
       </div>
 
       {versioning.diff ? (

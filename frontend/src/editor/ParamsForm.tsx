@@ -1,7 +1,9 @@
-/** Edit a task's params with a form generated from its action's JSON Schema. */
+/** Edit a task's params with a form generated from its action's JSON Schema (a connection param as a picker). */
 
-import { useId } from 'react';
-import { CheckboxField, JsonField, NumberField, TextField } from './fields';
+import { useContext, useId, type ReactNode } from 'react';
+import { choiceLabel, connectionKinds, usableConnections } from './connectionChoices';
+import { CheckboxField, FieldShell, JsonField, NumberField, TextField } from './fields';
+import { useConnections, WorkflowTeam } from './useConnections';
 
 type Schema = Record<string, unknown>;
 
@@ -61,6 +63,10 @@ export function ParamsForm({ schema, params, onChange, testIdPrefix = 'param-' }
         const description = typeof sub.description === 'string' ? sub.description : undefined;
         const testId = `${testIdPrefix}${name}`;
         const set = (next: unknown) => onChange(withParam(params, name, next), name);
+        const kinds = connectionKinds(sub);
+        if (kinds !== null) {
+          return <ConnectionParam key={name} label={label} kinds={kinds} value={value} onChange={set} testId={testId} description={description} />;
+        }
         if (type === 'boolean') {
           if (typeof value === 'string') {
             return (
@@ -143,5 +149,78 @@ export function ParamsForm({ schema, params, onChange, testIdPrefix = 'param-' }
       ) : null}
       {properties.length === 0 && !showExtras ? <p className="muted small">This action takes no params.</p> : null}
     </div>
+  );
+}
+
+interface ConnectionParamProps {
+  label: ReactNode;
+  /** The kinds the action takes ([]: any). */
+  kinds: string[];
+  value: unknown;
+  onChange: (value: string | undefined) => void;
+  testId: string;
+  /** The param's own description, said when nothing more useful is. */
+  description?: string;
+}
+
+/** Pick a connection by name from those the workflow may use, or give an =expression naming one. */
+function ConnectionParam({ label, kinds, value, onChange, testId, description }: ConnectionParamProps) {
+  const id = useId();
+  const team = useContext(WorkflowTeam);
+  const { status, connections, error, reload } = useConnections();
+  if (typeof value === 'string' && value.startsWith('=')) {
+    return (
+      <TextField
+        label={label}
+        value={value}
+        onChange={onChange}
+        testId={testId}
+        mono
+        hint="An =expression giving the connection's name; clear it to pick one from the list."
+      />
+    );
+  }
+  const current = typeof value === 'string' ? value : '';
+  const choices = usableConnections(connections, kinds, team);
+  const chosen = choices.find((c) => c.name === current);
+  const what = kinds.length > 0 ? `${kinds.join(' or ')} connection` : 'connection';
+  let note: ReactNode = chosen?.description || description || null;
+  if (status === 'loading') note = 'Loading the connections…';
+  else if (status === 'error') note = `Cannot load the connections: ${error ?? ''}`;
+  else if (current && !chosen) note = `There is no ${what} “${current}” this workflow may use: pick another.`;
+  else if (choices.length === 0) note = `No ${what} yet: create one on the Connections page.`;
+  return (
+    <FieldShell
+      label={label}
+      htmlFor={id}
+      hint={
+        <>
+          {note ? <span className="connection-note">{note} </span> : null}
+          <span className="param-links">
+            <a href="/connections/" target="_blank" rel="noopener" data-testid={`${testId}-manage`}>
+              Connections page
+            </a>
+            {' · '}
+            <button type="button" className="link-button" onClick={reload} data-testid={`${testId}-reload`}>
+              reload
+            </button>
+            {' · '}
+            <button type="button" className="link-button" onClick={() => onChange('=')}>
+              use an expression
+            </button>
+          </span>
+        </>
+      }
+    >
+      <select id={id} value={current} onChange={(e) => onChange(e.target.value || undefined)} data-testid={testId} data-status={status}>
+        <option value="">— choose a connection —</option>
+        {current && !chosen ? <option value={current}>{status === 'loading' ? current : `${current} (missing)`}</option> : null}
+        {choices.map((c) => (
+          <option key={c.id} value={c.name}>
+            {choiceLabel(c, kinds)}
+          </option>
+        ))}
+      </select>
+    </FieldShell>
   );
 }

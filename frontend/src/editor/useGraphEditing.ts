@@ -12,6 +12,7 @@ import {
   pasteFragment,
   positionOf,
   removeElements,
+  type GraphNode,
   type NodeType,
   type WorkflowGraph,
 } from '../graph';
@@ -28,8 +29,9 @@ export interface GraphEditing {
   edit: (update: (graph: WorkflowGraph) => WorkflowGraph, coalesceKey?: string) => void;
   onMove: (positions: Record<string, XY>) => void;
   onConnect: (source: string, target: string) => void;
-  onAddNode: (type: NodeType, position: XY) => void;
-  addInView: (type: NodeType) => void;
+  /** Add a node; `fields` preset it (a task's action, from the palette's search). */
+  onAddNode: (type: NodeType, position: XY, fields?: Partial<GraphNode>) => void;
+  addInView: (type: NodeType, fields?: Partial<GraphNode>) => void;
   deleteSelection: () => void;
   copySelection: () => void;
   paste: () => void;
@@ -70,8 +72,8 @@ export function useGraphEditing(slug: string, doc: EditorGraph, readOnly: boolea
   );
 
   const onAddNode = useCallback(
-    (type: NodeType, position: XY) => {
-      const result = addNode(getGraph(), type, position);
+    (type: NodeType, position: XY, fields?: Partial<GraphNode>) => {
+      const result = addNode(getGraph(), type, position, fields);
       commit(result.graph);
       setSelection(selectionOf([result.id]));
     },
@@ -79,7 +81,7 @@ export function useGraphEditing(slug: string, doc: EditorGraph, readOnly: boolea
   );
 
   const addInView = useCallback(
-    (type: NodeType) => {
+    (type: NodeType, fields?: Partial<GraphNode>) => {
       const rect = canvasRef.current?.getBoundingClientRect();
       const center = rect
         ? rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 })
@@ -93,7 +95,7 @@ export function useGraphEditing(slug: string, doc: EditorGraph, readOnly: boolea
       for (let i = 0; i < 12 && overlaps(position); i += 1) {
         position = { x: position.x, y: position.y + NODE_SIZE.height + 30 };
       }
-      onAddNode(type, position);
+      onAddNode(type, position, fields);
     },
     [rf, getGraph, onAddNode],
   );
