@@ -64,9 +64,21 @@ class TeamRuleInput(RuleInput):
 
 
 class RuleOutput(serializers.ModelSerializer):
-    workflow = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    owner_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    connection = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # A workflow's rule has no owner_group, a team default no workflow; a rule whose
+    # connection was deleted has none.
+    workflow = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    owner_group = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
+    connection = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=NotificationEvent.values), read_only=True
+    )
+    to = serializers.ListField(child=serializers.CharField(), read_only=True)
     connection_kind = serializers.SerializerMethodField()
 
     class Meta:
