@@ -321,6 +321,9 @@ def test_the_inspector_offers_the_teams_connections_and_the_palette_finds_action
     ]
     slack_picker.select_option("alerts")
     expect(slack_picker).to_have_value("alerts")
+    search.fill("post")
+    expect(page.get_by_test_id("palette-action-webhook.post")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "connections-editor-1280.png"))
 
     # Keyboard: Enter adds the first match, here an action.
     search.fill("smtp")
