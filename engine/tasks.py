@@ -23,7 +23,7 @@ from designer.connections import (
 from engine.actions import ActionError, error_type_of, get_action, params_problems
 from engine.connections import ResolvedConnection, redact, redact_text
 from engine.nodes.call import CALL_ACTION
-from runs import calls, handoffs, maps, messages, schedules
+from runs import calls, handoffs, maps, messages, notifications, schedules
 from runs import logs as step_logs
 from runs.models import Run
 from runs.services import recovery
@@ -249,6 +249,7 @@ def sweep() -> dict[str, int]:
         "runs_timed_out": _job("deadlines", recovery.runs_expire_deadlines),
         "messages_expired": _job("messages", messages.messages_expire),
         "calls_settled": _job("calls", calls.calls_settle),
+        "notifications": _job("notifications", notifications.notifications_sweep),
     }
 
 

@@ -17,6 +17,7 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -30,9 +31,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from designer import connections
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import releases, schedules, webhooks
+from runs import notifications, releases, schedules, webhooks
+from runs.models import Notification
 from runs.services.starting import run_start
 from tests.support import linear_graph
 
@@ -108,7 +111,27 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         )
         webhook, _ = webhooks.webhook_create(workflow=workflow, fields={"name": "in"})
         Token.objects.create(key=TOKEN, user=user)
+        hook = connections.connection_create(
+            name="hook", kind="webhook", fields={"url": "https://h.example/x"}
+        )
+        rule = notifications.notification_rule_create(
+            workflow=workflow, fields={"events": ["run_failed"], "connection": "hook"}
+        )
+        note = Notification.objects.create(
+            rule=rule,
+            workflow=workflow,
+            event="run_failed",
+            source_kind="run_failed",
+            key="k",
+            subject="s",
+            text="t",
+            link="",
+            next_attempt_at=timezone.now(),
+        )
         yield {
+            "connection_id": hook.pk,
+            "rule_id": rule.pk,
+            "notification_id": note.pk,
             "schedule_id": schedule.pk,
             "webhook_id": webhook.pk,
             "step_id": run.steps.order_by("id").values_list("pk", flat=True).first(),
