@@ -21,6 +21,8 @@ class Environment:
     egress_allow: list[str]
     # Fernet keys that encrypt stored secrets, newest first (config/crypto.py).
     encryption_keys: list[str]
+    # Where people reach this deployment: the links notifications carry.
+    base_url: str
 
     @property
     def embedded(self) -> bool:
@@ -48,4 +50,5 @@ def read_environment() -> Environment:
             for key in os.environ.get("SWITCHYARD_ENCRYPTION_KEYS", "").split(",")
             if key.strip()
         ],
+        base_url=os.environ.get("SWITCHYARD_BASE_URL", "http://127.0.0.1:8000"),
     )

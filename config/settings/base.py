@@ -204,6 +204,8 @@ SWITCHYARD_EGRESS_ALLOW = ENV.egress_allow
 # first encrypts, every one decrypts (rotation). Unset: one key derived from
 # SECRET_KEY (config/crypto.py).
 SWITCHYARD_ENCRYPTION_KEYS = ENV.encryption_keys
+# The links in notifications point here (runs/notifications.py).
+SWITCHYARD_BASE_URL = ENV.base_url
 # How long a webhook delivery may wait for its run's output (`?wait=`), in seconds.
 SWITCHYARD_WEBHOOK_MAX_WAIT_S = 30.0
 # Backfilled schedule slots started per schedule per second.
