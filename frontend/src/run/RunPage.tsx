@@ -16,6 +16,7 @@ import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
 import { TriggerBadge } from '../ui/TriggerBadge';
 import { controlView, type RunAction } from './actions';
+import { RunLogs } from './logs/RunLogs';
 import { receiveWaits } from './messages';
 import { Reruns } from './Reruns';
 import { RetryForm } from './RetryForm';
@@ -346,6 +347,8 @@ export function RunPage({ runId }: { runId: number }) {
         </div>
         <StepsPanel runId={run.id} steps={run.steps} graph={graph} selected={selected} now={now} waits={waits} operateDenied={messageDenied} />
       </section>
+
+      <RunLogs runId={run.id} />
 
       <div className="run-lower">
         <section className="card run-timeline-card" aria-labelledby="timeline-title">

@@ -6,6 +6,7 @@ import type { WorkflowGraph } from '../graph';
 import { formatDateTime, formatDuration, formatSeconds } from '../ui/format';
 import { JsonTree } from '../ui/JsonTree';
 import { StateBadge } from '../ui/StateBadge';
+import { AttemptLogs } from './logs/AttemptLogs';
 import { MapItems } from './MapItems';
 import { MessageForm } from './MessageForm';
 import { describeWait, isWaitingReceive, receiveWaitOf, type ReceiveWait } from './messages';
@@ -109,6 +110,7 @@ export function StepsPanel({ runId, steps, graph, selected, now, waits, operateD
                   <td colSpan={7}>
                     {step.map ? <MapItems runId={runId} stepId={step.id} summary={step.map} /> : null}
                     {step.attempts.length > 0 ? <AttemptsTable attempts={step.attempts} now={now} /> : null}
+                    {step.attempts.length > 0 ? <AttemptLogs runId={runId} attempts={step.attempts} /> : null}
                     {wait === null ? null : operateDenied === null ? (
                       // What it waits for may become known after the form shows (events come in): start it again then.
                       <MessageForm key={`${wait.message}|${wait.key}`} wait={wait} stepId={step.id} />
