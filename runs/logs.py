@@ -238,22 +238,29 @@ class LogWriter:
 
     def _loop(self) -> None:
         while True:
-            interval = flush_s()
-            self._wake.wait(interval)
-            self._wake.clear()
-            now = time.monotonic()
-            with self._lock:
-                due = [
-                    c
-                    for c in self._captures
-                    if c.has_pending and now - c.started >= interval
-                ]
-            for capture in due:
-                capture.flush(final=False)
-            with self._lock:
-                idle = not self._captures
-            if idle:
+            try:
+                self._round()
+            except Exception:  # noqa: BLE001 - keep storing the next rounds
+                logger.warning("step log writer round failed", exc_info=True)
                 connection.close()
+
+    def _round(self) -> None:
+        interval = flush_s()
+        self._wake.wait(interval)
+        self._wake.clear()
+        now = time.monotonic()
+        with self._lock:
+            due = [
+                c
+                for c in self._captures
+                if c.has_pending and now - c.started >= interval
+            ]
+        for capture in due:
+            capture.flush(final=False)
+        with self._lock:
+            idle = not self._captures
+        if idle:
+            connection.close()
 
 
 WRITER = LogWriter()
