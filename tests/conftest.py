@@ -1,7 +1,6 @@
 """Shared fixtures: users, API clients, a real Celery worker and a real ASGI server."""
 
 import os
-import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -13,7 +12,8 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from config.processes import web_command, worker_command
+from config.processes import web_command
+from tests.servers import start_worker, stop_process
 from tests.support import free_port, grant, wait_for
 
 
@@ -113,16 +113,6 @@ def _test_db_env() -> dict[str, str]:
     }
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def clean_redis() -> None:
     """Empty the test Redis database once: stale queues and relay positions go."""
@@ -138,29 +128,19 @@ def celery_worker_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run a real Celery worker (with beat) against the test database and Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    process = subprocess.Popen(
-        worker_command(
-            queues=["default", "payments"],
-            concurrency=2,
-            name=f"test-{os.getpid()}",
-            beat_schedule=log.parent / "beat-schedule",
-            loglevel="INFO",
-        ),
-        cwd=ROOT,
+    process = start_worker(
+        log,
         env=_test_db_env(),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+        what="celery worker",
+        queues=["default", "payments"],
+        concurrency=2,
+        name=f"test-{os.getpid()}",
+        beat_schedule=log.parent / "beat-schedule",
+        loglevel="INFO",
     )
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited:\n{log.read_text()[-4000:]}")
-        return "ready." in log.read_text()
-
-    wait_for(ready, timeout=60, what="celery worker ready")
     process.log_path = log  # type: ignore[attr-defined]
     yield process
-    _stop(process)
+    stop_process(process)
 
 
 @pytest.fixture(scope="session")
@@ -189,7 +169,7 @@ def asgi_server(
 
     wait_for(listening, timeout=60, what="daphne listening")
     yield f"http://127.0.0.1:{port}"
-    _stop(process)
+    stop_process(process)
 
 
 @pytest.fixture

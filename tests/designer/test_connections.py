@@ -2,8 +2,7 @@
 injection on the worker with redaction, key rotation."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from io import StringIO
 from typing import Any, ClassVar
 
@@ -20,6 +19,7 @@ from engine.tasks import execute
 from runs.models import Event
 from runs.services.dispatching import AttemptWork
 from runs.services.starting import run_start
+from tests.servers import http_server
 from tests.support import grant
 
 pytestmark = pytest.mark.django_db
@@ -279,10 +279,8 @@ class _Vault(BaseHTTPRequestHandler):
 def test_vault_secrets_are_read_on_the_worker_through_hvac(
     api: Any, settings: Any, workflow_factory: Any
 ) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Vault)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings.SWITCHYARD_VAULT_URL = f"http://127.0.0.1:{server.server_port}"
+    with http_server(_Vault) as vault:
+        settings.SWITCHYARD_VAULT_URL = vault
         settings.SWITCHYARD_VAULT_TOKEN = "vault-root-token"
         answer = _create(
             api, secrets={}, secret_source="vault", secret_path="teams/crm"
@@ -299,6 +297,3 @@ def test_vault_secrets_are_read_on_the_worker_through_hvac(
         output, error = execute(_work(run, {"connection": "crm"}))
         assert error["type"] == "SecretUnavailable" and error["retryable"] is True
         assert "teams/gone" in error["message"]
-    finally:
-        server.shutdown()
-        server.server_close()

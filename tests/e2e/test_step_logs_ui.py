@@ -50,36 +50,19 @@ def chatter(params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
 
 def _start_worker(tmp_path: Path) -> subprocess.Popen[bytes]:
     """Start a worker on QUEUE that has this module's action registered."""
-    from config.processes import worker_command
-    from tests.conftest import ROOT, _stop, _test_db_env
-    from tests.support import wait_for
+    from tests.conftest import _test_db_env
+    from tests.servers import start_worker
 
-    log = tmp_path / "step-logs-worker.log"
-    process = subprocess.Popen(
-        worker_command(
-            queues=[QUEUE],
-            concurrency=1,
-            name=f"step-logs-{os.getpid()}",
-            include=[__name__],
-            loglevel="INFO",
-        ),
-        cwd=ROOT,
+    return start_worker(
+        tmp_path / "step-logs-worker.log",
         env=_test_db_env(),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+        what="the step logs worker",
+        queues=[QUEUE],
+        concurrency=1,
+        name=f"step-logs-{os.getpid()}",
+        include=[__name__],
+        loglevel="INFO",
     )
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited:\n{log.read_text()[-4000:]}")
-        return "ready." in log.read_text()
-
-    try:
-        wait_for(ready, timeout=60, what="the step logs worker ready")
-    except BaseException:
-        _stop(process)
-        raise
-    return process
 
 
 def test_a_step_logging_ten_thousand_lines_shows_them_live_within_the_bound(
@@ -87,7 +70,7 @@ def test_a_step_logging_ten_thousand_lines_shows_them_live_within_the_bound(
 ) -> None:
     from runs.models import Attempt, AttemptState, StepLog
     from runs.services.starting import run_start
-    from tests.conftest import _stop
+    from tests.servers import stop_process
     from tests.support import linear_graph
 
     gate = tmp_path / "gate"
@@ -183,4 +166,4 @@ def test_a_step_logging_ten_thousand_lines_shows_them_live_within_the_bound(
         page.screenshot(path=str(SCREENSHOTS / "step-logs.png"), full_page=True)
     finally:
         gate.touch()
-        _stop(worker)
+        stop_process(worker)

@@ -1,15 +1,15 @@
 """builtin.http end to end through the engine: params checked after evaluation."""
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from runs.models import Attempt, Run, RunState
 from runs.services.starting import run_start
+from tests.servers import http_server
 from tests.support import drive
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +39,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server(settings: Any) -> Iterator[str]:
     settings.SWITCHYARD_EGRESS_ALLOW = ["127.0.0.1/32"]
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     _Handler.seen = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Handler) as url:
+        yield url
 
 
 def _graph(

@@ -3,9 +3,8 @@ auth from the connection, the egress policy, status handling, response mapping."
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -15,6 +14,7 @@ from engine.actions import ActionContext, ActionError, get_action
 from engine.connections import ResolvedConnection
 from engine.connectors.deliver import deliver
 from engine.connectors.http import request_url
+from tests.servers import http_server
 
 TOKEN = "tok-9d2e51c0b7a84f3e"
 
@@ -62,25 +62,14 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def _serve() -> ThreadingHTTPServer:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
-    return httpd
-
-
 @pytest.fixture
 def server(settings: Any) -> Iterator[str]:
     """Two local servers (two origins); loopback opened to the egress policy."""
     settings.SWITCHYARD_EGRESS_ALLOW = ["127.0.0.1/32"]
-    first, second = _serve(), _serve()
     _Recorder.seen = []
-    _Recorder.elsewhere = f"http://127.0.0.1:{second.server_address[1]}"
-    yield f"http://127.0.0.1:{first.server_address[1]}"
-    for httpd in (first, second):
-        httpd.shutdown()
-        httpd.server_close()
+    with http_server(_Recorder) as first, http_server(_Recorder) as second:
+        _Recorder.elsewhere = second
+        yield first
 
 
 def _connection(kind: str, fields: dict[str, Any], **secrets: str) -> Any:

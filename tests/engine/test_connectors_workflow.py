@@ -2,9 +2,8 @@
 through http.request on a stored connection into transform, connection kinds checked
 at save."""
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -14,6 +13,7 @@ from designer import connections
 from engine.actions import ActionContext, get_action, registered_actions
 from runs.models import Attempt, Event, Run, RunState, StepRun
 from runs.services.starting import run_start
+from tests.servers import http_server
 from tests.support import drive
 
 TOKEN = "tok-51c0e7a2d94b4f86"
@@ -48,14 +48,9 @@ class _Orders(BaseHTTPRequestHandler):
 @pytest.fixture
 def orders_api(settings: Any) -> Iterator[str]:
     settings.SWITCHYARD_EGRESS_ALLOW = ["127.0.0.1/32"]
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Orders)
-    threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
     _Orders.authorizations = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Orders) as url:
+        yield url
 
 
 def _graph(connection: str = "orders") -> dict[str, Any]:

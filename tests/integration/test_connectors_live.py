@@ -4,24 +4,21 @@ an SMTP connection and posts it to Slack; no secret is stored anywhere."""
 
 import json
 import os
-import signal
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from django.db import connection as db
 
-from config.processes import worker_command
 from designer import connections
 from runs.models import RUN_FINISHED, Run, RunState
 from runs.services.starting import run_start
-from tests.conftest import ROOT, _test_db_env
+from tests.conftest import _test_db_env
 from tests.engine.test_connectors_email import _SMTPHandler, smtp_port  # noqa: F401
 from tests.engine.test_connectors_sql import SERVER, source_db  # noqa: F401
+from tests.servers import http_server, start_worker, stop_process
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -61,45 +58,25 @@ class _Api(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    httpd.daemon_threads = True
-    threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
     _Api.seen = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Api) as url:
+        yield url
 
 
 @pytest.fixture
 def connector_worker(live_db: Any, tmp_path: Path) -> Iterator[None]:
     """A worker on QUEUE alone, with loopback opened to its egress policy."""
-    log = tmp_path / "connector-worker.log"
-    process = subprocess.Popen(
-        worker_command(
-            queues=[QUEUE], concurrency=1, name=f"conn-{os.getpid()}", loglevel="INFO"
-        ),
-        cwd=ROOT,
+    process = start_worker(
+        tmp_path / "connector-worker.log",
         env={**_test_db_env(), "SWITCHYARD_EGRESS_ALLOW": "127.0.0.1/32"},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        what="connector worker",
+        queues=[QUEUE],
+        concurrency=1,
+        name=f"conn-{os.getpid()}",
+        loglevel="INFO",
     )
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited:\n{log.read_text()[-3000:]}")
-        return "ready." in log.read_text()
-
-    wait_for(ready, timeout=60, what="connector worker ready")
     yield
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_process(process)
 
 
 def _task(node_id: str, action: str, params: dict[str, Any]) -> dict[str, Any]:

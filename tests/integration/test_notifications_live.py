@@ -3,7 +3,6 @@ rule to a local webhook, and a target that hangs or fails does not hold up runs.
 
 import json
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -13,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from config.processes import worker_command
 from designer import connections
 from runs import notifications
 from runs.models import Event, Notification, Run, RunState
 from runs.services.starting import run_start
-from tests.conftest import ROOT, _test_db_env
+from tests.conftest import _test_db_env
+from tests.servers import start_worker, stop_process
 from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.integration
@@ -82,37 +81,20 @@ def notify_worker(live_db: Any, tmp_path: Path) -> Iterator[subprocess.Popen[byt
     """A worker with tests/integration/notify_settings.py: it runs the failing steps
     (on QUEUE) and the deliveries they cause (also on QUEUE, with loopback allowed),
     so the session worker never sees them."""
-    log = tmp_path / "notify-worker.log"
-    process = subprocess.Popen(
-        worker_command(
-            queues=[QUEUE],
-            concurrency=4,
-            name=f"notify-{os.getpid()}",
-            loglevel="INFO",
-        ),
-        cwd=ROOT,
+    process = start_worker(
+        tmp_path / "notify-worker.log",
         env={
             **_test_db_env(),
             "DJANGO_SETTINGS_MODULE": "tests.integration.notify_settings",
         },
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        what="notification worker",
+        queues=[QUEUE],
+        concurrency=4,
+        name=f"notify-{os.getpid()}",
+        loglevel="INFO",
     )
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited:\n{log.read_text()[-3000:]}")
-        return "ready." in log.read_text()
-
-    wait_for(ready, timeout=60, what="notification worker ready")
     yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_process(process)
 
 
 def _failing_workflow(workflow_factory: Any, slug: str) -> Any:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from config.processes import worker_command
 from runs import schedules
 from runs.models import FireState, Run, ScheduleFire
-from tests.conftest import ROOT, _stop, _test_db_env
+from tests.conftest import _test_db_env
+from tests.servers import start_worker, stop_process
 from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.integration
@@ -20,28 +20,16 @@ pytestmark = pytest.mark.integration
 
 def _second_beat(tmp_path: Path) -> subprocess.Popen[bytes]:
     """Start another worker with its own embedded beat on the same broker."""
-    log = tmp_path / "second-worker.log"
-    process = subprocess.Popen(
-        worker_command(
-            queues=["default"],
-            concurrency=1,
-            name=f"second-{os.getpid()}",
-            beat_schedule=tmp_path / "second-beat-schedule",
-            loglevel="INFO",
-        ),
-        cwd=ROOT,
+    return start_worker(
+        tmp_path / "second-worker.log",
         env=_test_db_env(),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+        what="the second worker and beat",
+        queues=["default"],
+        concurrency=1,
+        name=f"second-{os.getpid()}",
+        beat_schedule=tmp_path / "second-beat-schedule",
+        loglevel="INFO",
     )
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited:\n{log.read_text()[-4000:]}")
-        return "ready." in log.read_text()
-
-    wait_for(ready, timeout=60, what="the second worker and beat")
-    return process
 
 
 def test_each_slot_fires_once_with_two_beats(
@@ -66,7 +54,7 @@ def test_each_slot_fires_once_with_two_beats(
             what="five slots to fire",
         )
     finally:
-        _stop(second)
+        stop_process(second)
     schedules.schedule_pause(schedule=schedule)
     fires = list(ScheduleFire.objects.filter(schedule=schedule).order_by("slot_at"))
     slots = [f.slot_at for f in fires]

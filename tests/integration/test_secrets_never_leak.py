@@ -4,9 +4,8 @@ credentials it receives, then a grep for the secrets' bytes through every stored
 column, every response the run's pages and APIs give, and the worker's log."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.integration.test_connectors_live import (
     _assert_no_secret_stored,
     connector_worker,  # noqa: F401 - a fixture
 )
+from tests.servers import http_server
 from tests.support import grant, wait_for
 
 pytestmark = pytest.mark.integration
@@ -56,14 +56,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    httpd.daemon_threads = True
-    threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Echo) as url:
+        yield url
 
 
 def _task(node_id: str, action: str, params: dict[str, Any]) -> dict[str, Any]:

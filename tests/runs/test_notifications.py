@@ -3,10 +3,9 @@ the rate limit, delivery to a local server with retries and redacted errors, the
 sweeper's jobs, and the API's permissions and refusals."""
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from runs.models import (
 )
 from runs.services.controls import run_retry
 from runs.services.starting import run_start
+from tests.servers import http_server
 from tests.support import drive, free_port, grant, linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -310,13 +310,10 @@ class _Target(BaseHTTPRequestHandler):
 @pytest.fixture
 def target(settings: Any) -> Iterator[str]:
     settings.SWITCHYARD_EGRESS_ALLOW = ["127.0.0.1/32"]
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Target)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     _Target.seen = []
     _Target.status = 200
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Target) as url:
+        yield url
 
 
 def _one_failed_run_notified(workflow_factory: Any, url: str, **fields: Any) -> Any:
