@@ -360,7 +360,7 @@ def test_shortcuts_import_export_and_server_errors(
     # Undo the import: the server's objection goes once it agrees again.
     page.keyboard.press("ControlOrMeta+z")
     page.get_by_test_id("node-s1").wait_for()
-    issue.wait_for(state="detached")
+    problem.wait_for(state="detached")
 
 
 def _big_graph(nodes: int = 500, edges: int = 600) -> dict[str, Any]:
