@@ -1,18 +1,25 @@
 /** The workflow's notification rules under the top bar: list, add, change, delete; the team's defaults; the latest messages. */
 
 import { useCallback, useEffect, useState } from 'react';
-import { isAbortError } from '../api/client';
-import type { ApiErrorItem } from '../api/types';
 import { useNow } from '../hooks/useNow';
-import { ErrorList, errorItems } from '../ui/ErrorList';
 import { listConnections, listDeliveries, listRules, type ConnectionSummary, type Delivery, type NotificationRule } from './notificationApi';
 import { describeEvents, notifyConnections, uncoveredEvents } from './notificationForm';
 import { NotificationDeliveries } from './NotificationDeliveries';
 import { NotificationRuleForm } from './NotificationRuleForm';
 import { NotificationRuleItem } from './NotificationRuleItem';
+import { ResourceEmpty, ResourcePanel, type PanelShell } from './ResourcePanel';
+import { useResourceList } from './useResourceList';
 import './notifications.css';
 
 const RECENT = 20;
+
+const SHELL: PanelShell = {
+  name: 'notifications',
+  title: 'Notifications',
+  create: { label: 'New rule', hint: 'Tell a channel, a webhook or people when something goes wrong', testId: 'notification-new' },
+  // The rules, the team's defaults and the messages make a long panel.
+  stickyHead: true,
+};
 
 interface NotificationsPanelProps {
   slug: string;
@@ -21,18 +28,25 @@ interface NotificationsPanelProps {
   onClose: () => void;
 }
 
-/** What the panel shows: the list, or the form for a new (null) or saved rule. */
-type Mode = { kind: 'list' } | { kind: 'form'; rule: NotificationRule | null };
-
 export function NotificationsPanel({ slug, editDenied, onClose }: NotificationsPanelProps) {
-  const [rules, setRules] = useState<NotificationRule[] | null>(null);
   const [defaults, setDefaults] = useState<NotificationRule[]>([]);
   const [connections, setConnections] = useState<ConnectionSummary[] | null>(null);
   const [deliveries, setDeliveries] = useState<Delivery[] | null>(null);
   const [total, setTotal] = useState(0);
-  const [errors, setErrors] = useState<ApiErrorItem[]>([]);
-  const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const now = useNow(30_000);
+
+  // The rules come with the team's defaults; the connections are those a rule can send through.
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const [loaded, found] = await Promise.all([listRules(slug, signal), listConnections(signal)]);
+      setDefaults(loaded.team_defaults);
+      setConnections(notifyConnections(found.results));
+      return loaded.results;
+    },
+    [slug],
+  );
+  const list = useResourceList<NotificationRule>(load);
+  const { mode, fail } = list;
 
   const loadDeliveries = useCallback(
     async (signal?: AbortSignal) => {
@@ -41,99 +55,34 @@ export function NotificationsPanel({ slug, editDenied, onClose }: NotificationsP
         setDeliveries(page.results);
         setTotal(page.count);
       } catch (error) {
-        if (!isAbortError(error)) setErrors(errorItems(error));
+        fail(error);
       }
     },
-    [slug],
+    [slug, fail],
   );
 
   useEffect(() => {
     const controller = new AbortController();
-    const { signal } = controller;
-    void (async () => {
-      try {
-        const [loaded, found] = await Promise.all([listRules(slug, signal), listConnections(signal)]);
-        setRules(loaded.results);
-        setDefaults(loaded.team_defaults);
-        setConnections(notifyConnections(found.results));
-        setErrors([]);
-      } catch (error) {
-        if (!isAbortError(error)) setErrors(errorItems(error));
-      }
-    })();
-    void loadDeliveries(signal);
+    void loadDeliveries(controller.signal);
     return () => controller.abort();
-  }, [slug, loadDeliveries]);
+  }, [loadDeliveries]);
 
-  const replace = (saved: NotificationRule) =>
-    setRules((prev) => {
-      const list = prev ?? [];
-      return list.some((r) => r.id === saved.id) ? list.map((r) => (r.id === saved.id ? saved : r)) : [...list, saved];
-    });
-
-  const startNew = () => setMode({ kind: 'form', rule: null });
-  const uncovered = uncoveredEvents(rules ?? []);
+  const uncovered = uncoveredEvents(list.items ?? []);
   const applying = defaults.filter((d) => d.events.some((e) => uncovered.includes(e)));
+  const form = mode.kind === 'form' ? <NotificationRuleForm key={mode.item?.id ?? 'new'} slug={slug} rule={mode.item} connections={connections} onSaved={list.saved} onCancel={list.showList} /> : null;
 
   return (
-    <section className="popover notifications-panel" role="dialog" aria-label="Notifications" data-testid="notifications-panel">
-      <header className="popover-head">
-        <h2 className="panel-title">Notifications</h2>
-        <div className="actions">
-          {mode.kind === 'list' ? (
-            <button type="button" className="btn btn-primary btn-small" onClick={startNew} disabled={editDenied !== null} title={editDenied ?? 'Tell a channel, a webhook or people when something goes wrong'} data-testid="notification-new">
-              New rule
-            </button>
-          ) : null}
-          <button type="button" className="btn btn-small" onClick={onClose} aria-label="Close">
-            ✕
-          </button>
-        </div>
-      </header>
-      {editDenied !== null ? (
-        <p className="hint" data-testid="notifications-readonly">
-          {editDenied}
-        </p>
-      ) : null}
-      <ErrorList errors={errors} testId="notifications-errors" />
-      {mode.kind === 'form' ? (
-        <NotificationRuleForm
-          key={mode.rule?.id ?? 'new'}
-          slug={slug}
-          rule={mode.rule}
-          connections={connections}
-          onSaved={(saved) => {
-            replace(saved);
-            setMode({ kind: 'list' });
-          }}
-          onCancel={() => setMode({ kind: 'list' })}
-        />
-      ) : rules === null ? (
-        errors.length === 0 ? <p className="muted">Loading…</p> : null
-      ) : (
+    <ResourcePanel shell={SHELL} editDenied={editDenied} list={list} form={form} onClose={onClose}>
+      {(rules) => (
         <>
           {rules.length === 0 ? (
-            <div className="notifications-empty" data-testid="notifications-empty">
-              <p>
-                <strong>No rules yet.</strong> A rule sends one message per run (or handoff, canary, queue) to Slack, a webhook or email when a run fails, looks stuck, a handoff is overdue, a canary is aborted, a version is rolled back or a queue’s retry budget is spent.
-              </p>
-              {editDenied === null ? (
-                <button type="button" className="btn btn-small" onClick={startNew}>
-                  Add a rule
-                </button>
-              ) : null}
-            </div>
+            <ResourceEmpty name="notifications" addLabel="Add a rule" editDenied={editDenied} onAdd={list.startNew}>
+              <strong>No rules yet.</strong> A rule sends one message per run (or handoff, canary, queue) to Slack, a webhook or email when a run fails, looks stuck, a handoff is overdue, a canary is aborted, a version is rolled back or a queue’s retry budget is spent.
+            </ResourceEmpty>
           ) : (
             <ul className="notification-rule-list" data-testid="notification-rule-list">
               {rules.map((rule) => (
-                <NotificationRuleItem
-                  key={rule.id}
-                  rule={rule}
-                  editDenied={editDenied}
-                  onEdit={() => setMode({ kind: 'form', rule })}
-                  onChanged={replace}
-                  onDeleted={(id) => setRules((prev) => (prev ?? []).filter((r) => r.id !== id))}
-                />
+                <NotificationRuleItem key={rule.id} rule={rule} editDenied={editDenied} onEdit={() => list.edit(rule)} onChanged={list.replace} onDeleted={list.remove} />
               ))}
             </ul>
           )}
@@ -162,6 +111,6 @@ export function NotificationsPanel({ slug, editDenied, onClose }: NotificationsP
           />
         </>
       )}
-    </section>
+    </ResourcePanel>
   );
 }
