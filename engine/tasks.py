@@ -249,6 +249,7 @@ def sweep() -> dict[str, int]:
         "runs_timed_out": _job("deadlines", recovery.runs_expire_deadlines),
         "messages_expired": _job("messages", messages.messages_expire),
         "calls_settled": _job("calls", calls.calls_settle),
+        "map_items_republished": _job("map_items", maps.map_items_republish),
         "notifications": _job("notifications", notifications.notifications_sweep),
     }
 

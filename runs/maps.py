@@ -9,6 +9,8 @@ The last item to end finishes the step with the run locked. Items of a step that
 longer running (its run cancelled or failed) are cancelled instead of run.
 """
 
+import logging
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -31,6 +33,9 @@ from runs.services.advancing import Advance
 from runs.services.dispatching import AttemptWork
 from runs.services.graphs import compiled_graph_for
 from runs.services.map_steps import counted, finish_map
+from runs.sweeping import each_isolated
+
+logger = logging.getLogger("switchyard.maps")
 
 
 def _move(item: MapItem, name: str, *, actor: str, **kwargs: Any) -> None:
@@ -216,3 +221,65 @@ def _finish_step(run_id: int, step_id: int) -> None:
     if run.state in (RunState.RUNNING, RunState.PAUSED):
         finish_map(advance, step)
     log.flush()
+
+
+# ------------------------------------------------------------ lost messages
+
+# A queued item older than this whose message no worker took is published again
+# (a duplicate is harmless: map_item_work starts only a QUEUED item).
+ITEM_REPUBLISH_S = 60.0
+
+
+def map_items_republish(*, now: Any = None, limit: int = 500) -> int:
+    """The sweeper's job: publish again the queued items of running maps whose
+    message seems lost (a broker restarted, a worker of another deployment took it);
+    return how many. Each is an event; one that fails does not stop the others."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stuck = list(
+            MapItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                state=ItemState.QUEUED,
+                updated_at__lt=now - timedelta(seconds=ITEM_REPUBLISH_S),
+                run__state=RunState.RUNNING,
+            )
+            .select_related("run", "step")
+            .order_by("updated_at")[:limit]
+        )
+        return each_isolated(
+            "map_items",
+            stuck,
+            partial(_republish_item, now=now),
+            mark=lambda item, reason: logger.error(
+                "map item %s not republished: %s", item.pk, reason
+            ),
+            describe=lambda item: f"map item {item.pk}",
+        )
+
+
+def _republish_item(item: MapItem, *, now: Any) -> bool:
+    graph = compiled_graph_for(item.run.version_id)
+    node_id = item.step.node_id
+    # Touched, so the next sweep waits another ITEM_REPUBLISH_S for it.
+    MapItem.objects.filter(pk=item.pk).update(updated_at=now)
+    log = EventLog()
+    log.add(
+        "map_item_republished",
+        run=item.run,
+        step=item.step,
+        from_state=item.state,
+        to_state=item.state,
+        actor="system:sweeper",
+        reason="its message seemed lost",
+        data={"index": item.index},
+    )
+    log.flush()
+    transaction.on_commit(
+        partial(
+            publish_map_item,
+            item.pk,
+            queue=graph.queue(node_id),
+            priority=graph.priority(node_id),
+        )
+    )
+    return True

@@ -1,12 +1,15 @@
 """Map (for-each): one action per item, bounded concurrency, outputs in item order."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from designer.simulation import simulate
 from engine.graph.validate import validate_graph
-from runs.models import ItemState, MapItem, MapProgress, RunState, StepState
+from runs import maps
+from runs.models import Event, ItemState, MapItem, MapProgress, RunState, StepState
 from runs.services.controls import run_cancel
 from runs.services.starting import run_start
 from tests.support import drive
@@ -287,3 +290,28 @@ def test_outputs_over_the_step_limit_fail_the_map(
     assert run.state == RunState.FAILED
     step = run.steps.get(node_id="each")
     assert step.error["type"] == "MapOutputTooLarge"
+
+
+def test_items_whose_message_was_lost_are_published_again(
+    workflow_factory: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    run, _ = run_start(
+        workflow=workflow_factory(_graph()),
+        input={"orders": ["a", "b", "c", "d"]},
+        actor="system",
+    )
+    queued = MapItem.objects.filter(run=run, state=ItemState.QUEUED)
+    assert queued.count() == 3
+    later = timezone.now() + timedelta(seconds=maps.ITEM_REPUBLISH_S + 1)
+    # Not yet: a message may simply be waiting for a worker.
+    assert maps.map_items_republish() == 0
+    with django_capture_on_commit_callbacks() as published:
+        assert maps.map_items_republish(now=later) == 3
+    assert len(published) == 3
+    events = Event.objects.filter(run=run, kind="map_item_republished")
+    assert sorted(e.data["index"] for e in events) == [0, 1, 2]
+    # Touched: the next sweep waits again; a duplicate message is harmless.
+    assert maps.map_items_republish(now=later) == 0
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED, run.error

@@ -197,6 +197,7 @@ def test_one_failing_sweep_job_does_not_stop_the_others(
         "runs_timed_out": 0,
         "messages_expired": 0,
         "calls_settled": 0,
+        "map_items_republished": 0,
         "notifications": 0,
     }
     assert calls == ["republish", "sla"]

@@ -343,6 +343,7 @@ def test_sweep_task_reports_the_other_jobs_when_one_raises(
         "runs_timed_out": 0,
         "messages_expired": 0,
         "calls_settled": 0,
+        "map_items_republished": 0,
         "notifications": 0,
     }
     attempt.refresh_from_db()
