@@ -55,9 +55,11 @@ def drop(page: Any, node_type: str, x: float, y: float) -> str:
             "nodes => nodes.map(n => n.dataset.nodeId)"
         )
     )
-    page.get_by_test_id(f"palette-{node_type}").drag_to(
-        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
-    )
+    item = page.get_by_test_id(f"palette-{node_type}")
+    # Scrolled into view first: a drag that starts while the palette scrolls is a
+    # click, which adds the node at the first free spot instead of (x, y).
+    item.scroll_into_view_if_needed()
+    item.drag_to(page.get_by_test_id("canvas"), target_position={"x": x, "y": y})
     page.wait_for_function(
         "([t, n]) => document.querySelectorAll(`[data-node-type=${t}]`).length > n",
         arg=[node_type, len(before)],

@@ -115,7 +115,7 @@ def test_workflow_drawn_with_receive_map_and_call_is_published_scheduled_and_run
     ready = drop(page, "receive", 120, 120)
     lines = drop(page, "map", 345, 120)
     receipt = drop(page, "call", 570, 120)
-    late = drop(page, "end", 345, 300)
+    late = drop(page, "end", 460, 260)
     connect(page, "start", ready)
     connect(page, ready, lines)
     connect(page, lines, receipt)
