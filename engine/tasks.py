@@ -23,7 +23,7 @@ from designer.connections import (
 from engine.actions import ActionError, error_type_of, get_action, params_problems
 from engine.connections import ResolvedConnection, redact, redact_text
 from engine.nodes.call import CALL_ACTION
-from runs import calls, handoffs, maps, messages, notifications, schedules
+from runs import calls, handoffs, maps, messages, notification_delivery, schedules
 from runs import logs as step_logs
 from runs.models import Run
 from runs.services import recovery
@@ -250,7 +250,9 @@ def sweep() -> dict[str, int]:
         "messages_expired": _job("messages", messages.messages_expire),
         "calls_settled": _job("calls", calls.calls_settle),
         "map_items_republished": _job("map_items", maps.map_items_republish),
-        "notifications": _job("notifications", notifications.notifications_sweep),
+        "notifications": _job(
+            "notifications", notification_delivery.notifications_sweep
+        ),
     }
 
 

@@ -20,7 +20,7 @@ from config.openapi import paginated, results
 from config.pagination import BoundedLimitOffsetPagination
 from designer import access
 from designer import selectors as designer_selectors
-from runs import notifications
+from runs import notification_delivery, notification_rules
 from runs.models import (
     Notification,
     NotificationEvent,
@@ -136,7 +136,7 @@ WORKFLOW_RULES = results(
 def _rule_get(request: Request, rule_id: int) -> NotificationRule:
     """A rule the user sees (its workflow's, or a team default of their team)."""
     rule: NotificationRule = get_object_or_404(
-        notifications.rules_visible(request.user), pk=rule_id
+        notification_rules.rules_visible(request.user), pk=rule_id
     )
     return rule
 
@@ -150,7 +150,7 @@ class WorkflowNotificationRulesApi(APIView):
         rules = NotificationRule.objects.filter(workflow=workflow).select_related(
             "workflow", "owner_group", "connection"
         )
-        defaults = notifications.team_defaults(workflow.owner_group_id)
+        defaults = notification_rules.team_defaults(workflow.owner_group_id)
         return Response(
             {
                 "results": RuleOutput(rules[:MAX_LISTED], many=True).data,
@@ -163,7 +163,7 @@ class WorkflowNotificationRulesApi(APIView):
         workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
         data = RuleInput(data=request.data)
         data.is_valid(raise_exception=True)
-        rule = notifications.notification_rule_create(
+        rule = notification_rules.notification_rule_create(
             workflow=workflow, fields=dict(data.validated_data), user=request.user
         )
         return Response(RuleOutput(rule).data, status=status.HTTP_201_CREATED)
@@ -180,7 +180,9 @@ class NotificationRuleListApi(APIView):
         responses=results("NotificationRules", RuleOutput()),
     )
     def get(self, request: Request) -> Response:
-        rules = notifications.rules_visible(request.user).filter(workflow__isnull=True)
+        rules = notification_rules.rules_visible(request.user).filter(
+            workflow__isnull=True
+        )
         team = request.query_params.get("owner_group")
         if team:
             rules = rules.filter(owner_group__name=team)
@@ -194,7 +196,7 @@ class NotificationRuleListApi(APIView):
         team = access.owner_team(
             request.user, fields.pop("owner_group"), owns="default rules"
         )
-        rule = notifications.notification_rule_create(
+        rule = notification_rules.notification_rule_create(
             owner_group=team, fields=fields, user=request.user
         )
         return Response(RuleOutput(rule).data, status=status.HTTP_201_CREATED)
@@ -213,14 +215,14 @@ class NotificationRuleDetailApi(APIView):
         data = RulePatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k in request.data}
-        rule = notifications.notification_rule_update(
+        rule = notification_rules.notification_rule_update(
             rule=rule, fields=fields, user=request.user
         )
         return Response(RuleOutput(rule).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, rule_id: int) -> Response:
-        notifications.notification_rule_delete(
+        notification_rules.notification_rule_delete(
             rule=_rule_get(request, rule_id), user=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -243,7 +245,7 @@ class NotificationListApi(APIView):
     def get(self, request: Request) -> Response:
         given = NotificationFilter(data=request.query_params)
         given.is_valid(raise_exception=True)
-        qs = notifications.notifications_visible(request.user)
+        qs = notification_rules.notifications_visible(request.user)
         filters = given.validated_data
         if "workflow" in filters:
             workflow = designer_selectors.workflow_get(
@@ -265,7 +267,7 @@ class NotificationListApi(APIView):
 
 def _notification_get(request: Request, notification_id: int) -> Notification:
     found = (
-        notifications.notifications_visible(request.user)
+        notification_rules.notifications_visible(request.user)
         .filter(pk=notification_id)
         .first()
     )
@@ -289,7 +291,7 @@ class NotificationResendApi(APIView):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, notification_id: int) -> Response:
-        notification = notifications.notification_resend(
+        notification = notification_delivery.notification_resend(
             notification=_notification_get(request, notification_id),
             user=request.user,
         )

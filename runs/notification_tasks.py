@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from runs import notifications
+from runs import notification_delivery, notifications
 
 
 @shared_task(
@@ -17,4 +17,4 @@ from runs import notifications
 )
 def deliver_notification(notification_id: int) -> str:
     """Send notification `notification_id` if it is due; record what happened."""
-    return notifications.notification_deliver(notification_id=notification_id)
+    return notification_delivery.notification_deliver(notification_id=notification_id)

@@ -34,7 +34,7 @@ from schemathesis.checks import (
 from designer import connections
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import notifications, releases, schedules, webhooks
+from runs import notification_rules, releases, schedules, webhooks
 from runs.models import Notification
 from runs.services.starting import run_start
 from tests.support import linear_graph
@@ -114,7 +114,7 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
         hook = connections.connection_create(
             name="hook", kind="webhook", fields={"url": "https://h.example/x"}
         )
-        rule = notifications.notification_rule_create(
+        rule = notification_rules.notification_rule_create(
             workflow=workflow, fields={"events": ["run_failed"], "connection": "hook"}
         )
         note = Notification.objects.create(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from designer import connections
-from runs import notifications
+from runs import notification_rules
 from runs.models import Event, Notification, Run, RunState
 from runs.services.starting import run_start
 from tests.conftest import _test_db_env
@@ -114,7 +114,7 @@ def _hook(name: str, url: str) -> None:
 
 
 def _rule(workflow: Any, connection: str) -> Any:
-    return notifications.notification_rule_create(
+    return notification_rules.notification_rule_create(
         workflow=workflow, fields={"events": ["run_failed"], "connection": connection}
     )
 

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from designer import connections
 from designer import services as designer_services
 from designer.models import Connection
-from runs import notifications, releases
+from runs import notification_delivery, notification_rules, notifications, releases
 from runs.events import EventLog
 from runs.handoffs import handoffs_expire_due
 from runs.models import (
@@ -62,7 +62,7 @@ def rule(
     team: Any = None,
     **fields: Any,
 ) -> NotificationRule:
-    return notifications.notification_rule_create(
+    return notification_rules.notification_rule_create(
         workflow=workflow,
         owner_group=team,
         fields={"events": events or ["run_failed"], "connection": connection, **fields},
@@ -328,7 +328,7 @@ def test_a_message_reaches_the_webhook_with_the_run_link(
     workflow_factory: Any, target: str
 ) -> None:
     note = _one_failed_run_notified(workflow_factory, f"{target}/alerts")
-    assert notifications.notification_deliver(notification_id=note.pk) == "sent"
+    assert notification_delivery.notification_deliver(notification_id=note.pk) == "sent"
     ((path, body, headers),) = _Target.seen
     assert path == "/alerts"
     assert headers["Authorization"] == TOKEN
@@ -340,7 +340,9 @@ def test_a_message_reaches_the_webhook_with_the_run_link(
     event = Event.objects.get(kind="notification_sent")
     assert (event.from_state, event.to_state) == ("pending", "sent")
     # A second message for the same row (a redelivered task) sends nothing.
-    assert notifications.notification_deliver(notification_id=note.pk) == "skipped"
+    assert (
+        notification_delivery.notification_deliver(notification_id=note.pk) == "skipped"
+    )
     assert len(_Target.seen) == 1
 
 
@@ -355,7 +357,9 @@ def test_a_failing_target_is_retried_with_backoff_then_failed(
     note = _one_failed_run_notified(workflow_factory, f"{target}/down")
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = notifications.notification_deliver(notification_id=note.pk, now=now)
+        outcome = notification_delivery.notification_deliver(
+            notification_id=note.pk, now=now
+        )
     assert outcome == "retry"
     # The retry is published after the commit, with the backoff as its countdown.
     ((callback),) = callbacks
@@ -365,17 +369,17 @@ def test_a_failing_target_is_retried_with_backoff_then_failed(
     assert waiting.next_attempt_at == now + timedelta(seconds=10)
     assert "500" in waiting.last_error and TOKEN not in waiting.last_error
     # Not due yet: a message arriving early sends nothing.
-    assert notifications.notification_deliver(notification_id=note.pk, now=now) == (
-        "skipped"
-    )
+    assert notification_delivery.notification_deliver(
+        notification_id=note.pk, now=now
+    ) == ("skipped")
     later = now + timedelta(seconds=10)
-    assert notifications.notification_deliver(notification_id=note.pk, now=later) == (
-        "retry"
-    )
+    assert notification_delivery.notification_deliver(
+        notification_id=note.pk, now=later
+    ) == ("retry")
     last = later + timedelta(seconds=40)
-    assert notifications.notification_deliver(notification_id=note.pk, now=last) == (
-        "failed"
-    )
+    assert notification_delivery.notification_deliver(
+        notification_id=note.pk, now=last
+    ) == ("failed")
     failed = Notification.objects.get(pk=note.pk)
     assert (failed.state, failed.attempts) == ("failed", 3)
     assert len(_Target.seen) == 3
@@ -393,7 +397,7 @@ def test_a_failing_target_is_retried_with_backoff_then_failed(
     for event in Event.objects.filter(kind__startswith="notification"):
         assert TOKEN not in event.reason and TOKEN not in json.dumps(event.data)
     # Sent again by hand: a fresh set of attempts.
-    resent = notifications.notification_resend(notification=failed, user=None)
+    resent = notification_delivery.notification_resend(notification=failed, user=None)
     assert (resent.state, resent.attempts) == ("pending", 0)
 
 
@@ -402,7 +406,9 @@ def test_a_closed_port_is_an_error_on_the_row_and_a_4xx_fails_at_once(
 ) -> None:
     closed = f"http://127.0.0.1:{free_port()}/gone"
     note = _one_failed_run_notified(workflow_factory, closed)
-    assert notifications.notification_deliver(notification_id=note.pk) == "retry"
+    assert (
+        notification_delivery.notification_deliver(notification_id=note.pk) == "retry"
+    )
     assert Notification.objects.get(pk=note.pk).last_error
     # A target that refuses the request (4xx) will not change its mind.
     _Target.status = 404
@@ -411,7 +417,9 @@ def test_a_closed_port_is_an_error_on_the_row_and_a_4xx_fails_at_once(
         connection=hook, fields={"url": f"{target}/nope", "header": "Authorization"}
     )
     Notification.objects.filter(pk=note.pk).update(next_attempt_at=timezone.now())
-    assert notifications.notification_deliver(notification_id=note.pk) == "failed"
+    assert (
+        notification_delivery.notification_deliver(notification_id=note.pk) == "failed"
+    )
     failed = Notification.objects.get(pk=note.pk)
     assert failed.attempts == 2 and "404" in failed.last_error
 
@@ -428,7 +436,9 @@ def test_a_secret_slack_url_never_shows_in_the_error(
     rule(workflow, connection="team-slack")
     fail_a_run(workflow)
     note = Notification.objects.get()
-    assert notifications.notification_deliver(notification_id=note.pk) == "retry"
+    assert (
+        notification_delivery.notification_deliver(notification_id=note.pk) == "retry"
+    )
     ((path, body, _),) = _Target.seen
     assert path == SLACK_URL_SECRET
     assert f"/runs/{note.run_id}/" in body["text"]
@@ -448,7 +458,9 @@ def test_a_deleted_connection_fails_the_message_visibly(
     fail_a_run(workflow)
     connections.connection_delete(connection=Connection.objects.get(name="ops-hook"))
     note = Notification.objects.get()
-    assert notifications.notification_deliver(notification_id=note.pk) == "failed"
+    assert (
+        notification_delivery.notification_deliver(notification_id=note.pk) == "failed"
+    )
     assert "connection was deleted" in Notification.objects.get(pk=note.pk).last_error
 
 
@@ -468,10 +480,10 @@ def test_a_silent_running_run_is_notified_as_stuck_once(
     webhook_connection()
     rule(workflow, events=["run_stuck"])
     run, _ = run_start(workflow=workflow, input={}, actor="test")
-    assert notifications.notifications_detect_stuck() == 0  # not silent yet
+    assert notification_delivery.notifications_detect_stuck() == 0  # not silent yet
     _silence(run, 3600)
-    assert notifications.notifications_detect_stuck() == 1
-    assert notifications.notifications_detect_stuck() == 0
+    assert notification_delivery.notifications_detect_stuck() == 1
+    assert notification_delivery.notifications_detect_stuck() == 0
     (note,) = Notification.objects.all()
     assert (note.event, note.run_id) == ("run_stuck", run.pk)
     assert "recorded nothing for about 60 min" in note.text
@@ -503,7 +515,7 @@ def test_a_run_waiting_for_a_person_is_not_stuck(workflow_factory: Any) -> None:
     rule(workflow, events=["run_stuck"])
     run, _ = run_start(workflow=workflow, input={}, actor="test")
     _silence(run, 86400)
-    assert notifications.notifications_detect_stuck() == 0
+    assert notification_delivery.notifications_detect_stuck() == 0
 
 
 def test_lost_messages_are_published_again_and_one_bad_row_does_not_stop_it(
@@ -517,7 +529,7 @@ def test_lost_messages_are_published_again_and_one_bad_row_does_not_stop_it(
     first, second = Notification.objects.order_by("id")
     now = timezone.now()
     # Just published: nothing to do.
-    assert notifications.notifications_requeue_due(now=now) == 0
+    assert notification_delivery.notifications_requeue_due(now=now) == 0
     later = now + timedelta(seconds=notifications.REQUEUE_AFTER_S + 1)
     original = notifications.publish_on_commit
 
@@ -526,9 +538,9 @@ def test_lost_messages_are_published_again_and_one_bad_row_does_not_stop_it(
             raise RuntimeError("bad row")
         original(notification_id, **kwargs)
 
-    monkeypatch.setattr(notifications, "publish_on_commit", flaky)
+    monkeypatch.setattr(notification_delivery, "publish_on_commit", flaky)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert notifications.notifications_requeue_due(now=later) == 1
+        assert notification_delivery.notifications_requeue_due(now=later) == 1
     assert [c.args[0] for c in callbacks] == [second.pk]
     assert Notification.objects.get(pk=first.pk).state == "failed"
     assert "bad row" in Notification.objects.get(pk=first.pk).last_error
