@@ -170,3 +170,44 @@ def grant(user: Any, *roles: str) -> Any:
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def caller_graph(callee: str, **call: Any) -> dict[str, Any]:
+    """start → a `call` of `callee` (its input {"order": input.order}) → done, with
+    an on: failure edge to a failed end; `call` adds fields to the call node."""
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "sub",
+                "type": "call",
+                "workflow": callee,
+                "params": {"order": "=input.order"},
+                **call,
+            },
+            {"id": "done", "type": "end"},
+            {"id": "failed", "type": "end", "status": "failed"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "sub"},
+            {"id": "e2", "source": "sub", "target": "done"},
+            {"id": "e3", "source": "sub", "target": "failed", "on": "failure"},
+        ],
+    }
+
+
+def echo_child_graph() -> dict[str, Any]:
+    """start → builtin.echo → done: a child workflow whose output is its input."""
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "echo", "type": "task", "action": "builtin.echo"},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "c1", "source": "start", "target": "echo"},
+            {"id": "c2", "source": "echo", "target": "done"},
+        ],
+    }

@@ -11,46 +11,9 @@ from playwright.sync_api import expect
 
 from runs.models import Run, StepRun
 from runs.services.starting import run_start
-from tests.support import wait_for
+from tests.support import caller_graph, echo_child_graph, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _caller(callee: str) -> dict[str, Any]:
-    return {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "sub",
-                "type": "call",
-                "workflow": callee,
-                "params": {"order": "=input.order"},
-            },
-            {"id": "done", "type": "end"},
-            {"id": "failed", "type": "end", "status": "failed"},
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "sub"},
-            {"id": "e2", "source": "sub", "target": "done"},
-            {"id": "e3", "source": "sub", "target": "failed", "on": "failure"},
-        ],
-    }
-
-
-def _echo_child() -> dict[str, Any]:
-    return {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "echo", "type": "task", "action": "builtin.echo"},
-            {"id": "done", "type": "end"},
-        ],
-        "edges": [
-            {"id": "c1", "source": "start", "target": "echo"},
-            {"id": "c2", "source": "echo", "target": "done"},
-        ],
-    }
 
 
 def _receive_graph() -> dict[str, Any]:
@@ -82,9 +45,9 @@ def test_parent_lists_its_sub_workflow_run_and_the_child_links_back(
     logged_in: Any, asgi_server: str, workflow_factory: Any
 ) -> None:
     page = logged_in
-    workflow_factory(_echo_child(), slug="receipt")
+    workflow_factory(echo_child_graph(), slug="receipt")
     parent, _ = run_start(
-        workflow=workflow_factory(_caller("receipt"), slug="invoice"),
+        workflow=workflow_factory(caller_graph("receipt"), slug="invoice"),
         input={"order": 7},
         actor="test",
     )

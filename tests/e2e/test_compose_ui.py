@@ -21,27 +21,12 @@ from tests.e2e.canvas import (
     edge_between,
     open_editor,
 )
-from tests.support import wait_for
+from tests.support import echo_child_graph, wait_for
 
 pytestmark = pytest.mark.e2e
 SCREENSHOT = "/tmp/mapgrid.png"
 LINES = 40
 FAILING = {7, 19, 23, 31}  # items whose action fails (no retry), within tolerance
-
-
-def _child() -> dict[str, Any]:
-    return {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "echo", "type": "task", "action": "builtin.echo"},
-            {"id": "done", "type": "end"},
-        ],
-        "edges": [
-            {"id": "c1", "source": "start", "target": "echo"},
-            {"id": "c2", "source": "echo", "target": "done"},
-        ],
-    }
 
 
 def _batch() -> dict[str, Any]:
@@ -103,7 +88,7 @@ def test_workflow_drawn_with_receive_map_and_call_is_published_scheduled_and_run
     logged_in: Any, asgi_server: str, workflow_factory: Any
 ) -> None:
     page = logged_in
-    workflow_factory(_child(), slug="receipt")
+    workflow_factory(echo_child_graph(), slug="receipt")
     services.workflow_create(slug="drawn-batch", name="Drawn batch")
     open_editor(page, asgi_server, "drawn-batch")
     page.get_by_test_id("canvas-empty-hint").wait_for()
@@ -214,7 +199,7 @@ def test_composed_workflow_is_published_scheduled_and_its_map_shows_items(
 ) -> None:
     page = logged_in
     page.set_viewport_size({"width": 1024, "height": 768})
-    workflow_factory(_child(), slug="receipt")
+    workflow_factory(echo_child_graph(), slug="receipt")
     workflow_factory(_batch(), slug="batch", publish=False)
 
     # The three node types render, and the editor finds nothing wrong.

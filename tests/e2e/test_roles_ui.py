@@ -7,8 +7,8 @@ import pytest
 
 from runs.models import Run, RunState
 from runs.services.starting import run_start
+from tests.e2e.accounts import log_in
 from tests.e2e.canvas import open_editor
-from tests.support import grant
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -32,18 +32,6 @@ def _held_graph() -> dict[str, Any]:
     }
 
 
-def _log_in(page: Any, base: str, users: Any, username: str, *roles: str) -> Any:
-    """Create a user with `roles` and log them in through the login form."""
-    password = f"{username}-password-1"
-    grant(users.objects.create_user(username, password=password), *roles)
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
 def _open_run(page: Any, base: str, run: Run) -> None:
     page.goto(f"{base}/runs/{run.pk}/")
     page.wait_for_selector(f"[data-testid=run-page][data-run-id='{run.pk}']")
@@ -59,7 +47,7 @@ def test_viewer_reads_the_editor_and_cannot_control_runs(
     """A viewer sees the graph read-only, and every create, edit or run control off."""
     workflow = workflow_factory(_held_graph(), slug="held")
     run, _ = run_start(workflow=workflow, input={}, actor="test")
-    _log_in(page, asgi_server, django_user_model, "vera", "viewer")
+    log_in(page, asgi_server, django_user_model, "vera", "viewer")
 
     # The list: nothing to create or start, with the reason on hover.
     page.wait_for_selector("[data-testid=workflow-held]")
@@ -125,7 +113,7 @@ def test_operator_may_cancel_a_run_but_not_edit(
     """An operator cancels a run from its page; the editor is read-only but runs."""
     workflow = workflow_factory(_held_graph(), slug="held")
     run, _ = run_start(workflow=workflow, input={}, actor="test")
-    _log_in(page, asgi_server, django_user_model, "otto", "operator")
+    log_in(page, asgi_server, django_user_model, "otto", "operator")
 
     open_editor(page, asgi_server, "held")
     assert page.get_by_test_id("role-readonly-banner").is_visible()

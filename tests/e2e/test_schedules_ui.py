@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from runs import schedules
 from runs.models import Run, Schedule
-from tests.support import grant, linear_graph
+from tests.e2e.accounts import log_in
+from tests.support import linear_graph
 
 pytestmark = pytest.mark.e2e
 SCREENSHOT = "/tmp/schedules.png"
@@ -162,14 +163,7 @@ def test_viewer_sees_schedules_but_cannot_change_them(
         workflow=workflow,
         fields={"name": "Every 5 minutes", "kind": "interval", "interval_s": 300},
     )
-    grant(
-        django_user_model.objects.create_user("vera", password="vera-pass-1"), "viewer"
-    )
-    page.goto(f"{asgi_server}/login/")
-    page.fill("input[name=username]", "vera")
-    page.fill("input[name=password]", "vera-pass-1")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{asgi_server}/")
+    log_in(page, asgi_server, django_user_model, "vera", "viewer")
 
     panel = _open_schedules(page, asgi_server, "watched")
     sid = schedule.pk

@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 
 from runs import webhooks
 from runs.models import Run, Webhook
-from tests.support import grant, linear_graph, wait_for
+from tests.e2e.accounts import log_in
+from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.e2e
 SCREENSHOT = "/tmp/webhooks.png"
@@ -227,14 +228,7 @@ def test_viewer_sees_webhooks_but_cannot_change_them(
 ) -> None:
     workflow = workflow_factory(linear_graph(1), slug="watched")
     hook, _ = webhooks.webhook_create(workflow=workflow, fields={"name": "Stripe"})
-    grant(
-        django_user_model.objects.create_user("vera", password="vera-pass-1"), "viewer"
-    )
-    page.goto(f"{asgi_server}/login/")
-    page.fill("input[name=username]", "vera")
-    page.fill("input[name=password]", "vera-pass-1")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{asgi_server}/")
+    log_in(page, asgi_server, django_user_model, "vera", "viewer")
 
     panel = _open_webhooks(page, asgi_server, "watched")
     wid = hook.pk

@@ -11,47 +11,9 @@ from runs import calls, releases
 from runs.models import Run, RunState, StepState
 from runs.services.controls import run_cancel
 from runs.services.starting import run_start
-from tests.support import drive, linear_graph
+from tests.support import caller_graph, drive, echo_child_graph, linear_graph
 
 pytestmark = pytest.mark.django_db
-
-
-def _caller(callee: str, **call: Any) -> dict[str, Any]:
-    return {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "sub",
-                "type": "call",
-                "workflow": callee,
-                "params": {"order": "=input.order"},
-                **call,
-            },
-            {"id": "done", "type": "end"},
-            {"id": "failed", "type": "end", "status": "failed"},
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "sub"},
-            {"id": "e2", "source": "sub", "target": "done"},
-            {"id": "e3", "source": "sub", "target": "failed", "on": "failure"},
-        ],
-    }
-
-
-def _echo_child() -> dict[str, Any]:
-    return {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "echo", "type": "task", "action": "builtin.echo"},
-            {"id": "done", "type": "end"},
-        ],
-        "edges": [
-            {"id": "c1", "source": "start", "target": "echo"},
-            {"id": "c2", "source": "echo", "target": "done"},
-        ],
-    }
 
 
 def _waiting_child() -> dict[str, Any]:
@@ -64,9 +26,9 @@ def _waiting_child() -> dict[str, Any]:
 
 
 def test_the_child_output_becomes_the_step_output(workflow_factory: Any) -> None:
-    workflow_factory(_echo_child(), slug="child")
+    workflow_factory(echo_child_graph(), slug="child")
     parent, _ = run_start(
-        workflow=workflow_factory(_caller("child"), slug="parent"),
+        workflow=workflow_factory(caller_graph("child"), slug="parent"),
         input={"order": 7},
         actor="system",
     )
@@ -85,13 +47,13 @@ def test_the_child_output_becomes_the_step_output(workflow_factory: Any) -> None
 def test_a_failing_child_fails_the_step_and_the_failure_edge_runs(
     workflow_factory: Any,
 ) -> None:
-    child_graph = _echo_child()
+    child_graph = echo_child_graph()
     child_graph["nodes"][1]["action"] = "builtin.fail"
     child_graph["nodes"][1]["retry"] = {"max_attempts": 1}
     workflow_factory(child_graph, slug="broken")
     parent, _ = run_start(
         workflow=workflow_factory(
-            _caller("broken", retry={"max_attempts": 2, "jitter": "none"}),
+            caller_graph("broken", retry={"max_attempts": 2, "jitter": "none"}),
             slug="parent",
         ),
         input={"order": 1},
@@ -112,7 +74,7 @@ def test_cancelling_the_parent_cancels_the_child(
 ) -> None:
     workflow_factory(_waiting_child(), slug="slow")
     parent, _ = run_start(
-        workflow=workflow_factory(_caller("slow"), slug="parent"),
+        workflow=workflow_factory(caller_graph("slow"), slug="parent"),
         input={"order": 1},
         actor="system",
     )
@@ -130,7 +92,7 @@ def test_recursion_is_bounded(workflow_factory: Any, settings: Any) -> None:
     # A workflow that calls itself: published in two steps (it must exist first).
     workflow = workflow_factory(linear_graph(1), slug="loop")
     version, _ = designer.version_create(
-        workflow=workflow, graph=_caller("loop", retry={"max_attempts": 1})
+        workflow=workflow, graph=caller_graph("loop", retry={"max_attempts": 1})
     )
     releases.version_publish(version=version)
     workflow.refresh_from_db()
@@ -147,19 +109,19 @@ def test_recursion_is_bounded(workflow_factory: Any, settings: Any) -> None:
 
 def test_publishing_checks_the_callee(workflow_factory: Any) -> None:
     caller = workflow_factory(linear_graph(1), slug="caller")
-    draft, _ = designer.version_create(workflow=caller, graph=_caller("missing"))
+    draft, _ = designer.version_create(workflow=caller, graph=caller_graph("missing"))
     with pytest.raises(designer.VersionConflict) as missing:
         releases.version_publish(version=draft)
     assert missing.value.code == "bad_call"
     other = workflow_factory(linear_graph(1), slug="theirs")
     other.owner_group = Group.objects.create(name="team-b")
     other.save()
-    draft, _ = designer.version_create(workflow=caller, graph=_caller("theirs"))
+    draft, _ = designer.version_create(workflow=caller, graph=caller_graph("theirs"))
     with pytest.raises(designer.VersionConflict) as foreign:
         releases.version_publish(version=draft)
     assert foreign.value.code == "call_not_allowed"
     draft, _ = designer.version_create(
-        workflow=caller, graph=_caller("caller", version=99)
+        workflow=caller, graph=caller_graph("caller", version=99)
     )
     with pytest.raises(designer.VersionConflict) as unpublished:
         releases.version_publish(version=draft)
@@ -169,9 +131,9 @@ def test_publishing_checks_the_callee(workflow_factory: Any) -> None:
 def test_the_sweeper_settles_a_call_whose_child_ended_unnoticed(
     workflow_factory: Any,
 ) -> None:
-    workflow_factory(_echo_child(), slug="child")
+    workflow_factory(echo_child_graph(), slug="child")
     parent, _ = run_start(
-        workflow=workflow_factory(_caller("child"), slug="parent"),
+        workflow=workflow_factory(caller_graph("child"), slug="parent"),
         input={"order": 2},
         actor="system",
     )
@@ -187,11 +149,13 @@ def test_the_sweeper_settles_a_call_whose_child_ended_unnoticed(
 
 def test_test_cases_mock_a_call_like_a_task() -> None:
     result = simulate(
-        _caller("anything"), input={"order": 1}, mocks={"sub": {"output": {"x": 1}}}
+        caller_graph("anything"),
+        input={"order": 1},
+        mocks={"sub": {"output": {"x": 1}}},
     )
     assert (result.state, result.end) == ("succeeded", "done")
     failed = simulate(
-        _caller("anything"), input={"order": 1}, mocks={"sub": {"error": "Boom"}}
+        caller_graph("anything"), input={"order": 1}, mocks={"sub": {"error": "Boom"}}
     )
     assert failed.end == "failed"
 
@@ -199,9 +163,9 @@ def test_test_cases_mock_a_call_like_a_task() -> None:
 def test_the_run_detail_links_parent_and_children(
     api: Any, workflow_factory: Any
 ) -> None:
-    workflow_factory(_echo_child(), slug="child")
+    workflow_factory(echo_child_graph(), slug="child")
     parent, _ = run_start(
-        workflow=workflow_factory(_caller("child"), slug="parent"),
+        workflow=workflow_factory(caller_graph("child"), slug="parent"),
         input={"order": 3},
         actor="system",
     )
