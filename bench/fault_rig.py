@@ -346,7 +346,10 @@ class BoardClient:
         self.origin = f"http://127.0.0.1:{port}"
         self.token = token
         self.ids: list[int] = []
+        # The last event received (what a reconnect resumes after) and its stream
+        # position (tx, id): events arrive in that order, not in id order.
         self.last = 0
+        self.last_position = (0, 0)
         self.connections = 0  # sessions that got their `ready`
         self.drops = 0  # sessions that ended (any cause) after `ready`
         self.out_of_order = 0
@@ -401,11 +404,13 @@ class BoardClient:
                         message = json.loads(raw)
                         if message.get("type") == "event":
                             event_id = message["event"]["id"]
+                            position = (message["event"].get("tx", 0), event_id)
                             first = first or event_id
-                            if event_id <= self.last:
+                            if position <= self.last_position:
                                 self.out_of_order += 1
+                            else:
+                                self.last, self.last_position = event_id, position
                             self.ids.append(event_id)
-                            self.last = max(self.last, event_id)
                         elif message.get("type") == "ready":
                             ready = True
                             self.connected = True

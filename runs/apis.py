@@ -90,7 +90,8 @@ class WorkflowRunsApi(APIView):
             actor=actor_of(request.user),
             created_by=request.user,
         )
-        run = selectors.run_get(run_id=run.pk)
+        # The service's run comes with its workflow and version: a summary needs
+        # nothing more (run_get would read its steps and attempts too).
         return Response(
             RunSummaryOutput(run).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -112,13 +113,16 @@ class RunListApi(APIView):
             *LIST_PARAMETERS,
         ],
         responses=paginated(
-            "RunListPage", RunSummaryOutput(), last_event_id=serializers.IntegerField()
+            "RunListPage",
+            RunSummaryOutput(),
+            last_event_id=serializers.IntegerField(),
+            last_event_tx=serializers.IntegerField(),
         ),
         operation_id="api_v1_runs_list",
     )
     def get(self, request: Request) -> Response:
         version = request.query_params.get("version", "")
-        last_event = selectors.last_event_id()
+        last_tx, last_event = selectors.last_event_position()
         qs = selectors.run_list(
             user=request.user,
             workflow=request.query_params.get("workflow", ""),
@@ -133,6 +137,7 @@ class RunListApi(APIView):
             RunSummaryOutput(page, many=True).data
         )
         response.data["last_event_id"] = last_event
+        response.data["last_event_tx"] = last_tx
         return response
 
 
@@ -150,13 +155,17 @@ class RunCountsApi(APIView):
                 },
             ),
             last_event_id=serializers.IntegerField(),
+            last_event_tx=serializers.IntegerField(),
         )
     )
     def get(self, request: Request) -> Response:
+        # Read before the counts: events after this position are not in them.
+        last_tx, last_event = selectors.last_event_position()
         return Response(
             {
                 "results": selectors.run_counts(user=request.user),
-                "last_event_id": selectors.last_event_id(),
+                "last_event_id": last_event,
+                "last_event_tx": last_tx,
             }
         )
 
@@ -193,7 +202,9 @@ class RunEventsApi(APIView):
             code="invalid_limit",
         )
         events = selectors.event_list(
-            run_id=run_id, after=as_id(after) or 0, limit=limit
+            run_id=run_id,
+            after=selectors.event_position(as_id(after) or 0),
+            limit=limit,
         )
         return Response({"results": [event_dict(e) for e in events]})
 

@@ -23,7 +23,7 @@ from designer import access
 from runs.access_signals import user_group
 from runs.models import Run
 from runs.relay import ensure_relay_running
-from runs.selectors import event_list
+from runs.selectors import Position, event_list, event_position
 from runs.serializers import event_dict
 
 logger = logging.getLogger("switchyard.streams")
@@ -54,7 +54,11 @@ def _session_belongs_to(session_key: str, user: Any) -> bool:
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
-    """Stream events of one group; the client first sends `{"after": <event id>}`."""
+    """Stream events of one group; the client first sends `{"after": <event id>}`.
+
+    The id is the last event the client received (0 for none); the stream goes on
+    from that event's position, in stream order (see runs.selectors.event_list).
+    """
 
     run_id: int | None = None
     refused = True
@@ -67,7 +71,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self.last_sent: int | None = None
+        # Stream position (tx, id) of the last event sent, once the client said
+        # where to resume.
+        self.last_sent: Position | None = None
         self.refused = True
         self.user_id: int = user.pk
         self.recheck_task: asyncio.Task[None] | None = None
@@ -196,49 +202,50 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # Join first, then read the database: an event committed after the read is
         # delivered by the group, one committed before it by the read; ids dedupe.
         await self.channel_layer.group_add(self.group_name(), self.channel_name)
-        self.last_sent = after
+        self.last_sent = await database_sync_to_async(event_position)(after)
         await self.backfill(upto=None)
-        await self.send_json({"type": "ready", "last_id": self.last_sent})
+        await self.send_json({"type": "ready", "last_id": self.last_sent[1]})
 
-    async def backfill(self, *, upto: int | None) -> None:
-        while not self.refused:
+    async def backfill(self, *, upto: Position | None) -> None:
+        while not self.refused and self.last_sent is not None:
             events = await database_sync_to_async(self._read)(self.last_sent)
             for event in events:
                 if self.refused:
                     return
-                if upto is not None and event["id"] >= upto:
+                position = (event["tx"], event["id"])
+                if upto is not None and position >= upto:
                     return
                 if await self._may_see(event["workflow"]):
                     await self.send_json({"type": "event", "event": event})
-                self.last_sent = event["id"]
+                self.last_sent = position
             if len(events) < BACKFILL_PAGE:
                 return
 
-    def _read(self, after: int) -> list[dict[str, Any]]:
+    def _read(self, after: Position) -> list[dict[str, Any]]:
         return [
             event_dict(e)
             for e in event_list(run_id=self.run_id, after=after, limit=BACKFILL_PAGE)
         ]
 
     async def event_batch(self, message: dict[str, Any]) -> None:
-        """Forward a relay batch: the events' frames, each once, in id order."""
+        """Forward a relay batch: the events' frames, each once, in stream order."""
         if self.last_sent is None or self.refused:
             return
-        ids: list[int] = message["ids"]
-        prev_id = message.get("prev_id")
-        if prev_id is not None and prev_id > self.last_sent:
+        positions = [(tx, event_id) for tx, event_id in message["positions"]]
+        prev = message.get("prev")
+        if prev is not None and (prev[0], prev[1]) > self.last_sent:
             # A message was lost on the way (full channel): refill from the database.
-            await self.backfill(upto=ids[0])
-        for event_id, workflow, text in zip(
-            ids, message["workflows"], message["texts"], strict=True
+            await self.backfill(upto=positions[0])
+        for position, workflow, text in zip(
+            positions, message["workflows"], message["texts"], strict=True
         ):
-            if event_id <= self.last_sent:
+            if self.last_sent is None or position <= self.last_sent:
                 continue
             if self.refused:
                 return
             if await self._may_see(workflow):
                 await self.send(text_data=text)
-            self.last_sent = event_id
+            self.last_sent = position
 
     async def disconnect(self, code: int) -> None:
         self.refused = True

@@ -174,12 +174,15 @@ class HandoffListApi(APIView):
             *PAGINATION_PARAMETERS,
         ],
         responses=paginated(
-            "HandoffPage", HANDOFF, last_event_id=serializers.IntegerField()
+            "HandoffPage",
+            HANDOFF,
+            last_event_id=serializers.IntegerField(),
+            last_event_tx=serializers.IntegerField(),
         ),
         operation_id="api_v1_handoffs_list",
     )
     def get(self, request: Request) -> Response:
-        last_event = selectors.last_event_id()
+        last_tx, last_event = selectors.last_event_position()
         qs = handoff_list(
             user=request.user,
             status=request.query_params.get("status", ""),
@@ -192,6 +195,7 @@ class HandoffListApi(APIView):
             [handoff_dict(h, request.user) for h in page]
         )
         response.data["last_event_id"] = last_event
+        response.data["last_event_tx"] = last_tx
         return response
 
 

@@ -1,15 +1,18 @@
 """Tail the Event table and fan new events out to Channels groups.
 
-Event ids are assigned in commit order (see `runs.events.EventLog`), so tailing
-`id > last` never skips an event. One relay runs per web process with the in-memory
-channel layer (embedded default); with Redis, the web processes elect one leader
-through a Redis lease so each event is sent once, and the leader's position is kept in
-Redis so a new leader resumes where the old one stopped.
+The relay reads final events in stream order, (tx, id) after its position (see
+`runs.selectors.event_list`): only events of transactions older than every
+transaction still in flight, so no event can later commit behind the position and
+tailing never skips one. One relay runs per web process with the in-memory channel
+layer (embedded default); with Redis, the web processes elect one leader through a
+Redis lease so each event is sent once, and the leader's position is kept in Redis so
+a new leader resumes where the old one stopped.
 
-Each message carries the events of one batch for one group and `prev_id`, the id of
-the previous event sent to that group (or, for a group's first message, the position
-this relay started from), so a consumer that finds a hole (a message dropped by a full
-channel, events a lost relay position skipped) refills it from the database.
+Each message carries the events of one batch for one group, their positions and
+`prev`, the position of the previous event sent to that group (or, for a group's
+first message, the position this relay started from), so a consumer that finds a hole
+(a message dropped by a full channel, events a lost relay position skipped) refills it
+from the database.
 """
 
 import asyncio
@@ -23,7 +26,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from runs.selectors import event_list, last_event_id
+from runs.selectors import Position, event_list, event_position, last_event_position
 from runs.serializers import event_dict
 
 logger = logging.getLogger("switchyard.relay")
@@ -40,8 +43,20 @@ return 0
 """
 
 
-def _read_events(after: int) -> list[dict[str, Any]]:
+def _read_events(after: Position) -> list[dict[str, Any]]:
     return [event_dict(e) for e in event_list(after=after, limit=BATCH)]
+
+
+def _decode_position(stored: bytes | str) -> Position | None:
+    """Read a position kept in Redis: "tx:id", or an event id (before positions)."""
+    text = stored.decode() if isinstance(stored, bytes) else stored
+    try:
+        if ":" in text:
+            tx, event_id = text.split(":", 1)
+            return (int(tx), int(event_id))
+        return event_position(int(text))
+    except ValueError:
+        return None
 
 
 def groups_for(event: dict[str, Any]) -> list[str]:
@@ -60,14 +75,14 @@ class EventRelay:
     def __init__(self, *, redis_url: str | None, interval_s: float) -> None:
         self.redis_url = redis_url
         self.interval_s = interval_s
-        self.position: int | None = None
+        self.position: Position | None = None
         # Where this relay's stream began. Below it, a consumer may lack events that
         # no relay sent to its group (a position lost with a Redis restart makes the
-        # new stream begin at the table's head), so it is the `prev_id` of a group's
+        # new stream begin at the table's head), so it is the `prev` of a group's
         # first message: a consumer behind it refills the hole from the database.
-        self.origin = 0
-        # {group: id of the last event sent to it}; bounded, oldest groups dropped.
-        self.last_sent: OrderedDict[str, int] = OrderedDict()
+        self.origin: Position = (0, 0)
+        # {group: position of the last event sent to it}; bounded, oldest dropped.
+        self.last_sent: OrderedDict[str, Position] = OrderedDict()
         self._redis: Any = None
         self._renew: Any = None
         self._token = secrets.token_hex(8)
@@ -102,29 +117,30 @@ class EventRelay:
             self.position = await self._load_position()
             self.origin = self.position
         events = await database_sync_to_async(_read_events)(self.position)
-        # {group: ([event id, ...], [workflow slug, ...], [frame text, ...])}
-        batches: dict[str, tuple[list[int], list[str | None], list[str]]] = {}
+        # {group: ([[tx, event id], ...], [workflow slug, ...], [frame text, ...])}
+        batches: dict[str, tuple[list[list[int]], list[str | None], list[str]]] = {}
         for payload in events:
             text = json.dumps({"type": "event", "event": payload})
+            position = [payload["tx"], payload["id"]]
             for group in groups_for(payload):
-                ids, workflows, texts = batches.setdefault(group, ([], [], []))
-                ids.append(payload["id"])
+                positions, workflows, texts = batches.setdefault(group, ([], [], []))
+                positions.append(position)
                 workflows.append(payload["workflow"])
                 texts.append(text)
-        for group, (ids, workflows, texts) in batches.items():
+        for group, (positions, workflows, texts) in batches.items():
             message = {
                 "type": "event.batch",
-                "ids": ids,
+                "positions": positions,
                 # Consumers show each event only to users who see its workflow.
                 "workflows": workflows,
                 "texts": texts,
-                "prev_id": self.last_sent.get(group, self.origin),
+                "prev": list(self.last_sent.get(group, self.origin)),
             }
             await layer.group_send(group, message)
-            self.last_sent[group] = ids[-1]
+            self.last_sent[group] = (positions[-1][0], positions[-1][1])
             self.last_sent.move_to_end(group)
         if events:
-            self.position = events[-1]["id"]
+            self.position = (events[-1]["tx"], events[-1]["id"])
         while len(self.last_sent) > 10_000:
             self.last_sent.popitem(last=False)
         if events:
@@ -158,18 +174,21 @@ class EventRelay:
             self.last_sent.clear()
         return bool(acquired)
 
-    async def _load_position(self) -> int:
+    async def _load_position(self) -> Position:
         if self.redis_url:
             client = await self._redis_client(self.redis_url)
             stored = await client.get(_POSITION_KEY)
             if stored is not None:
-                return int(stored)
-        return await database_sync_to_async(last_event_id)()
+                found = await database_sync_to_async(_decode_position)(stored)
+                if found is not None:
+                    return found
+        return await database_sync_to_async(last_event_position)()
 
     async def _save_position(self) -> None:
-        if self.redis_url:
+        if self.redis_url and self.position is not None:
             client = await self._redis_client(self.redis_url)
-            await client.set(_POSITION_KEY, self.position, ex=86400)
+            tx, event_id = self.position
+            await client.set(_POSITION_KEY, f"{tx}:{event_id}", ex=86400)
 
 
 _relay_task: asyncio.Task[None] | None = None

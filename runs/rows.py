@@ -16,15 +16,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, models
+from django.db.models import NOT_PROVIDED
 from django.db.models.expressions import Col
 from django.db.models.options import Options
 from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin
 
 if TYPE_CHECKING:
     from runs.models import Attempt, Run, StepRun
-
-# Any constant works; it only has to be the same in every process.
-EVENT_ORDER_LOCK = 0x5357_5944
 
 # The FSM field whose old value `update_row` checks; each model it writes has one.
 STATE_FIELD = "state"
@@ -53,7 +51,12 @@ def _column(field: models.Field) -> str:
 
 @cache
 def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    # A field with a database default (Event.tx) is left to the database.
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.db_default is NOT_PROVIDED
+    )
 
 
 @cache
@@ -109,12 +112,12 @@ def insert_row(obj: models.Model) -> None:
 
 
 def insert_events(events: Sequence[models.Model]) -> None:
-    """INSERT event rows in one statement, in commit order of their ids.
+    """INSERT event rows in one statement; ids are not read back.
 
-    On PostgreSQL the same round trip first takes a transaction-level advisory lock,
-    so event ids are assigned in commit order: a reader that sees event N has seen
-    every event below N that will ever commit (the live relay tails the table on
-    that promise). SQLite serialises writers already. Ids are not read back.
+    No lock: the database stamps each row with its transaction's id (`Event.tx`),
+    and the live stream orders by (tx, id) below the oldest transaction still in
+    flight (runs.selectors.event_list), so concurrent writers never wait on each
+    other here.
     """
     if not events:
         return
@@ -125,13 +128,7 @@ def insert_events(events: Sequence[models.Model]) -> None:
         params.extend(_values(event, fields))
     sql = _insert_sql(model, connection.vendor, len(events))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Client-side binding sends both statements in one simple query.
-            cursor.execute(
-                f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK}); {sql}", params
-            )
-        else:
-            cursor.execute(sql, params)
+        cursor.execute(sql, params)
 
 
 @cache
@@ -227,9 +224,10 @@ def _select_attempt_sql(vendor: str, lock_run: bool) -> tuple[str, list[_ModelPl
         f"WHERE {column(a, attempt.pk)} = %s"
     )
     if lock_run and connection.features.has_select_for_update_of:
-        # NO KEY UPDATE: event inserts elsewhere take KEY SHARE on this run row (the
-        # foreign key check) while holding the event order lock; a full UPDATE lock
-        # here would deadlock with them.
+        # NO KEY UPDATE: inserts that reference this run (events, steps) take KEY
+        # SHARE on its row for their foreign key checks; this lock does not block
+        # them. Taken first in the transaction, it also orders the run's writers'
+        # transaction ids (see docs/engine.md, "The live stream").
         sql += f" FOR NO KEY UPDATE OF {r}"
     return sql, plan
 

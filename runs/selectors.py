@@ -3,7 +3,18 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.shortcuts import get_object_or_404
 
 from designer.access import visible_q
@@ -84,24 +95,84 @@ def run_get(*, run_id: int, user: Any = None) -> Run:
     return get_object_or_404(qs, pk=run_id)
 
 
+# A place in the live stream: (transaction id, event id), compared as a pair.
+Position = tuple[int, int]
+
+
+class _OldestInFlight(Func):
+    """PostgreSQL: the oldest transaction id still in flight (all below have ended)."""
+
+    template = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    output_field = BigIntegerField()
+
+
+class _OwnTransaction(Func):
+    """PostgreSQL: this transaction's id, or -1 when it has written nothing yet."""
+
+    template = "COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)"
+    output_field = BigIntegerField()
+
+
+def _final(qs: QuerySet[Event]) -> QuerySet[Event]:
+    """Keep the events no transaction in flight can precede (all, on SQLite).
+
+    Every transaction below the oldest one still in flight has ended, so the events
+    stamped below it are final: no event can still commit there. The reader's own
+    transaction counts as final to itself (a test, or a view inside `atomic`).
+    """
+    if connection.vendor != "postgresql":
+        return qs  # one writer at a time: ids are in commit order, tx is 0
+    return qs.filter(Q(tx__lt=_OldestInFlight()) | Q(tx=_OwnTransaction()))
+
+
 def event_list(
-    *, run_id: int | None = None, after: int = 0, limit: int = 500
+    *, run_id: int | None = None, after: Position = (0, 0), limit: int = 500
 ) -> list[Event]:
-    """Return events after an id, oldest first, optionally for one run."""
+    """Return final events after a stream position, in stream order (tx, id).
+
+    Stream order is commit order for the events of one run: every transaction that
+    writes a run's events locks the run's row before its first write, so the
+    transaction ids of one run's writers ascend in the order they commit.
+    """
+    tx, event_id = after
     # The version's graph is large and unused here: only its number is sent.
     qs = (
         Event.objects.select_related("workflow", "version")
         .defer("version__graph")
-        .filter(id__gt=after)
+        .filter(tx__gte=tx)
+        .exclude(tx=tx, id__lte=event_id)
     )
     if run_id is not None:
         qs = qs.filter(run_id=run_id)
-    return list(qs.order_by("id")[:limit])
+    return list(_final(qs).order_by("tx", "id")[:limit])
+
+
+def event_position(event_id: int) -> Position:
+    """Return the stream position just after the event a client last received."""
+    if event_id <= 0:
+        return (0, 0)
+    tx = Event.objects.filter(pk=event_id).values_list("tx", flat=True).first()
+    if tx is None:
+        # Pruned, or never sent: resume after the newest event below that id.
+        tx = (
+            Event.objects.filter(pk__lt=event_id)
+            .order_by("-id")
+            .values_list("tx", flat=True)
+            .first()
+        )
+    return (tx or 0, event_id)
+
+
+def last_event_position() -> Position:
+    """Return the position of the newest final event ((0, 0) when there is none)."""
+    row = _final(Event.objects.all()).order_by("-tx", "-id").values_list("tx", "id")
+    found = row.first()
+    return (found[0], found[1]) if found is not None else (0, 0)
 
 
 def last_event_id() -> int:
-    """Return the newest event id (0 when there is none)."""
-    return Event.objects.aggregate(m=Max("id"))["m"] or 0
+    """Return the id of the newest final event: where a new stream resumes."""
+    return last_event_position()[1]
 
 
 def annotate_last_run(qs: QuerySet[Workflow]) -> QuerySet[Workflow]:

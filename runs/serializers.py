@@ -13,6 +13,8 @@ def event_dict(event: Event) -> dict[str, Any]:
     """Return the small dict sent to live clients and the events API."""
     return {
         "id": event.pk,
+        # With the id, the event's place in the live stream (see runs.selectors).
+        "tx": event.tx,
         "kind": event.kind,
         "run_id": event.run_id,
         "step_id": event.step_id,

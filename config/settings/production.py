@@ -83,7 +83,7 @@ elif (
 if not ENV.database_url:
     _problems.append("Set DATABASE_URL to the PostgreSQL database.")
 elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    # Event ordering relies on PostgreSQL advisory locks (runs.events).
+    # The live stream's order relies on PostgreSQL transaction ids (runs.selectors).
     _problems.append("DATABASE_URL must point to PostgreSQL in production.")
 if not ENV.redis_url:
     _problems.append(

@@ -1,15 +1,37 @@
 """The event log (the source of truth for live views) and the effects ledger."""
 
+from typing import Any
+
 from django.db import models
 
 from runs.models.execution import Attempt, Run, StepRun
+
+
+class TransactionId(models.Func):
+    """The id of the inserting transaction on PostgreSQL (its xid8); 0 elsewhere.
+
+    The live stream orders events by (tx, id) and reads only events whose
+    transaction is below the oldest one still in flight (see runs.selectors).
+    SQLite runs one writer at a time, so there ids alone are in commit order.
+    """
+
+    template = "0"
+    output_field = models.BigIntegerField()
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "(pg_current_xact_id()::text::bigint)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 class Event(models.Model):
     """An append-only record of one state change; the source of truth for live views."""
 
     # The log is append-only and written on every transition, so it carries only the
-    # indexes its readers need: (run, id), (workflow, id), (kind, created_at).
+    # indexes its readers need: (tx, id) and (run, tx, id) for the live stream,
+    # (workflow, id), (kind, created_at).
     workflow = models.ForeignKey(
         "designer.Workflow",
         null=True,
@@ -71,11 +93,14 @@ class Event(models.Model):
     reason = models.CharField(max_length=500, blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The writing transaction's id, set by the database (never by the application).
+    tx = models.BigIntegerField(db_default=TransactionId(), editable=False)
 
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["run", "id"], name="event_run_id"),
+            models.Index(fields=["tx", "id"], name="event_tx_id"),
+            models.Index(fields=["run", "tx", "id"], name="event_run_tx_id"),
             models.Index(fields=["workflow", "id"], name="event_workflow_id"),
             models.Index(fields=["kind", "created_at"], name="event_kind_created"),
         ]

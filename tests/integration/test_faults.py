@@ -5,21 +5,24 @@ ones are never restarted), so this test needs their binaries, not the test datab
 """
 
 import asyncio
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from runs.events import EventLog
 from runs.relay import EventRelay
+from runs.selectors import event_list, event_position
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -112,7 +115,7 @@ def _write_events(count: int) -> None:
 def test_a_relay_that_lost_its_position_makes_consumers_behind_it_refill() -> None:
     """The fault bench found this: Redis restarts, the relay's stored position goes
     with it and the relay starts again at the table's head. Its first message to a
-    group carries that head as `prev_id`, so a consumer that had not seen the
+    group carries that head as `prev`, so a consumer that had not seen the
     events up to it refills them from the database instead of skipping them."""
     _write_events(3)  # committed while no relay sent anything (Redis was down)
     relay = EventRelay(redis_url=None, interval_s=0)  # no stored position
@@ -123,9 +126,51 @@ def test_a_relay_that_lost_its_position_makes_consumers_behind_it_refill() -> No
     assert _run(relay.relay_once(layer)) == 2
     (group, message), *_ = layer.sent
     assert group == "board"
-    assert message["prev_id"] == head
-    assert message["ids"][0] > head
+    assert head is not None
+    assert tuple(message["prev"]) == head
+    assert tuple(message["positions"][0]) > head
     # Later messages to the group chain on from what it was sent.
     _write_events(1)
     _run(relay.relay_once(layer))
-    assert layer.sent[-1][1]["prev_id"] == message["ids"][-1]
+    assert layer.sent[-1][1]["prev"] == message["positions"][-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_late_below_the_relay_position_is_still_sent() -> None:
+    """Without a global lock, ids are not in commit order: a transaction can take
+    id N and commit after another took and committed N+1. The relay reads only
+    events below the oldest transaction in flight, so it waits for the slow one
+    and then sends both, the slow one first (its transaction is older)."""
+    relay = EventRelay(redis_url=None, interval_s=0)
+    layer = _Layer()
+    _run(relay.relay_once(layer))
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        try:
+            with transaction.atomic():
+                log = EventLog()
+                log.add("slow", actor="test")
+                log.flush()
+                inserted.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow)
+    writer.start()
+    try:
+        assert inserted.wait(20)
+        _write_events(1)  # a later id, committed first
+        assert _run(relay.relay_once(layer)) == 0  # the slow one may still commit
+    finally:
+        release.set()
+        writer.join(20)
+    assert _run(relay.relay_once(layer)) == 2
+    _, message = layer.sent[-1]
+    kinds = [json.loads(text)["event"]["kind"] for text in message["texts"]]
+    assert kinds == ["slow", "probe"]
+    ids = [event_id for _, event_id in message["positions"]]
+    assert ids[0] < ids[1]
+    # A consumer resuming after the slow event gets the other one, and only it.
+    assert [e.kind for e in event_list(after=event_position(ids[0]))] == ["probe"]

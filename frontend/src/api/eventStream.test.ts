@@ -33,11 +33,12 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function ev(id: number): { type: 'event'; event: RunEvent } {
+function ev(id: number, tx = 100): { type: 'event'; event: RunEvent } {
   return {
     type: 'event',
     event: {
       id,
+      tx,
       kind: 'run_running',
       run_id: 1,
       step_id: null,
@@ -92,12 +93,16 @@ describe('EventStream', () => {
     expect(statuses).toEqual(['connecting', 'live']);
   });
 
-  it('delivers new events in order and drops ones already seen', () => {
+  it('delivers new events in stream order and drops ones already seen', () => {
     last().open();
-    for (const id of [9, 10, 11, 12, 12, 11, 13]) last().deliver(ev(id));
-    last().deliver({ type: 'ready', last_id: 13 });
-    expect(received).toEqual([11, 12, 13]);
-    expect(stream.lastEventId).toBe(13);
+    for (const id of [11, 12, 12, 11, 13]) last().deliver(ev(id));
+    // A later transaction may hold a lower id: its place in the stream is (tx, id).
+    last().deliver(ev(9, 101));
+    last().deliver(ev(14, 100));
+    last().deliver(ev(9, 101));
+    last().deliver({ type: 'ready', last_id: 9 });
+    expect(received).toEqual([11, 12, 13, 9]);
+    expect(stream.lastEventId).toBe(9);
   });
 
   it('reconnects with doubling backoff and resumes after the newest event', () => {

@@ -1,5 +1,11 @@
-/** Follow the live event WebSocket: resume after the last id, dedupe, reconnect with backoff. */
+/**
+ * Follow the live event WebSocket: resume after the last event, dedupe, reconnect with backoff.
+ *
+ * The server sends events in stream order, (tx, id) ascending: ids alone are not in
+ * order across transactions, so duplicates are recognised by that pair.
+ */
 
+import { isAfter, positionOf, type StreamPosition } from './streamPosition';
 import type { RunEvent } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -16,7 +22,7 @@ export interface SocketLike {
 
 export interface EventStreamOptions {
   url: string;
-  /** Id of the newest event the caller already has (0 for none). */
+  /** Id of the last event the caller already has from the stream (0 for none). */
   after: number;
   onEvent: (event: RunEvent) => void;
   onStatus?: (status: StreamStatus) => void;
@@ -42,6 +48,8 @@ export class EventStream {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private delay: number;
   private lastId: number;
+  // Stream position (tx, id) of the last event delivered; null before the first.
+  private lastPosition: StreamPosition | null = null;
   private stopped = true;
   private everOpened = false;
   private currentStatus: StreamStatus = 'closed';
@@ -132,10 +140,12 @@ export class EventStream {
     if (type !== 'event' || typeof event !== 'object' || event === null) return;
     const runEvent = event as RunEvent;
     if (typeof runEvent.id !== 'number') return;
-    // Ids ascend; anything not newer was delivered already (backfill overlap, resend).
-    if (runEvent.id <= this.lastId) return;
+    const position = positionOf(runEvent);
+    // Positions ascend; anything not newer was delivered already (backfill overlap, resend).
+    if (this.lastPosition !== null && !isAfter(position, this.lastPosition)) return;
     this.delay = this.minDelay;
     this.lastId = runEvent.id;
+    this.lastPosition = position;
     this.options.onEvent(runEvent);
   }
 

@@ -87,10 +87,14 @@ export interface RunSummary {
 export interface RunPage extends Page<RunSummary> {
   /** Newest Event id when the list was read: open the stream after it. */
   last_event_id: number;
+  /** That event's transaction: with the id, its place in the stream. */
+  last_event_tx?: number;
 }
 
 export interface RunEvent {
   id: number;
+  /** The writing transaction; with the id, the event's place in the live stream. */
+  tx?: number;
   kind: string;
   run_id: number | null;
   step_id: number | null;
@@ -116,6 +120,7 @@ export interface RunListItem extends RunSummary {
 
 export interface RunListPage extends Page<RunListItem> {
   last_event_id: number;
+  last_event_tx?: number;
 }
 
 /** One row of GET /api/v1/runs/counts/. */
@@ -129,6 +134,7 @@ export interface RunCountRow {
 export interface RunCounts {
   results: RunCountRow[];
   last_event_id: number;
+  last_event_tx?: number;
 }
 
 export type StepState =

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { isAbortError } from '../api/client';
 import type { StreamStatus } from '../api/eventStream';
+import { earlier, pagePosition, type StreamPosition } from '../api/streamPosition';
 import { getRunCounts, queryRuns, type RunQuery } from '../api/runs';
 import type { ApiErrorItem, RunCounts, RunEvent, RunListPage, RunState, Workflow } from '../api/types';
 import { RUN_STATES } from '../api/types';
@@ -51,7 +52,7 @@ type CountsAction =
 function countsReducer(state: CountsState, action: CountsAction): CountsState {
   switch (action.type) {
     case 'loaded':
-      return countsLoaded(action.counts.results, action.counts.last_event_id ?? 0, state.names);
+      return countsLoaded(action.counts.results, pagePosition(action.counts), state.names);
     case 'event':
       return countsEvent(state, action.event);
     case 'names':
@@ -94,7 +95,7 @@ export function LiveTab({ onStatus }: LiveTabProps) {
   const [workflows, setWorkflows] = useState<Workflow[]>([]);
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [streamAfter, setStreamAfter] = useState<number | null>(null);
-  const [firstPageEventId, setFirstPageEventId] = useState<number | null>(null);
+  const [firstPagePosition, setFirstPagePosition] = useState<StreamPosition | null>(null);
   const [queues, setQueues] = useState<string[]>(['default']);
   const [openedAt] = useState(() => new Date().toISOString());
   const lastLoadAt = useRef(0);
@@ -152,7 +153,7 @@ export function LiveTab({ onStatus }: LiveTabProps) {
     queryRuns(query, controller.signal).then(
       (page) => {
         dispatchTable({ type: 'loaded', page });
-        setFirstPageEventId((first) => first ?? page.last_event_id ?? 0);
+        setFirstPagePosition((first) => first ?? pagePosition(page));
         setTableErrors([]);
         setLoading(false);
       },
@@ -180,9 +181,9 @@ export function LiveTab({ onStatus }: LiveTabProps) {
   // Open the stream once both snapshots are in, after the older of the two, so that
   // neither misses an event (each ignores events it already reflects).
   useEffect(() => {
-    if (streamAfter !== null || !counts.loaded || firstPageEventId === null) return;
-    setStreamAfter(Math.min(counts.lastEventId, firstPageEventId));
-  }, [streamAfter, counts.loaded, counts.lastEventId, firstPageEventId]);
+    if (streamAfter !== null || !counts.loaded || firstPagePosition === null) return;
+    setStreamAfter(earlier(counts.last, firstPagePosition)[1]);
+  }, [streamAfter, counts.loaded, counts.last, firstPagePosition]);
 
   const onEvent = useCallback((event: RunEvent) => {
     dispatchCounts({ type: 'event', event });

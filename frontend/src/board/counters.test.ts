@@ -11,7 +11,7 @@ const snapshot = () =>
       { workflow__slug: 'orders', workflow__name: 'Orders', state: 'succeeded', count: 5 },
       { workflow__slug: 'billing', workflow__name: 'Billing', state: 'failed', count: 1 },
     ],
-    100,
+    [0, 100],
   );
 
 describe('counters', () => {
@@ -25,7 +25,7 @@ describe('counters', () => {
   it('moves a run from its old state to its new one', () => {
     const state = countsEvent(snapshot(), event(101, 1, 'run_succeeded', 'succeeded', { from_state: 'running' }));
     expect(state.workflows.orders?.counts).toEqual({ running: 1, succeeded: 6 });
-    expect(state.lastEventId).toBe(101);
+    expect(state.last).toEqual([0, 101]);
   });
 
   it('counts a created run without taking it from anywhere', () => {
@@ -49,10 +49,17 @@ describe('counters', () => {
     expect(countsEvent(once, event(101, 1, 'run_succeeded', 'succeeded', { from_state: 'running' }))).toBe(once);
   });
 
+  it('counts an event of a later transaction even when its id is lower', () => {
+    const state = countsEvent(snapshot(), { ...event(99, 1, 'run_succeeded', 'succeeded', { from_state: 'running' }), tx: 7 });
+    expect(state.workflows.orders?.counts).toEqual({ running: 1, succeeded: 6 });
+    expect(state.last).toEqual([7, 99]);
+    expect(countsEvent(state, event(150, 1, 'run_failed', 'failed', { from_state: 'running' }))).toBe(state);
+  });
+
   it('ignores step and attempt events but remembers their ids', () => {
     const state = countsEvent(snapshot(), event(101, 1, 'step_succeeded', 'succeeded', { from_state: 'running' }));
     expect(state.workflows.orders?.counts).toEqual({ running: 2, succeeded: 5 });
-    expect(state.lastEventId).toBe(101);
+    expect(state.last).toEqual([0, 101]);
   });
 
   it('never counts below zero when the snapshot missed a run', () => {

@@ -1,5 +1,6 @@
 /** Count runs per workflow and state: a snapshot from /runs/counts/, then moved by run_* events. */
 
+import { isAfter, positionOf, STREAM_START, type StreamPosition } from '../api/streamPosition';
 import type { RunCountRow, RunEvent, RunState } from '../api/types';
 import { RUN_STATES } from '../api/types';
 
@@ -12,17 +13,21 @@ export interface WorkflowCounts {
 export interface CountsState {
   loaded: boolean;
   /** Newest event already reflected in the counts; older events are ignored. */
-  lastEventId: number;
+  last: StreamPosition;
   workflows: Record<string, WorkflowCounts>; // {slug: counts}
   names: Record<string, string>; // {slug: name} of every workflow known by name
 }
 
-export const initialCounts: CountsState = { loaded: false, lastEventId: 0, workflows: {}, names: {} };
+export const initialCounts: CountsState = { loaded: false, last: STREAM_START, workflows: {}, names: {} };
 
 const KNOWN_STATES: ReadonlySet<string> = new Set(RUN_STATES);
 
 /** Build the counters from the /runs/counts/ snapshot. */
-export function countsLoaded(rows: RunCountRow[], lastEventId: number, names: Record<string, string> = {}): CountsState {
+export function countsLoaded(
+  rows: RunCountRow[],
+  last: StreamPosition,
+  names: Record<string, string> = {},
+): CountsState {
   const workflows: Record<string, WorkflowCounts> = {};
   const known = { ...names };
   for (const row of rows) {
@@ -34,7 +39,7 @@ export function countsLoaded(rows: RunCountRow[], lastEventId: number, names: Re
     });
     entry.counts[row.state] = (entry.counts[row.state] ?? 0) + row.count;
   }
-  return { loaded: true, lastEventId, workflows, names: known };
+  return { loaded: true, last, workflows, names: known };
 }
 
 /**
@@ -42,8 +47,9 @@ export function countsLoaded(rows: RunCountRow[], lastEventId: number, names: Re
  * and enters `to_state`. Other events and events already counted change nothing.
  */
 export function countsEvent(state: CountsState, event: RunEvent): CountsState {
-  if (!state.loaded || event.id <= state.lastEventId) return state;
-  const next: CountsState = { ...state, lastEventId: event.id };
+  const position = positionOf(event);
+  if (!state.loaded || !isAfter(position, state.last)) return state;
+  const next: CountsState = { ...state, last: position };
   if (!event.kind.startsWith('run_') || !event.workflow) return next;
   const to = event.to_state ?? '';
   const from = event.from_state ?? '';

@@ -16,13 +16,13 @@ describe('run table', () => {
     const state = loaded([listItem(2), listItem(1)], 10);
     expect(state.loaded).toBe(true);
     expect(state.rows.map((r) => r.id)).toEqual([2, 1]);
-    expect(state.rows[0]?.basisEventId).toBe(10);
+    expect(state.rows[0]?.basis).toEqual([0, 10]);
     expect(state.stale).toBe(false);
   });
 
   it('moves a row to the state of a newer run event and clears its stuck flag', () => {
     const state = tableEvent(loaded([listItem(1, { state: 'running', stuck: true })]), event(11, 1, 'run_succeeded', 'succeeded'));
-    expect(state.rows[0]).toMatchObject({ state: 'succeeded', stuck: false, finished_at: '2025-01-01T00:00:11Z', basisEventId: 11, changedByEventId: 11 });
+    expect(state.rows[0]).toMatchObject({ state: 'succeeded', stuck: false, finished_at: '2025-01-01T00:00:11Z', basis: [0, 11], changedByEventId: 11 });
   });
 
   it('ignores events older than the page', () => {
@@ -54,13 +54,13 @@ describe('run table', () => {
   it('keeps a state from an event newer than a reloaded page', () => {
     const live = tableEvent(loaded([listItem(1, { state: 'running' })], 10), event(15, 1, 'run_succeeded', 'succeeded'));
     const reloaded = tableLoaded(live, page([listItem(1, { state: 'running' })], 12));
-    expect(reloaded.rows[0]).toMatchObject({ state: 'succeeded', basisEventId: 15 });
+    expect(reloaded.rows[0]).toMatchObject({ state: 'succeeded', basis: [0, 15] });
   });
 
   it('takes the reloaded page when it is as new as the events', () => {
     const live = tableEvent(loaded([listItem(1, { state: 'running' })], 10), event(15, 1, 'run_failed', 'failed'));
     const reloaded = tableLoaded(live, page([listItem(1, { state: 'failed', error: { type: 'Boom', message: 'x' } })], 15));
-    expect(reloaded.rows[0]).toMatchObject({ state: 'failed', error: { type: 'Boom', message: 'x' }, basisEventId: 15 });
+    expect(reloaded.rows[0]).toMatchObject({ state: 'failed', error: { type: 'Boom', message: 'x' }, basis: [0, 15] });
   });
 
   it('clears the error and finish time when a run is retried', () => {

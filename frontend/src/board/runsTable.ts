@@ -3,6 +3,7 @@
  * live events, merged so that neither an older page nor an older event wins.
  */
 
+import { isAfter, pagePosition, positionOf, type StreamPosition } from '../api/streamPosition';
 import type { RunError, RunEvent, RunListItem, RunListPage, RunState } from '../api/types';
 import { RUN_STATES } from '../api/types';
 
@@ -19,8 +20,8 @@ export const ACTIVE_STATES: readonly RunState[] = ['pending', 'running', 'paused
 const KNOWN_STATES: ReadonlySet<string> = new Set(RUN_STATES);
 
 export interface TableRow extends RunListItem {
-  /** Newest event this row already reflects: a page's last_event_id, or a live event's id. */
-  basisEventId: number;
+  /** Newest event this row already reflects: a page's position, or a live event's. */
+  basis: StreamPosition;
   /** Id of the last live event that changed the state, for a brief highlight. */
   changedByEventId: number;
 }
@@ -37,16 +38,16 @@ export const initialTable: TableState = { loaded: false, rows: [], count: 0, sta
 
 /**
  * Take a fresh page. A row that a live event changed after the page was read keeps
- * what the event said (the page's `last_event_id` is read before its rows).
+ * what the event said (the page's last event position is read before its rows).
  */
 export function tableLoaded(state: TableState, page: RunListPage): TableState {
   const current = new Map(state.rows.map((row) => [row.id, row]));
   const rows = page.results.map((run): TableRow => {
-    const row: TableRow = { ...run, basisEventId: page.last_event_id ?? 0, changedByEventId: 0 };
+    const row: TableRow = { ...run, basis: pagePosition(page), changedByEventId: 0 };
     const known = current.get(run.id);
     if (known === undefined) return row;
     row.changedByEventId = known.changedByEventId;
-    if (known.basisEventId <= row.basisEventId) return row;
+    if (!isAfter(known.basis, row.basis)) return row;
     return {
       ...row,
       state: known.state,
@@ -55,7 +56,7 @@ export function tableLoaded(state: TableState, page: RunListPage): TableState {
       error: known.error ?? (TERMINAL_STATES.has(known.state) ? row.error : null),
       last_event_at: known.last_event_at,
       stuck: known.stuck,
-      basisEventId: known.basisEventId,
+      basis: known.basis,
     };
   });
   return { loaded: true, rows, count: page.count, stale: false };
@@ -74,10 +75,11 @@ export function tableEvent(state: TableState, event: RunEvent, stateMatters = tr
   const index = state.rows.findIndex((row) => row.id === event.run_id);
   if (index === -1) return setsState && !state.stale ? { ...state, stale: true } : state;
   const row = state.rows[index]!;
-  if (event.id <= row.basisEventId) return state; // The row is already as new.
+  const position = positionOf(event);
+  if (!isAfter(position, row.basis)) return state; // The row is already as new.
   let updated: TableRow = {
     ...row,
-    basisEventId: event.id,
+    basis: position,
     last_event_at: event.created_at,
     stuck: false, // It just spoke.
   };

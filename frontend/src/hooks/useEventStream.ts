@@ -14,7 +14,7 @@ export interface UseEventStreamOptions {
   onEvent: (event: RunEvent) => void;
 }
 
-/** Deliver events newer than `after`, in id order, once each; return the connection status. */
+/** Deliver events after `after`, in stream order, once each; return the connection status. */
 export function useEventStream({
   path = '/ws/board/',
   after,
@@ -35,7 +35,9 @@ export function useEventStream({
     if (!enabled) return undefined;
     const stream = new EventStream({
       url: socketUrl(path, window.location),
-      after: Math.max(afterRef.current, lastIdRef.current ?? 0),
+      // The last event this hook delivered, else the caller's starting point (ids
+      // are not ordered across transactions: the server resumes after that event).
+      after: lastIdRef.current ?? afterRef.current,
       onEvent: (event) => {
         lastIdRef.current = event.id;
         onEventRef.current(event);
