@@ -48,7 +48,8 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for key, value in detail.items():
             name = key if field is None else f"{field}.{key}"
-            out.extend(_flatten(value, None if key == "non_field_errors" else name))
+            # A nested object's own errors belong to the object: its path, not none.
+            out.extend(_flatten(value, field if key == "non_field_errors" else name))
         return out
     if isinstance(detail, list):
         return [item for value in detail for item in _flatten(value, field)]

@@ -12,6 +12,7 @@ from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
+    batch_apis,
     handoff_apis,
     log_apis,
     map_apis,
@@ -65,6 +66,10 @@ api_v1 = [
         "workflows/<slug:slug>/validate/", designer_apis.WorkflowValidateApi.as_view()
     ),
     path("workflows/<slug:slug>/runs/", runs_apis.WorkflowRunsApi.as_view()),
+    path(
+        "workflows/<slug:slug>/runs/batch/",
+        batch_apis.WorkflowRunsBatchApi.as_view(),
+    ),
     path(
         "workflows/<slug:slug>/schedules/",
         schedule_apis.WorkflowSchedulesApi.as_view(),

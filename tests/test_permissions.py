@@ -196,6 +196,13 @@ ACTIONS: list[tuple[str, str, str, Any, dict[str, int]]] = [
         {"input": {}},
         _operators(201),
     ),
+    (
+        "start runs in a batch",
+        "post",
+        "/api/v1/workflows/team-flow/runs/batch/",
+        {"runs": [{"input": {}}]},
+        _operators(201),
+    ),
     ("list runs", "get", "/api/v1/runs/", None, _everyone()),
     ("run counts", "get", "/api/v1/runs/counts/", None, _everyone()),
     ("run detail", "get", "/api/v1/runs/{run}/", None, _read()),
