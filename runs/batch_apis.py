@@ -33,7 +33,9 @@ class RunRequestsField(serializers.ListField):
 
 class RunBatchInput(serializers.Serializer):
     # Each item as the single start takes it: {input, version?, idempotency_key?}.
-    runs = RunRequestsField(child=RunStartInput(), min_length=1)
+    runs = RunRequestsField(
+        child=RunStartInput(), min_length=1, max_length=MAX_BATCH_RUNS
+    )
 
 
 class RunBatchItemOutput(serializers.Serializer):
