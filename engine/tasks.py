@@ -186,7 +186,11 @@ def run_attempt(self: Any, attempt_id: int) -> None:
             HEARTBEAT.untrack(work.attempt_id)
         if budget > 0:
             work = attempt_finish_and_continue(
-                attempt_id=work.attempt_id, output=output, error=error, slot=slot
+                attempt_id=work.attempt_id,
+                output=output,
+                error=error,
+                slot=slot,
+                rows=work.rows,
             )
             budget -= 1
         else:

@@ -256,3 +256,31 @@ def select_attempt(
     attempt.step = step
     attempt.run = run
     return attempt, step, run
+
+
+@cache
+def _select_run_sql(vendor: str) -> tuple[str, list[_ModelPlan]]:
+    """Return the SELECT of one run, locked FOR NO KEY UPDATE, and its plan."""
+    from runs.models import Run
+
+    quote = connection.ops.quote_name
+    columns, plan = _select_plan(((Run, "r"),), vendor)
+    meta = Run._meta
+    sql = (
+        f"SELECT {columns} FROM {quote(meta.db_table)} {quote('r')} "  # noqa: S608
+        f"WHERE {quote('r')}.{quote(_column(meta.pk))} = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR NO KEY UPDATE" if vendor == "postgresql" else " FOR UPDATE"
+    return sql, plan
+
+
+def select_run_locked(run_id: int) -> "Run | None":
+    """Read a run and lock its row (as `select_attempt(lock_run=True)` does)."""
+    sql, plan = _select_run_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return cast("Run", _build(plan, row)[0])

@@ -128,11 +128,13 @@ def _final(qs: QuerySet[Event]) -> QuerySet[Event]:
 def event_list(
     *, run_id: int | None = None, after: Position = (0, 0), limit: int = 500
 ) -> list[Event]:
-    """Return final events after a stream position, in stream order (tx, id).
+    """Return events after a stream position, in stream order (tx, id).
 
     Stream order is commit order for the events of one run: every transaction that
-    writes a run's events locks the run's row before its first write, so the
-    transaction ids of one run's writers ascend in the order they commit.
+    writes a run's events locks the run's row before its first write and holds it
+    to its commit, so the transaction ids of one run's writers ascend in the order
+    they commit, and no event of the run can still commit behind the visible ones.
+    One run's events are therefore read as they are; across runs, only final ones.
     """
     tx, event_id = after
     # The version's graph is large and unused here: only its number is sent.
@@ -142,9 +144,8 @@ def event_list(
         .filter(tx__gte=tx)
         .exclude(tx=tx, id__lte=event_id)
     )
-    if run_id is not None:
-        qs = qs.filter(run_id=run_id)
-    return list(_final(qs).order_by("tx", "id")[:limit])
+    qs = qs.filter(run_id=run_id) if run_id is not None else _final(qs)
+    return list(qs.order_by("tx", "id")[:limit])
 
 
 def event_position(event_id: int) -> Position:

@@ -32,6 +32,11 @@ class Event(models.Model):
     # The log is append-only and written on every transition, so it carries only the
     # indexes its readers need: (tx, id) and (run, tx, id) for the live stream,
     # (workflow, id), (kind, created_at).
+    # References, not constraints: every step writes about six events, and each
+    # foreign key constraint is a lookup and a KEY SHARE lock on the referenced row
+    # at commit (the workflow's and version's rows are shared by all its runs). The
+    # rows go with their workflow, version or run all the same: Django deletes them
+    # (on_delete), and nothing else deletes those rows.
     workflow = models.ForeignKey(
         "designer.Workflow",
         null=True,
@@ -39,6 +44,7 @@ class Event(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     version = models.ForeignKey(
         "designer.WorkflowVersion",
@@ -46,6 +52,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
     run = models.ForeignKey(
         Run,
@@ -54,9 +61,10 @@ class Event(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
         db_index=False,
+        db_constraint=False,
     )
-    # References, not constraints: a step's or attempt's events go with its run
-    # (deleted through `run`), and a constraint would need an index per column.
+    # A step's or attempt's events go with its run (deleted through `run`), and a
+    # constraint would need an index per column.
     step = models.ForeignKey(
         StepRun,
         null=True,

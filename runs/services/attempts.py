@@ -16,7 +16,7 @@ from runs.models import (
     RunState,
     StepRun,
 )
-from runs.rows import select_attempt
+from runs.rows import select_attempt, select_run_locked
 from runs.services import handoff_steps
 from runs.services.advancing import Advance
 from runs.services.dispatching import (
@@ -121,13 +121,19 @@ def attempt_finish(
 
 
 def attempt_finish_and_continue(
-    *, attempt_id: int, output: Any, error: dict | None, slot: EagerSlot
+    *,
+    attempt_id: int,
+    output: Any,
+    error: dict | None,
+    slot: EagerSlot,
+    rows: tuple[Attempt, StepRun] | None = None,
 ) -> AttemptWork | None:
     """Finish an attempt; if the run's next attempt is due now on the slot's queue,
     start it in the same transaction and return it for this worker to run.
 
     This is eager dispatch: a sequential run skips one broker round trip and one
     transaction per step. Only one attempt is taken; the rest are published.
+    `rows` are the attempt and step as the eager start left them (`AttemptWork.rows`).
     """
     try:
         _, work = _attempt_finish(
@@ -136,6 +142,7 @@ def attempt_finish_and_continue(
             error=error,
             actor=f"worker:{slot.worker}",
             eager=slot,
+            rows=rows,
         )
     except ConcurrentTransition:
         return None
@@ -149,13 +156,14 @@ def _attempt_finish(
     error: dict | None,
     actor: str,
     eager: EagerSlot | None,
+    rows: tuple[Attempt, StepRun] | None = None,
 ) -> tuple[bool, AttemptWork | None]:
     now = timezone.now()
     with transaction.atomic():
         # One query: the attempt, its step, and its run locked (only the run row:
         # concurrent branches of one run advance one at a time, other runs do not
-        # wait).
-        found = select_attempt(attempt_id, lock_run=True)
+        # wait). With the rows from an eager start, only the run is read again.
+        found = _locked_rows(attempt_id, rows)
         if found is None or found[0].state != AttemptState.RUNNING:
             return False, None
         attempt, step, run = found
@@ -171,6 +179,22 @@ def _attempt_finish(
             advance.release_held()
         log.flush()
     return True, advance.eager_work
+
+
+def _locked_rows(
+    attempt_id: int, rows: tuple[Attempt, StepRun] | None
+) -> tuple[Attempt, StepRun, Run] | None:
+    """Lock the attempt's run and return (attempt, step, run)."""
+    if rows is None:
+        return select_attempt(attempt_id, lock_run=True)
+    attempt, step = rows
+    run = select_run_locked(attempt.run_id)
+    if run is None:
+        return None
+    step.run = run
+    attempt.step = step
+    attempt.run = run
+    return attempt, step, run
 
 
 def _attempt_succeeded(

@@ -2,7 +2,7 @@
 publishing them after commit, and the per-queue retry budget that paces retries."""
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -88,6 +88,12 @@ class AttemptWork:
     # Set for a map item's work, whose `attempt_id` is then the MapItem's id (its
     # step log belongs to the item, not to an Attempt).
     map_item_id: int | None = None
+    # The attempt and step rows as this worker's transaction left them (eager
+    # dispatch): finishing the attempt reads only its run again. Anyone who moved
+    # them meanwhile (a cancel, the sweeper) fails the finish's guarded UPDATE.
+    rows: "tuple[Attempt, StepRun] | None" = field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,9 @@ def create_attempt(
         insert_row(step)
     insert_row(attempt)
     if eager and advance.eager_work is not None:
-        advance.eager_work = replace(advance.eager_work, attempt_id=attempt.pk)
+        advance.eager_work = replace(
+            advance.eager_work, attempt_id=attempt.pk, rows=(attempt, step)
+        )
     else:
         publish_on_commit(attempt, policy.timeout_s, countdown=delay or None)
 

@@ -25,6 +25,7 @@ _SQL_CACHES = (
     rows._update_sql,
     rows._select_plan,
     rows._select_attempt_sql,
+    rows._select_run_sql,
 )
 
 
@@ -147,6 +148,11 @@ def test_insert_events_inserts_several_in_one_statement_in_order(run: Run) -> No
     assert [e.data for e in stored] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert stored[0].pk < stored[1].pk < stored[2].pk
     assert all(e.workflow_id == run.workflow_id for e in stored)
+    # The database stamps them with the inserting transaction (one for all three).
+    assert len({e.tx for e in stored}) == 1
+    if connection.vendor == "postgresql":
+        assert stored[0].tx > 0
+        assert "pg_advisory" not in sql
 
 
 def test_insert_events_of_nothing_sends_nothing() -> None:
@@ -226,6 +232,19 @@ def test_select_attempt_locks_only_the_run_row_when_asked(run: Run) -> None:
     sql = _one_statement(captured)
     if connection.features.has_select_for_update_of:
         assert sql.endswith(' FOR NO KEY UPDATE OF "r"')
+
+
+def test_select_run_locked_reads_the_run_in_one_locking_query(run: Run) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        found = rows.select_run_locked(run.pk)
+    assert found is not None
+    assert (found.pk, found.state, found.input) == (run.pk, run.state, run.input)
+    assert found.workflow_id == run.workflow_id
+    sql = _one_statement(captured)
+    if connection.vendor == "postgresql":
+        assert sql.endswith(" FOR NO KEY UPDATE")
+    missing = Run.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    assert rows.select_run_locked(missing) is None
 
 
 def test_select_attempt_returns_none_for_a_missing_id(run: Run) -> None:
