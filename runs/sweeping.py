@@ -97,7 +97,12 @@ def mark_attempt(attempt_id: int, reason: str) -> None:
 
 def mark_timer(step_id: int, reason: str) -> None:
     """Cancel a wait step whose timer could not fire, with the reason."""
-    step = StepRun.objects.select_related("run").get(pk=step_id)
+    # Locks the run's row too (the join): its writers go one at a time.
+    step = (
+        StepRun.objects.select_for_update(no_key=True)
+        .select_related("run")
+        .get(pk=step_id)
+    )
     if step.state != StepState.WAITING:
         return
     log = EventLog()
@@ -107,7 +112,11 @@ def mark_timer(step_id: int, reason: str) -> None:
 
 def mark_handoff(handoff_id: int, reason: str) -> None:
     """Expire a handoff whose escalation could not run, with the reason."""
-    handoff = Handoff.objects.select_related("run", "step").get(pk=handoff_id)
+    handoff = (
+        Handoff.objects.select_for_update(no_key=True)
+        .select_related("run", "step")
+        .get(pk=handoff_id)
+    )
     if handoff.state not in (HandoffState.OPEN, HandoffState.CLAIMED):
         return
     log = EventLog()
