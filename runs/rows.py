@@ -76,14 +76,65 @@ def _insert_returning_sql(model: type[models.Model], vendor: str) -> str:
     return f"{_insert_sql(model, vendor, 1)} RETURNING {pk}"
 
 
+# Fields whose value, when it has one of these exact types (or is None), is already
+# what get_db_prep_save would send: their preparation only converts other types.
+_PLAIN_TYPES: tuple[tuple[type[models.Field], frozenset[type]], ...] = (
+    (models.CharField, frozenset({str})),
+    (models.TextField, frozenset({str})),
+    (models.BooleanField, frozenset({bool})),
+    (models.IntegerField, frozenset({int})),
+    (models.ForeignKey, frozenset({int})),
+)
+
+# (field, attname, types passed as they are or None, whether pre_save sets the value)
+_Prep = tuple[models.Field, str, frozenset[type] | None, bool]
+
+
+@cache
+def _prep_plan(model: type[models.Model]) -> tuple[_Prep, ...]:
+    plan = []
+    for field in _insert_fields(model):
+        plain = next(
+            (types for cls, types in _PLAIN_TYPES if isinstance(field, cls)), None
+        )
+        if isinstance(field, models.ForeignKey) and not isinstance(
+            field.target_field, models.AutoField | models.IntegerField
+        ):
+            plain = None
+        # auto_now(_add) and the like: pre_save computes the value.
+        computed = bool(getattr(field, "auto_now", False)) or bool(
+            getattr(field, "auto_now_add", False)
+        )
+        plan.append((field, field.attname, plain, computed))
+    return tuple(plan)
+
+
 def _values(obj: models.Model, fields: Sequence[models.Field]) -> list[Any]:
+    """Return the values an INSERT of obj sends, as save() would prepare them.
+
+    A value already of its column's plain Python type skips Django's per-field
+    preparation (several calls per value, about a third of a step's Python before).
+    """
     # Copies the ids of related rows inserted after they were assigned, as save() does.
     # django-stubs leaves out this private Model method that save() calls.
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    return [
-        f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection)
-        for f in fields
-    ]
+    plan = _prep_plan(type(obj))
+    if len(plan) != len(fields):  # not this model's insert fields: no shortcut
+        return [
+            f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection)
+            for f in fields
+        ]
+    state = obj.__dict__
+    values = []
+    for field, attname, plain, computed in plan:
+        if not computed and plain is not None:
+            value = state.get(attname)
+            if value is None or type(value) in plain:
+                values.append(value)
+                continue
+        value = field.pre_save(obj, add=True)
+        values.append(field.get_db_prep_save(value, connection=connection))
+    return values
 
 
 def _saved(obj: models.Model, pk: int) -> None:

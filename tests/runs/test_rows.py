@@ -26,6 +26,7 @@ _SQL_CACHES = (
     rows._select_plan,
     rows._select_attempt_sql,
     rows._select_run_sql,
+    rows._prep_plan,
 )
 
 
@@ -312,3 +313,26 @@ def test_select_attempt_takes_its_tables_and_columns_from_the_models(
         'WHERE "a"."id" = %s'
     ) in sql
     assert '"a"."Step Ref", ' in sql
+
+
+def test_values_prepares_what_save_would_send(run: Run) -> None:
+    """The shortcut for plain values sends what Django's preparation would."""
+    step = run.steps.exclude(node_type="start").first()
+    assert step is not None
+    attempt = run.attempts.get()
+    event = Event(kind="k", run=run, step=step, data={"n": [1, "2"]}, actor="a")
+    for obj in (event, step, attempt, run):
+        fields = rows._insert_fields(type(obj))
+        expected = [
+            f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection)
+            for f in fields
+        ]
+        got = rows._values(obj, fields)
+        # auto_now_add stamps the time anew on each call: compare its type only.
+        for field, want, have in zip(fields, expected, got, strict=True):
+            if getattr(field, "auto_now_add", False):
+                assert type(want) is type(have)
+            elif hasattr(want, "obj"):  # a JSON adapter: compare what it wraps
+                assert want.obj == have.obj
+            else:
+                assert want == have, field.name
