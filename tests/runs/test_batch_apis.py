@@ -203,3 +203,22 @@ def test_admission_keeps_runs_past_the_limit_pending_as_single_starts_do(
     assert states[runs[1]["id"]] == RunState.RUNNING
     assert states[runs[2]["id"]] == RunState.PENDING
     assert states[after["id"]] == RunState.PENDING
+
+
+def test_a_canary_gets_its_share_of_a_batch_as_of_single_starts(
+    api: APIClient, workflow_factory: Any, user: Any
+) -> None:
+    from runs import releases
+
+    workflow = workflow_factory(linear_graph(1))
+    draft, _ = designer.version_create(
+        workflow=workflow, graph=linear_graph(2), created_by=user
+    )
+    releases.version_publish(version=draft, canary_percent=25)
+    response = _post(api, {"runs": [{"input": {}}] * 8})
+    assert response.status_code == 201
+    versions = [r["version"] for r in response.json()["runs"]]
+    # Every fourth run goes to the canary, counting the batch's own runs.
+    assert versions == [1, 1, 1, 2, 1, 1, 1, 2]
+    pinned = _post(api, {"runs": [{"input": {}, "version": 1}] * 4}).json()
+    assert [r["version"] for r in pinned["runs"]] == [1, 1, 1, 1]
