@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -43,7 +43,10 @@ def each_isolated(
     """Run `process` on each item in its own savepoint; return how many it did.
 
     An item whose processing raises is logged and then marked by `mark(item, error)`
-    (in a transaction of its own, after the savepoint rolled back).
+    (in a transaction of its own, after the savepoint rolled back). A database that
+    is unreachable, restarting or chose this transaction as a deadlock's victim
+    says nothing about the row: the item is left for the next tick, unmarked, and
+    the job stops when the database is gone (the next items would fail alike).
     """
     done = 0
     failed: list[tuple[Item, str]] = []
@@ -53,6 +56,15 @@ def each_isolated(
                 done += int(bool(process(item)))
         except ConcurrentTransition:
             continue  # another writer moved the row first: nothing to do
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning(
+                "%s: %s not processed, left for the next tick: %s",
+                job,
+                describe(item),
+                str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__,
+            )
+            if not _database_usable():
+                break
         except Exception as exc:  # noqa: BLE001 - one row must not stop the job
             logger.exception("%s: %s failed and was skipped", job, describe(item))
             failed.append((item, f"{type(exc).__name__}: {str(exc)[:300]}"))
@@ -63,6 +75,17 @@ def each_isolated(
         except Exception:  # noqa: BLE001
             logger.exception("%s: could not mark %s", job, describe(item))
     return done
+
+
+def _database_usable() -> bool:
+    """Drop a broken connection; say whether the database answers now."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    try:
+        connection.ensure_connection()
+    except (OperationalError, InterfaceError):
+        return False
+    return connection.is_usable()
 
 
 def mark_attempt(attempt_id: int, reason: str) -> None:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from engine import tasks
@@ -171,6 +172,47 @@ def test_timer_job_skips_and_marks_a_bad_row(
     assert good.state == "succeeded"
     assert bad.steps.get(node_id="nap").state == StepState.CANCELLED
     assert steps_wake_due(now=later) == 0
+
+
+def test_timer_job_leaves_a_row_the_database_failed_on_for_the_next_tick(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    """Found by bench/faults.py: with PostgreSQL restarting, every due timer failed,
+    was marked as a bad row once the database was back, and its run hung. A
+    deadlock or a lost connection says nothing about the row: it waits, unmarked."""
+    graph = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "nap", "type": "wait", "seconds": 30},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "nap"},
+            {"id": "e2", "source": "nap", "target": "done"},
+        ],
+    }
+    good, _ = run_start(
+        workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
+    )
+    unlucky, _ = run_start(
+        workflow=workflow_factory(graph, slug="t2"), input={}, actor="system"
+    )
+    real = Advance.wake
+
+    def deadlocked(advance: Advance, step_id: int) -> bool:
+        if advance.run.pk == unlucky.pk:
+            raise OperationalError("deadlock detected")
+        return real(advance, step_id)
+
+    monkeypatch.setattr(Advance, "wake", deadlocked)
+    later = timezone.now() + timedelta(minutes=5)
+    assert steps_wake_due(now=later) == 1
+    assert Run.objects.get(pk=good.pk).state == "succeeded"
+    assert unlucky.steps.get(node_id="nap").state == StepState.WAITING
+    monkeypatch.setattr(Advance, "wake", real)
+    assert steps_wake_due(now=later) == 1
+    assert Run.objects.get(pk=unlucky.pk).state == "succeeded"
 
 
 def test_one_failing_sweep_job_does_not_stop_the_others(
