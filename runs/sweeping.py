@@ -23,6 +23,7 @@ from runs.models import (
     AttemptState,
     Handoff,
     HandoffState,
+    Run,
     StepRun,
     StepState,
 )
@@ -90,11 +91,8 @@ def _database_usable() -> bool:
 
 def mark_attempt(attempt_id: int, reason: str) -> None:
     """Take an attempt out of the periodic jobs: fail or cancel it, with the reason."""
-    attempt = (
-        Attempt.objects.select_for_update(no_key=True)
-        .select_related("step", "run")
-        .get(pk=attempt_id)
-    )
+    _lock_run_of(Attempt.objects.filter(pk=attempt_id))
+    attempt = Attempt.objects.select_related("step", "run").get(pk=attempt_id)
     attempt.step.run = attempt.run
     log = EventLog()
     error = {"type": "SweepError", "message": reason, "retryable": False}
@@ -118,14 +116,20 @@ def mark_attempt(attempt_id: int, reason: str) -> None:
     log.flush()
 
 
+def _lock_run_of(rows: Any) -> None:
+    """Lock the row's run first, in the order every writer of a run locks (run, then
+    its steps): locking the step with it in one join took them the other way round
+    and deadlocked with a timer firing on the same step."""
+    run_id = rows.values_list("run_id", flat=True).first()
+    if run_id is not None:
+        locked = Run.objects.select_for_update(no_key=True).filter(pk=run_id)
+        list(locked.values_list("pk", flat=True))
+
+
 def mark_timer(step_id: int, reason: str) -> None:
     """Cancel a wait step whose timer could not fire, with the reason."""
-    # Locks the run's row too (the join): its writers go one at a time.
-    step = (
-        StepRun.objects.select_for_update(no_key=True)
-        .select_related("run")
-        .get(pk=step_id)
-    )
+    _lock_run_of(StepRun.objects.filter(pk=step_id))
+    step = StepRun.objects.select_related("run").get(pk=step_id)
     if step.state != StepState.WAITING:
         return
     log = EventLog()
@@ -135,11 +139,8 @@ def mark_timer(step_id: int, reason: str) -> None:
 
 def mark_handoff(handoff_id: int, reason: str) -> None:
     """Expire a handoff whose escalation could not run, with the reason."""
-    handoff = (
-        Handoff.objects.select_for_update(no_key=True)
-        .select_related("run", "step")
-        .get(pk=handoff_id)
-    )
+    _lock_run_of(Handoff.objects.filter(pk=handoff_id))
+    handoff = Handoff.objects.select_related("run", "step").get(pk=handoff_id)
     if handoff.state not in (HandoffState.OPEN, HandoffState.CLAIMED):
         return
     log = EventLog()
