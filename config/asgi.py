@@ -5,6 +5,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# The web process serves each request's Django code in a thread of its own: pool
+# its PostgreSQL connections (config.settings.base.database_config).
+os.environ.setdefault("SWITCHYARD_DB_POOL", "1")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
