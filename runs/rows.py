@@ -11,7 +11,9 @@ django-fsm's ConcurrentTransitionMixin makes. They never decide a state: callers
 the FSM transition first and only persist what it did.
 """
 
+import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -174,12 +176,52 @@ def insert_events(events: Sequence[models.Model]) -> None:
         return
     model = type(events[0])
     fields = _insert_fields(model)
+    if connection.vendor == "postgresql":
+        # The rows travel as one JSON parameter: a six-event step had 84
+        # parameters, each quoted into the SQL text by psycopg in Python (and a
+        # statement with that many is not cached), where json.dumps is one C call.
+        columns = [_column(f) for f in fields]
+        rows = [
+            dict(zip(columns, map(_json_value, _values(event, fields)), strict=True))
+            for event in events
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _insert_json_sql(model, connection.vendor), [json.dumps(rows)]
+            )
+        return
     params: list[Any] = []
     for event in events:
         params.extend(_values(event, fields))
     sql = _insert_sql(model, connection.vendor, len(events))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _json_value(value: Any) -> Any:
+    """A prepared value as JSON: a JSON field's object, a time in ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    wrapped = getattr(value, "obj", _MISSING)  # psycopg's Jsonb wrapper
+    return value if wrapped is _MISSING else wrapped
+
+
+_MISSING = object()
+
+
+@cache
+def _insert_json_sql(model: type[models.Model], vendor: str) -> str:
+    """INSERT … SELECT from a JSON array of rows, in the array's order."""
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    types = ", ".join(f"{quote(_column(f))} {f.db_type(connection)}" for f in fields)
+    table = quote(model._meta.db_table)
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
+        f"FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({types})) "
+        f"WITH ORDINALITY AS r({columns}, _position) ORDER BY _position"
+    )
 
 
 @cache

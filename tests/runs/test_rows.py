@@ -27,6 +27,7 @@ _SQL_CACHES = (
     rows._select_attempt_sql,
     rows._select_run_sql,
     rows._prep_plan,
+    rows._insert_json_sql,
 )
 
 
@@ -336,3 +337,29 @@ def test_values_prepares_what_save_would_send(run: Run) -> None:
                 assert want.obj == have.obj
             else:
                 assert want == have, field.name
+
+
+def test_insert_events_keeps_every_value_as_given(run: Run) -> None:
+    """On PostgreSQL the rows travel as one JSON document: types, quotes, accents,
+    nested data, empty strings and None come back as they went in."""
+    data = {"s": 'é "quoted" \\ back\nline', "none": None, "nested": [1.5, True, {}]}
+    events = [
+        Event(
+            kind="test_values",
+            run=run,
+            workflow_id=run.workflow_id,
+            version_id=None,
+            node_id="n'1",
+            reason='it\'s "fine" — ✓',
+            actor="",
+            data=data,
+        ),
+        Event(kind="test_values_2", run=None, data={}),
+    ]
+    rows.insert_events(events)
+    first, second = Event.objects.filter(kind__startswith="test_values").order_by("id")
+    assert (first.node_id, first.reason, first.actor) == ("n'1", events[0].reason, "")
+    assert first.data == data
+    assert (first.run_id, first.version_id) == (run.pk, None)
+    assert first.created_at is not None
+    assert (second.run_id, second.workflow_id, second.data) == (None, None, {})
