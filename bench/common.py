@@ -93,6 +93,29 @@ def stop(process: Any) -> None:
         process.kill()
 
 
+def linear_graph(steps: int, max_concurrent_runs: int | None = None) -> dict[str, Any]:
+    """Return start → `steps` `builtin.noop` tasks in a row → end, one attempt each.
+
+    With `max_concurrent_runs`, that many runs are admitted at once.
+    """
+    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start"}]
+    edges = []
+    previous = "start"
+    for i in range(steps):
+        nodes.append({"id": f"s{i}", "type": "task", "action": "builtin.noop"})
+        edges.append({"id": f"e{i}", "source": previous, "target": f"s{i}"})
+        previous = f"s{i}"
+    nodes.append({"id": "done", "type": "end"})
+    edges.append({"id": "e_end", "source": previous, "target": "done"})
+    graph: dict[str, Any] = {"format": 1}
+    if max_concurrent_runs is not None:
+        graph["max_concurrent_runs"] = max_concurrent_runs
+    graph.update(
+        {"defaults": {"retry": {"max_attempts": 1}}, "nodes": nodes, "edges": edges}
+    )
+    return graph
+
+
 def ensure_workflow(slug: str, graph: dict[str, Any]) -> Any:
     """Return the workflow `slug` with `graph` live: create and publish it if missing.
 

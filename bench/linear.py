@@ -10,7 +10,7 @@ import time
 import uuid
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from common import setup_django, start_worker, stop  # noqa: E402
+from common import linear_graph, setup_django, start_worker, stop  # noqa: E402
 
 
 def main() -> None:
@@ -29,21 +29,7 @@ def main() -> None:
     slug = f"bench-linear-{steps}"
     workflow = Workflow.objects.filter(slug=slug).first()
     if workflow is None:
-        nodes = [{"id": "start", "type": "start"}]
-        edges = []
-        previous = "start"
-        for i in range(steps):
-            nodes.append({"id": f"s{i}", "type": "task", "action": "builtin.noop"})
-            edges.append({"id": f"e{i}", "source": previous, "target": f"s{i}"})
-            previous = f"s{i}"
-        nodes.append({"id": "done", "type": "end"})
-        edges.append({"id": "e_end", "source": previous, "target": "done"})
-        graph = {
-            "format": 1,
-            "defaults": {"retry": {"max_attempts": 1}},
-            "nodes": nodes,
-            "edges": edges,
-        }
+        graph = linear_graph(steps)
         workflow = designer.workflow_create(slug=slug, name=slug)
         version, _ = designer.version_create(workflow=workflow, graph=graph)
         releases.version_publish(version=version)

@@ -29,27 +29,13 @@ from collections.abc import Callable
 from typing import Any
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from common import ensure_workflow, setup_django, start_worker, stop  # noqa: E402
-
-
-def linear_graph(steps: int, max_concurrent_runs: int) -> dict:
-    """Return start → `steps` noop tasks in a row → end."""
-    nodes = [{"id": "start", "type": "start"}]
-    edges = []
-    previous = "start"
-    for i in range(steps):
-        nodes.append({"id": f"s{i}", "type": "task", "action": "builtin.noop"})
-        edges.append({"id": f"e{i}", "source": previous, "target": f"s{i}"})
-        previous = f"s{i}"
-    nodes.append({"id": "done", "type": "end"})
-    edges.append({"id": "e_end", "source": previous, "target": "done"})
-    return {
-        "format": 1,
-        "max_concurrent_runs": max_concurrent_runs,
-        "defaults": {"retry": {"max_attempts": 1}},
-        "nodes": nodes,
-        "edges": edges,
-    }
+from common import (  # noqa: E402
+    ensure_workflow,
+    linear_graph,
+    setup_django,
+    start_worker,
+    stop,
+)
 
 
 def wait_until(check: Callable[[], object], *, timeout_s: float, what: str) -> None:

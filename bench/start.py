@@ -35,32 +35,12 @@ import uuid
 from typing import Any
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from common import ROOT, ensure_workflow, setup_django, stop  # noqa: E402
+from common import ROOT, ensure_workflow, linear_graph, setup_django, stop  # noqa: E402
 
 SLUG = "bench-start"
 # Targets of issue 17.
 SINGLE_TARGET_MS = 5.0
 BATCH_TARGET_PER_S = 300.0
-
-
-def start_graph(steps: int = 3) -> dict[str, Any]:
-    """Return start → `steps` noop tasks → end, admitting every run started here."""
-    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start"}]
-    edges = []
-    previous = "start"
-    for i in range(steps):
-        nodes.append({"id": f"s{i}", "type": "task", "action": "builtin.noop"})
-        edges.append({"id": f"e{i}", "source": previous, "target": f"s{i}"})
-        previous = f"s{i}"
-    nodes.append({"id": "done", "type": "end"})
-    edges.append({"id": "e_end", "source": previous, "target": "done"})
-    return {
-        "format": 1,
-        "max_concurrent_runs": 100_000,
-        "defaults": {"retry": {"max_attempts": 1}},
-        "nodes": nodes,
-        "edges": edges,
-    }
 
 
 class Api:
@@ -216,7 +196,7 @@ def main() -> None:
     from django.contrib.auth.models import Group
     from rest_framework.authtoken.models import Token
 
-    workflow = ensure_workflow(SLUG, start_graph())
+    workflow = ensure_workflow(SLUG, linear_graph(3, 100_000))
     cleared = clear_runs(workflow)  # left by an interrupted earlier run
     if cleared:
         print(f"deleted {cleared} rows left by an earlier run")

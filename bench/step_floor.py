@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from common import ensure_workflow, setup_django  # noqa: E402
+from common import ensure_workflow, linear_graph, setup_django  # noqa: E402
 
 
 def main() -> None:
@@ -23,7 +23,6 @@ def main() -> None:
     import psycopg
     from django.db import connection
     from psycopg.types.json import Jsonb
-    from saturation import linear_graph
 
     from runs.models import Run
     from runs.services.starting import run_start

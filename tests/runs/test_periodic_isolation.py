@@ -137,10 +137,9 @@ def test_handoff_sla_skips_and_marks_a_bad_row(
     assert handoffs.handoffs_expire_due(now=later) == 0
 
 
-def test_timer_job_skips_and_marks_a_bad_row(
-    workflow_factory: Any, monkeypatch: Any
-) -> None:
-    graph = {
+def _nap_graph() -> dict[str, Any]:
+    """start → a 30 s wait → end."""
+    return {
         "format": 1,
         "nodes": [
             {"id": "start", "type": "start"},
@@ -152,6 +151,12 @@ def test_timer_job_skips_and_marks_a_bad_row(
             {"id": "e2", "source": "nap", "target": "done"},
         ],
     }
+
+
+def test_timer_job_skips_and_marks_a_bad_row(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    graph = _nap_graph()
     good, _ = run_start(
         workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
     )
@@ -180,18 +185,7 @@ def test_timer_job_leaves_a_row_the_database_failed_on_for_the_next_tick(
     """Found by bench/faults.py: with PostgreSQL restarting, every due timer failed,
     was marked as a bad row once the database was back, and its run hung. A
     deadlock or a lost connection says nothing about the row: it waits, unmarked."""
-    graph = {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "nap", "type": "wait", "seconds": 30},
-            {"id": "done", "type": "end"},
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "nap"},
-            {"id": "e2", "source": "nap", "target": "done"},
-        ],
-    }
+    graph = _nap_graph()
     good, _ = run_start(
         workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
     )
