@@ -12,7 +12,7 @@ from runs import maps
 from runs.models import Event, ItemState, MapItem, MapProgress, RunState, StepState
 from runs.services.controls import run_cancel
 from runs.services.starting import run_start
-from tests.support import drive
+from tests.support import drive, echo_child_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -196,18 +196,7 @@ def test_a_map_over_a_workflow_runs_a_child_per_item(
 ) -> None:
     from runs.models import Run
 
-    child = {
-        "format": 1,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "echo", "type": "task", "action": "builtin.echo"},
-            {"id": "done", "type": "end"},
-        ],
-        "edges": [
-            {"id": "c1", "source": "start", "target": "echo"},
-            {"id": "c2", "source": "echo", "target": "done"},
-        ],
-    }
+    child = echo_child_graph()
     workflow_factory(child, slug="per-item")
     graph = _graph(params={"n": "=item"}, workflow="per-item")
     del graph["nodes"][1]["action"]

@@ -153,24 +153,34 @@ def _nap_graph() -> dict[str, Any]:
     }
 
 
-def test_timer_job_skips_and_marks_a_bad_row(
-    workflow_factory: Any, monkeypatch: Any
-) -> None:
+def _two_napping_runs(
+    workflow_factory: Any, monkeypatch: Any, error: Exception
+) -> tuple[Run, Run]:
+    """Two runs waiting on a timer; waking the second raises `error`."""
     graph = _nap_graph()
     good, _ = run_start(
         workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
     )
-    bad, _ = run_start(
+    other, _ = run_start(
         workflow=workflow_factory(graph, slug="t2"), input={}, actor="system"
     )
     real = Advance.wake
 
-    def poisoned(advance: Advance, step_id: int) -> bool:
-        if advance.run.pk == bad.pk:
-            raise OverflowError("date value out of range")
+    def failing(advance: Advance, step_id: int) -> bool:
+        if advance.run.pk == other.pk:
+            raise error
         return real(advance, step_id)
 
-    monkeypatch.setattr(Advance, "wake", poisoned)
+    monkeypatch.setattr(Advance, "wake", failing)
+    return good, other
+
+
+def test_timer_job_skips_and_marks_a_bad_row(
+    workflow_factory: Any, monkeypatch: Any
+) -> None:
+    good, bad = _two_napping_runs(
+        workflow_factory, monkeypatch, OverflowError("date value out of range")
+    )
     later = timezone.now() + timedelta(minutes=5)
     assert steps_wake_due(now=later) == 1
     good.refresh_from_db()
@@ -185,26 +195,14 @@ def test_timer_job_leaves_a_row_the_database_failed_on_for_the_next_tick(
     """Found by bench/faults.py: with PostgreSQL restarting, every due timer failed,
     was marked as a bad row once the database was back, and its run hung. A
     deadlock or a lost connection says nothing about the row: it waits, unmarked."""
-    graph = _nap_graph()
-    good, _ = run_start(
-        workflow=workflow_factory(graph, slug="t1"), input={}, actor="system"
+    good, unlucky = _two_napping_runs(
+        workflow_factory, monkeypatch, OperationalError("deadlock detected")
     )
-    unlucky, _ = run_start(
-        workflow=workflow_factory(graph, slug="t2"), input={}, actor="system"
-    )
-    real = Advance.wake
-
-    def deadlocked(advance: Advance, step_id: int) -> bool:
-        if advance.run.pk == unlucky.pk:
-            raise OperationalError("deadlock detected")
-        return real(advance, step_id)
-
-    monkeypatch.setattr(Advance, "wake", deadlocked)
     later = timezone.now() + timedelta(minutes=5)
     assert steps_wake_due(now=later) == 1
     assert Run.objects.get(pk=good.pk).state == "succeeded"
     assert unlucky.steps.get(node_id="nap").state == StepState.WAITING
-    monkeypatch.setattr(Advance, "wake", real)
+    monkeypatch.undo()
     assert steps_wake_due(now=later) == 1
     assert Run.objects.get(pk=unlucky.pk).state == "succeeded"
 
