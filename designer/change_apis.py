@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.errors import error_response
 from config.openapi import results
-from designer import access, criteria, selectors, testing
+from designer import access, criteria, run_settings, selectors, testing
 from designer.limits import SimulatingApi, simulation_budget
 from designer.models import PublishGate, ReleaseState, WorkflowTestCase
 
@@ -100,6 +100,11 @@ SETTINGS = inline_serializer(
         "publish_gate": serializers.ChoiceField(PublishGate.choices),
         "coverage_threshold": serializers.IntegerField(),
         "rollback_criteria": serializers.JSONField(),
+        "input_schema": serializers.JSONField(),
+        "sample_inputs": serializers.JSONField(),
+        "business_key": serializers.CharField(),
+        "retention_days": serializers.IntegerField(allow_null=True),
+        "retention_archive": serializers.BooleanField(),
         "live_version": serializers.IntegerField(allow_null=True),
         "previous_live_version": serializers.IntegerField(allow_null=True),
         "live_since": serializers.DateTimeField(allow_null=True),
@@ -225,11 +230,37 @@ class SettingsInput(serializers.Serializer):
     )
     rollback_criteria = serializers.JSONField(required=False)
 
+    input_schema = serializers.JSONField(required=False)
+    sample_inputs = serializers.JSONField(required=False)
+    business_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=run_settings.MAX_KEY_EXPRESSION
+    )
+    retention_days = serializers.JSONField(required=False, allow_null=True)
+    retention_archive = serializers.BooleanField(required=False)
+
     def validate_rollback_criteria(self, value: Any) -> dict[str, Any]:
         try:
             return criteria.clean_criteria(value)
         except criteria.CriteriaError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+    def _run_setting(self, clean: Any, value: Any) -> Any:
+        try:
+            return clean(value)
+        except run_settings.RunSettingsError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+    def validate_input_schema(self, value: Any) -> dict[str, Any]:
+        return self._run_setting(run_settings.clean_input_schema, value)
+
+    def validate_sample_inputs(self, value: Any) -> list[dict[str, Any]]:
+        return self._run_setting(run_settings.clean_sample_inputs, value)
+
+    def validate_business_key(self, value: Any) -> str:
+        return self._run_setting(run_settings.clean_business_key, value)
+
+    def validate_retention_days(self, value: Any) -> int | None:
+        return self._run_setting(run_settings.clean_retention_days, value)
 
 
 def settings_dict(workflow: Any) -> dict[str, Any]:
@@ -244,6 +275,11 @@ def settings_dict(workflow: Any) -> dict[str, Any]:
         "publish_gate": workflow.publish_gate,
         "coverage_threshold": workflow.coverage_threshold,
         "rollback_criteria": workflow.rollback_criteria,
+        "input_schema": workflow.input_schema,
+        "sample_inputs": workflow.sample_inputs,
+        "business_key": workflow.business_key,
+        "retention_days": workflow.retention_days,
+        "retention_archive": workflow.retention_archive,
         "live_version": workflow.live_version.number if workflow.live_version else None,
         "previous_live_version": (
             workflow.previous_live_version.number

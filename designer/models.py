@@ -88,6 +88,15 @@ class Workflow(ConcurrentTransitionMixin, models.Model):
     # {"min_success_rate": 0.9, "max_retry_burden": 0.3, "max_queue_delay_p95_s": 30,
     #  "min_runs": 20, "window_s": 3600}; empty: no automatic rollback.
     rollback_criteria = models.JSONField(default=dict, blank=True)
+    # What runs ask for (designer.run_settings): a JSON Schema new runs' input must
+    # hold ({}: any object), named sample inputs for the Run dialog, an expression
+    # naming each run's business key (stored on the run at start, searchable), and
+    # how many days finished runs are kept (None: forever), archived first or not.
+    input_schema = models.JSONField(default=dict, blank=True)
+    sample_inputs = models.JSONField(default=list, blank=True)
+    business_key = models.CharField(max_length=500, blank=True, default="")
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    retention_archive = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
