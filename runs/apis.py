@@ -1,6 +1,7 @@
 """HTTP API for starting, listing and inspecting runs and their events."""
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from designer import selectors as designer_selectors
 from runs import metrics, selectors
 from runs.events import actor_of
 from runs.models import Run
+from runs.run_filters import RunFilter
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 from runs.services.controls import run_cancel, run_pause, run_resume, run_retry
 from runs.services.starting import run_start
@@ -61,8 +63,9 @@ class WorkflowRunsApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         workflow = designer_selectors.workflow_get(slug=slug, user=request.user)
+        run_filter = RunFilter.from_query(request.query_params)
         qs = selectors.run_list(
-            workflow=workflow.slug, state=request.query_params.get("state", "")
+            run_filter=replace(run_filter, workflow=workflow.slug),
         )
         paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -105,6 +108,7 @@ class RunListApi(APIView):
             OpenApiParameter("state", str),
             OpenApiParameter("version", int),
             OpenApiParameter("queue", str),
+            OpenApiParameter("ids", str, description="run ids, comma-separated"),
             OpenApiParameter(
                 "sort",
                 str,
@@ -121,14 +125,11 @@ class RunListApi(APIView):
         operation_id="api_v1_runs_list",
     )
     def get(self, request: Request) -> Response:
-        version = request.query_params.get("version", "")
+        run_filter = RunFilter.from_query(request.query_params)
         last_tx, last_event = selectors.last_event_position()
         qs = selectors.run_list(
             user=request.user,
-            workflow=request.query_params.get("workflow", ""),
-            state=request.query_params.get("state", ""),
-            version=as_id(version),
-            queue=request.query_params.get("queue", ""),
+            run_filter=run_filter,
             sort=request.query_params.get("sort", "newest"),
         )
         paginator = BoundedLimitOffsetPagination()

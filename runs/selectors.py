@@ -7,7 +7,6 @@ from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Count,
-    Exists,
     Func,
     OuterRef,
     Prefetch,
@@ -20,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from designer.access import visible_q
 from designer.models import Workflow, WorkflowVersion
 from runs.models import Attempt, Event, Run, StepRun
+from runs.run_filters import RunFilter, runs_matching
 
 # Sort keys the board may ask for (API name: ORM ordering).
 RUN_SORTS = {
@@ -33,37 +33,21 @@ RUN_SORTS = {
 
 
 def run_list(
-    *,
-    user: Any = None,
-    workflow: str = "",
-    state: str = "",
-    version: int | None = None,
-    queue: str = "",
-    sort: str = "newest",
+    *, user: Any = None, run_filter: RunFilter | None = None, sort: str = "newest"
 ) -> QuerySet[Run]:
-    """Return runs, filtered by workflow slug, state(s), version and queue.
+    """Return the runs a filter selects (runs.run_filters), in the board's order.
 
     Each run carries `last_event_at` (its newest event, read through the (run, id)
     index) so the board can flag runs that have gone quiet.
     """
     last_event = Event.objects.filter(run=OuterRef("pk")).order_by("-id")
-    qs = (
-        Run.objects.select_related("workflow", "version")
+    return (
+        runs_matching(run_filter or RunFilter(), user=user)
+        .select_related("workflow", "version")
         .defer("input", "output", "version__graph")
         .annotate(last_event_at=Subquery(last_event.values("created_at")[:1]))
         .order_by(*RUN_SORTS.get(sort, RUN_SORTS["newest"]))
     )
-    if user is not None:
-        qs = qs.filter(visible_q(user, "workflow__"))
-    if workflow:
-        qs = qs.filter(workflow__slug=workflow)
-    if state:
-        qs = qs.filter(state__in=state.split(","))
-    if version is not None:
-        qs = qs.filter(version__number=version)
-    if queue:
-        qs = qs.filter(Exists(Attempt.objects.filter(run=OuterRef("pk"), queue=queue)))
-    return qs
 
 
 def run_counts(*, user: Any = None) -> list[dict]:

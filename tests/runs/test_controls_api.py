@@ -120,3 +120,19 @@ def test_board_list_filters_by_queue_sorts_and_flags_stuck_runs(
     counts = api.get("/api/v1/runs/counts/").json()["results"]
     assert {"workflow__slug": "wf", "workflow__name": "Wf", "state": "running",
             "count": 1} in counts  # fmt: skip
+
+
+def test_run_list_filter_parameters_are_checked(api, workflow_factory):
+    from runs.services.starting import run_start
+
+    workflow = workflow_factory(linear_graph(1))
+    runs = [run_start(workflow=workflow, input={}, actor="alice")[0] for _ in range(3)]
+    wanted = f"{runs[0].pk},{runs[2].pk}"
+    page = api.get(f"/api/v1/runs/?ids={wanted}").json()
+    assert sorted(r["id"] for r in page["results"]) == [runs[0].pk, runs[2].pk]
+    for query in ("state=nope", "version=x", "ids=1,x", "state=running,%00"):
+        response = api.get(f"/api/v1/runs/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["errors"][0]["code"] in ("bad_filter", "bad_query")
+    too_many = ",".join(str(i) for i in range(1, 10_002))
+    assert api.get(f"/api/v1/runs/?ids={too_many}").status_code in (400, 413, 414)
