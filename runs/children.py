@@ -78,6 +78,9 @@ def start_child(
             parent_item=parent_item,
         )
     except RunError as exc:
+        # A child's input that its input schema refuses fails the same way again.
+        if exc.code == "input_invalid":
+            raise ChildNotStarted("InvalidInput", exc.message, retryable=False) from exc
         raise ChildNotStarted("CallNotStarted", exc.message, retryable=True) from exc
     return child
 

@@ -11,8 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.graph.compiled import CompiledGraph
 from runs import releases
+from runs.business_keys import evaluate_business_key
 from runs.errors import BatchItemError, RunError
 from runs.events import EventLog
+from runs.input_check import BatchInputInvalid, InputInvalid, check_run_input
 from runs.models import (
     Run,
     RunState,
@@ -132,13 +134,13 @@ def _record(
     already running (runs.events.transition on a row not inserted yet), instead of
     an INSERT as pending and an UPDATE to running.
     """
-    log.add(
-        "run_created",
-        run=run,
-        to_state=RunState.PENDING,
-        actor=actor,
-        data={"version": run.version.number, "trigger": trigger},
+    data = {"version": run.version.number, "trigger": trigger}
+    run.business_key, problem = evaluate_business_key(
+        run.workflow.business_key, run.input
     )
+    if problem:
+        data["business_key_error"] = problem
+    log.add("run_created", run=run, to_state=RunState.PENDING, actor=actor, data=data)
     if admitted:
         admit(run, graph, log, actor=actor)
     else:
@@ -165,6 +167,8 @@ def run_start(
     """
     chosen = version is not None
     version = _startable(workflow, version)
+    # Before any row or lock: a bad input starts nothing (422 naming the fields).
+    check_run_input(workflow.input_schema, input)
     try:
         with transaction.atomic():
             canary = _lock(workflow)
@@ -235,6 +239,9 @@ def runs_start_batch(
     for index, request in enumerate(requests):
         try:
             versions.append(_startable(workflow, request.version))
+            check_run_input(workflow.input_schema, request.input)
+        except InputInvalid as exc:
+            raise BatchInputInvalid(index, exc) from exc
         except RunError as exc:
             raise BatchItemError(index, exc) from exc
     for attempt in (1, 2):
