@@ -49,6 +49,7 @@ class RunSummaryOutput(serializers.ModelSerializer):
             "state",
             "trigger",
             "trigger_at",
+            "business_key",
             "created_at",
             "started_at",
             "finished_at",

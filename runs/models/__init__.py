@@ -37,6 +37,7 @@ from runs.models.notifications import (
     NotificationRule,
     NotificationState,
 )
+from runs.models.retention import PruneTally
 from runs.models.schedules import (
     CatchupPolicy,
     FireState,
@@ -61,6 +62,7 @@ __all__ = [
     "NotificationEvent",
     "NotificationRule",
     "NotificationState",
+    "PruneTally",
     "Webhook",
     "WebhookState",
     "CatchupPolicy",

@@ -66,6 +66,9 @@ class Run(ConcurrentTransitionMixin, models.Model):
     # What started it: "api" (a person or a client program), "schedule:<id>",
     # "webhook:<id>", "call:<parent run id>"; and, for a schedule, the slot it fired.
     trigger = models.CharField(max_length=64, default="api")
+    # The workflow's business key expression over the input, at start ("" when none
+    # or when it gave no usable key; the start event says why). Searched by `key=`.
+    business_key = models.CharField(max_length=200, blank=True, default="")
     trigger_at = models.DateTimeField(null=True, blank=True)
     # Past this the run fails with RunTimeout (the graph's `timeout_s` from its start).
     deadline_at = models.DateTimeField(null=True, blank=True)
@@ -118,6 +121,14 @@ class Run(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["version", "state"], name="run_version_state"),
             models.Index(
                 fields=["workflow", "trigger", "state"], name="run_workflow_trigger"
+            ),
+            # Exact keys and key prefixes (LIKE 'k%': the pattern opclass, so the
+            # database's collation does not matter); runs without a key left out.
+            models.Index(
+                fields=["business_key"],
+                name="run_business_key",
+                opclasses=["varchar_pattern_ops"],
+                condition=~models.Q(business_key=""),
             ),
             models.Index(
                 fields=["deadline_at"],
