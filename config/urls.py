@@ -7,12 +7,13 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from config import login_throttle
-from designer import account_apis, change_apis, connection_apis
+from designer import account_apis, change_apis, connection_apis, expression_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
     batch_apis,
+    execution_apis,
     handoff_apis,
     log_apis,
     map_apis,
@@ -115,6 +116,12 @@ api_v1 = [
         "runs/<int:run_id>/steps/<int:step_id>/items/",
         map_apis.MapItemsApi.as_view(),
     ),
+    path(
+        "runs/<int:run_id>/steps/<int:step_id>/params/",
+        execution_apis.StepParamsApi.as_view(),
+    ),
+    path("expressions/check/", expression_apis.ExpressionCheckApi.as_view()),
+    path("expressions/preview/", execution_apis.ExpressionPreviewApi.as_view()),
     path("runs/<int:run_id>/cancel/", runs_apis.RunCancelApi.as_view()),
     path("runs/<int:run_id>/pause/", runs_apis.RunPauseApi.as_view()),
     path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),
