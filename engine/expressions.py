@@ -169,30 +169,53 @@ def evaluate_params(
     context: Mapping[str, Any],
     *,
     expressions: Mapping[str, Expression] | None = None,
+    path: str = "params",
 ) -> Any:
     """Return params with every "=" string replaced by its evaluated expression.
 
     "==x" stands for the literal string "=x". Pass `expressions` (source to compiled
-    expression) to evaluate without touching the compile cache.
+    expression) to evaluate without touching the compile cache. An expression that
+    cannot be evaluated raises ExpressionError naming where it sits, from `path`:
+    "params.json.order (=input.order): cannot evaluate: …".
     """
     if isinstance(params, Mapping):
         return {
-            key: evaluate_params(value, context, expressions=expressions)
+            key: evaluate_params(
+                value, context, expressions=expressions, path=f"{path}.{key}"
+            )
             for key, value in params.items()
         }
     if isinstance(params, list | tuple):
         return [
-            evaluate_params(value, context, expressions=expressions) for value in params
+            evaluate_params(
+                value, context, expressions=expressions, path=f"{path}[{index}]"
+            )
+            for index, value in enumerate(params)
         ]
     if isinstance(params, str) and params.startswith(EXPRESSION_PREFIX):
         if params.startswith(EXPRESSION_PREFIX * 2):
             return params[1:]
         source = params[1:]
         expression = expressions.get(source) if expressions is not None else None
-        if expression is None:
-            expression = compile_expression(source)
-        return expression.evaluate(context)
+        try:
+            if expression is None:
+                expression = compile_expression(source)
+            return expression.evaluate(context)
+        except ExpressionError as exc:
+            raise located(exc, f"{path} (={source_excerpt(source)})") from exc
     return params
+
+
+def located(exc: ExpressionError, where: str) -> ExpressionError:
+    """Return the error with `where` it came from in front of its message:
+    "params.url (=input.x): cannot evaluate: …", "edge e3 big→review (when …): …"."""
+    return ExpressionError(_shorten(f"{where}: {exc.message}", 500), exc.source)
+
+
+def source_excerpt(source: str, limit: int = 60) -> str:
+    """Return an expression's source on one line, cut to `limit` characters."""
+    text = " ".join(source.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def param_expressions(params: Any) -> list[tuple[str, str]]:

@@ -10,7 +10,9 @@ from engine.expressions import (
     ExpressionError,
     compile_expression,
     evaluate_params,
+    located,
     param_expressions,
+    source_excerpt,
 )
 from engine.graph.schema import DEFAULT_PRIORITY, DEFAULT_QUEUE
 from engine.nodes import node_type
@@ -211,7 +213,8 @@ class CompiledGraph:
         takes the first edge whose `when` is true, in document order, else its
         default; a handoff does the same with `outcome` in the context. Other nodes
         take every normal outgoing edge; an end takes none. Raise ExpressionError
-        when a condition cannot be evaluated or is not a boolean.
+        naming the edge ("edge e3 big→review (when …): …") when a condition cannot
+        be evaluated or is not a boolean.
         """
         node = self.nodes[node_id]
         if not node_type(node["type"]).has_outgoing:
@@ -225,7 +228,16 @@ class CompiledGraph:
                     default = default or edge
                     continue
                 condition = self._conditions.get(edge["id"])
-                if condition is not None and condition.evaluate_condition(context):
-                    return [edge["id"]]
+                if condition is None:
+                    continue
+                try:
+                    if condition.evaluate_condition(context):
+                        return [edge["id"]]
+                except ExpressionError as exc:
+                    where = (
+                        f"edge {edge['id']} {node_id}→{edge['target']} "
+                        f"(when {source_excerpt(condition.source)})"
+                    )
+                    raise located(exc, where) from exc
             return [default["id"]] if default is not None else []
         return [edge["id"] for edge in self.normal_outgoing(node_id)]
