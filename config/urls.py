@@ -13,6 +13,7 @@ from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
     batch_apis,
+    bulk_apis,
     execution_apis,
     handoff_apis,
     log_apis,
@@ -126,6 +127,9 @@ api_v1 = [
     path("runs/<int:run_id>/pause/", runs_apis.RunPauseApi.as_view()),
     path("runs/<int:run_id>/resume/", runs_apis.RunResumeApi.as_view()),
     path("runs/<int:run_id>/retry/", runs_apis.RunRetryApi.as_view()),
+    path("bulk/", bulk_apis.BulkListCreateApi.as_view()),
+    path("bulk/<int:job_id>/", bulk_apis.BulkDetailApi.as_view()),
+    path("bulk/<int:job_id>/cancel/", bulk_apis.BulkCancelApi.as_view()),
     path("handoffs/", handoff_apis.HandoffListApi.as_view()),
     path("handoffs/<int:handoff_id>/", handoff_apis.HandoffDetailApi.as_view()),
     path("handoffs/<int:handoff_id>/claim/", handoff_apis.HandoffClaimApi.as_view()),

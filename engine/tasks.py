@@ -23,7 +23,15 @@ from designer.connections import (
 from engine.actions import ActionError, error_type_of, get_action, params_problems
 from engine.connections import ResolvedConnection, redact, redact_text
 from engine.nodes.call import CALL_ACTION
-from runs import calls, handoffs, maps, messages, notification_delivery, schedules
+from runs import (
+    bulk_processing,
+    calls,
+    handoffs,
+    maps,
+    messages,
+    notification_delivery,
+    schedules,
+)
 from runs import logs as step_logs
 from runs.models import Run
 from runs.services import recovery
@@ -257,7 +265,19 @@ def sweep() -> dict[str, int]:
         "notifications": _job(
             "notifications", notification_delivery.notifications_sweep
         ),
+        "bulk_jobs": _job("bulk_jobs", bulk_processing.bulk_jobs_sweep),
     }
+
+
+@shared_task(
+    name="engine.bulk_process",
+    queue="default",
+    acks_late=True,
+    ignore_result=True,
+)
+def bulk_process(job_id: int) -> str:
+    """Process the next slice of bulk job `job_id` (it publishes itself again)."""
+    return bulk_processing.bulk_process(job_id=job_id)
 
 
 def _job(name: str, func: Any) -> int:

@@ -19,6 +19,7 @@ PAGED = [
     "/api/v1/workflows/wf/runs/",
     "/api/v1/runs/",
     "/api/v1/handoffs/",
+    "/api/v1/bulk/",
 ]
 # A run's events: `limit` only, 1 to 1000.
 EVENTS = "/api/v1/runs/{run}/events/"
@@ -67,6 +68,9 @@ def world(api: APIClient, workflow_factory: Any) -> dict[str, Any]:
     """Two runs of `wf`, each waiting on a handoff; every list has two rows or more."""
     workflow = workflow_factory(_review_graph())
     runs = [run_start(workflow=workflow, input={}, actor="test")[0] for _ in range(2)]
+    for _ in range(2):  # two bulk jobs (queued; no worker runs here)
+        body = {"action": "cancel", "ids": [runs[0].pk]}
+        assert api.post("/api/v1/bulk/", body, format="json").status_code == 201
     return {"run": runs[0].pk}
 
 

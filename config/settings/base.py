@@ -234,6 +234,9 @@ SWITCHYARD_WEBHOOK_MAX_WAIT_S = 30.0
 SWITCHYARD_BACKFILL_RATE = 10
 # How long a message no run waits for is kept for a `receive` to take it, in seconds.
 SWITCHYARD_MESSAGE_RETENTION_S = 86400.0
+# Runs a bulk job changes per second at most, and the queue its worker takes it from.
+SWITCHYARD_BULK_RATE = 200
+SWITCHYARD_BULK_QUEUE = "default"
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with

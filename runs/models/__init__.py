@@ -3,6 +3,15 @@
 One module per part; this package lists every model for Django and for importers.
 """
 
+from runs.models.bulk import (
+    BULK_ACTIVE,
+    BULK_FINISHED,
+    MAX_BULK_ERRORS,
+    MAX_BULK_RUNS,
+    BulkAction,
+    BulkJob,
+    BulkState,
+)
 from runs.models.events import (
     Event,
     LedgerEntry,
@@ -49,6 +58,13 @@ from runs.models.schedules import (
 from runs.models.webhooks import Webhook, WebhookState
 
 __all__ = [
+    "BULK_ACTIVE",
+    "BULK_FINISHED",
+    "MAX_BULK_ERRORS",
+    "MAX_BULK_RUNS",
+    "BulkAction",
+    "BulkJob",
+    "BulkState",
     "ITEM_FINISHED",
     "ItemState",
     "MapItem",
