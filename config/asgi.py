@@ -10,6 +10,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("SWITCHYARD_DB_POOL", "1")
 django_asgi_app = get_asgi_application()
 
+from config import tracing  # noqa: E402
+
+# OpenTelemetry from OTEL_* (off by default; docs/tracing.md).
+tracing.setup("web")
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -4,9 +4,14 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import (
+    beat_init,
+    task_prerun,
+    worker_init,
+    worker_process_shutdown,
+)
 
-from config import broker
+from config import broker, tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 broker.register()
@@ -28,3 +33,20 @@ def _drop_unusable_connections(**kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_init.connect
+def _trace_worker(**kwargs: Any) -> None:
+    """Tracing from OTEL_* (off by default), before the pool forks its children."""
+    tracing.setup("worker")
+
+
+@beat_init.connect
+def _trace_beat(**kwargs: Any) -> None:
+    tracing.setup("beat")
+
+
+@worker_process_shutdown.connect
+def _flush_spans(**kwargs: Any) -> None:
+    """Export the spans a pool child still buffers before it exits."""
+    tracing.flush()

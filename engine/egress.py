@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from config import tracing
 from engine.actions import ActionError
 
 MAX_REDIRECTS = 5
@@ -331,6 +332,9 @@ def request(
     deadline = time.monotonic() + timeout_s
     method = method.upper()
     sent_headers = _caller_headers(headers)
+    # The current span's trace context (an attempt's), replacing the caller's
+    # traceparent/tracestate; nothing when tracing is off (config/tracing.py).
+    tracing.inject_headers(sent_headers)
     # Only encodings `_decoded` can bound.
     if "accept-encoding" not in sent_headers:
         sent_headers["Accept-Encoding"] = "gzip, deflate"

@@ -33,6 +33,7 @@ from runs import (
     schedules,
 )
 from runs import logs as step_logs
+from runs import tracing as run_tracing
 from runs.models import Run
 from runs.services import recovery
 from runs.services.attempts import (
@@ -184,31 +185,35 @@ def run_attempt(self: Any, attempt_id: int) -> None:
     budget = EAGER_LIMIT
     while work is not None:
         if work.action == CALL_ACTION:
-            # A sub-workflow: start the child run; it finishes this attempt.
-            calls.call_begin(work)
+            # A sub-workflow: start the child run; it finishes this attempt. In
+            # the attempt's span, so the child run joins the parent's trace.
+            with run_tracing.attempt_span(work, queue=queue):
+                calls.call_begin(work)
             return
-        HEARTBEAT.track(work.attempt_id)
-        try:
-            output, error = execute(work)
-        finally:
-            HEARTBEAT.untrack(work.attempt_id)
-        if budget > 0:
-            work = attempt_finish_and_continue(
-                attempt_id=work.attempt_id,
-                output=output,
-                error=error,
-                slot=slot,
-                rows=work.rows,
-            )
-            budget -= 1
-        else:
-            attempt_finish(
-                attempt_id=work.attempt_id,
-                output=output,
-                error=error,
-                actor=f"worker:{worker}",
-            )
-            work = None
+        with run_tracing.attempt_span(work, queue=queue) as span:
+            HEARTBEAT.track(work.attempt_id)
+            try:
+                output, error = execute(work)
+            finally:
+                HEARTBEAT.untrack(work.attempt_id)
+            run_tracing.attempt_outcome(span, error)
+            if budget > 0:
+                work = attempt_finish_and_continue(
+                    attempt_id=work.attempt_id,
+                    output=output,
+                    error=error,
+                    slot=slot,
+                    rows=work.rows,
+                )
+                budget -= 1
+            else:
+                attempt_finish(
+                    attempt_id=work.attempt_id,
+                    output=output,
+                    error=error,
+                    actor=f"worker:{worker}",
+                )
+                work = None
 
 
 @shared_task(
@@ -249,6 +254,14 @@ def evaluate_rollbacks() -> list[str]:
     from runs import releases
 
     return releases.evaluate_rollbacks()
+
+
+@shared_task(name="engine.prune_runs", queue="default", ignore_result=True)
+def prune_runs() -> int:
+    """Delete finished runs past their workflow's retention (runs/retention.py)."""
+    from runs import retention
+
+    return _job("retention", retention.prune_tick)
 
 
 @shared_task(name="engine.sweep", queue="default", ignore_result=True)

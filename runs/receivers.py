@@ -53,9 +53,11 @@ def record_connection_changed(
 
 
 def connect() -> None:
-    from runs import calls
+    from runs import calls, tracing
 
     calls.connect()
+    # Run and step spans, written as they finish (a no-op with tracing off).
+    tracing.connect()
     version_created.connect(record_version_created, dispatch_uid="runs.version_created")
     connection_changed.connect(
         record_connection_changed, dispatch_uid="runs.connection_changed"

@@ -110,6 +110,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
     # "input": {overrides}, "after_step": step id, "nodes": [node ids restarted]}.
     # Steps up to after_step of those nodes are history, not the run's current path.
     reruns = models.JSONField(default=list, blank=True)
+    # Its OpenTelemetry context, made at the start when tracing is on (NULL when
+    # off): {"traceparent": the run span's, "parent": span id at the start}; the
+    # spans of its steps and attempts join that trace (config/tracing.py).
+    trace_context = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

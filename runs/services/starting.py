@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from config import tracing
 from designer.models import VersionStatus, Workflow, WorkflowVersion
 from engine.graph.compiled import CompiledGraph
 from runs import releases
@@ -116,6 +117,7 @@ def _new_run(
         parent_item=parent_item,
         call_depth=(parent.run.call_depth + 1) if parent else 0,
         created_by=created_by if getattr(created_by, "pk", None) else None,
+        trace_context=tracing.run_context(),
     )
 
 
