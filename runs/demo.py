@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from designer import services
-from designer.models import Workflow
+from designer.models import Workflow, WorkflowTestCase
 from runs import releases, schedules, webhooks
 from runs.errors import RunError
 from runs.handoffs import handoff_complete
@@ -17,6 +17,8 @@ DEMO_GROUP = "support"
 # A simulated colleague who works demo handoffs left open this long.
 DEMO_REVIEWER = "demo-reviewer"
 DEMO_HANDOFF_AGE_S = 45.0
+# Why a compensation task (itself an undo) has no compensation of its own.
+UNDO_REASON = "it is the undo: a compensation is not itself compensated"
 
 DEMOS: list[dict[str, Any]] = [
     {
@@ -39,6 +41,7 @@ DEMOS: list[dict[str, Any]] = [
                     "label": "Reserve stock",
                     "action": "builtin.ledger",
                     "params": {},
+                    "compensate_with": "unreserve",
                 },
                 {"id": "big", "type": "choice", "label": "Big order?"},
                 {
@@ -63,6 +66,13 @@ DEMOS: list[dict[str, Any]] = [
                     "params": {"seconds": 0.2},
                 },
                 {"id": "done", "type": "end"},
+                {
+                    "id": "unreserve",
+                    "type": "task",
+                    "label": "Put stock back",
+                    "action": "builtin.ledger",
+                    "side_effects_reason": UNDO_REASON,
+                },
             ],
             "edges": [
                 {"id": "e1", "source": "start", "target": "reserve"},
@@ -86,8 +96,38 @@ DEMOS: list[dict[str, Any]] = [
                 "charge": {"x": 990, "y": 150},
                 "ship": {"x": 1260, "y": 150},
                 "done": {"x": 1500, "y": 150},
+                "unreserve": {"x": 240, "y": 330},
             },
         },
+        # One case per branch of the choice, so the editor lints no untested branch.
+        "test_cases": [
+            {
+                "name": "small order is charged at once",
+                "input": {"amount": 120},
+                "expect": {
+                    "end": "done",
+                    "state": "succeeded",
+                    "path": ["start", "reserve", "big", "charge", "ship", "done"],
+                },
+            },
+            {
+                "name": "big order gets a fraud check",
+                "input": {"amount": 2400},
+                "expect": {
+                    "end": "done",
+                    "state": "succeeded",
+                    "path": [
+                        "start",
+                        "reserve",
+                        "big",
+                        "review",
+                        "charge",
+                        "ship",
+                        "done",
+                    ],
+                },
+            },
+        ],
     },
     {
         "slug": "nightly-report",
@@ -121,14 +161,35 @@ DEMOS: list[dict[str, Any]] = [
                     "type": "task",
                     "label": "Load",
                     "action": "builtin.ledger",
+                    "side_effects_reason": "the last step, and idempotent: the entry "
+                    "is keyed by the run and step, so a retry loads once",
                 },
                 {"id": "done", "type": "end"},
+                {
+                    "id": "not_loaded",
+                    "type": "end",
+                    "label": "Report not loaded",
+                    "status": "failed",
+                },
             ],
             "edges": [
                 {"id": "e1", "source": "start", "target": "extract"},
                 {"id": "e2", "source": "extract", "target": "transform"},
                 {"id": "e3", "source": "transform", "target": "load"},
                 {"id": "e4", "source": "load", "target": "done"},
+                {
+                    "id": "e5",
+                    "source": "extract",
+                    "target": "not_loaded",
+                    "on": "failure",
+                },
+                {
+                    "id": "e6",
+                    "source": "transform",
+                    "target": "not_loaded",
+                    "on": "failure",
+                },
+                {"id": "e7", "source": "load", "target": "not_loaded", "on": "failure"},
             ],
             "layout": {
                 "start": {"x": 0, "y": 0},
@@ -136,6 +197,7 @@ DEMOS: list[dict[str, Any]] = [
                 "transform": {"x": 540, "y": 0},
                 "load": {"x": 810, "y": 0},
                 "done": {"x": 1080, "y": 0},
+                "not_loaded": {"x": 1080, "y": 180},
             },
         },
     },
@@ -170,6 +232,7 @@ DEMOS: list[dict[str, Any]] = [
                         "until_attempt": "=input.charge_succeeds_on",
                         "error": "CardDeclined",
                     },
+                    "compensate_with": "refund",
                 },
                 {
                     "id": "cool_off",
@@ -182,6 +245,8 @@ DEMOS: list[dict[str, Any]] = [
                     "type": "task",
                     "label": "Ship",
                     "action": "builtin.ledger",
+                    "side_effects_reason": "the last step: nothing after it can "
+                    "fail, so a shipment is never undone",
                 },
                 {"id": "done", "type": "end"},
                 {
@@ -189,6 +254,14 @@ DEMOS: list[dict[str, Any]] = [
                     "type": "task",
                     "label": "Release stock",
                     "action": "builtin.ledger",
+                    "side_effects_reason": UNDO_REASON,
+                },
+                {
+                    "id": "refund",
+                    "type": "task",
+                    "label": "Refund card",
+                    "action": "builtin.ledger",
+                    "side_effects_reason": UNDO_REASON,
                 },
             ],
             "edges": [
@@ -206,6 +279,7 @@ DEMOS: list[dict[str, Any]] = [
                 "ship": {"x": 1080, "y": 0},
                 "done": {"x": 1350, "y": 0},
                 "release": {"x": 270, "y": 210},
+                "refund": {"x": 540, "y": 210},
             },
         },
     },
@@ -246,13 +320,34 @@ DEMOS: list[dict[str, Any]] = [
                     "type": "task",
                     "label": "Pay refund",
                     "action": "builtin.ledger",
+                    "side_effects_reason": "the last step, and idempotent: the "
+                    "payout is keyed by the run and step, so a retry pays once",
                 },
                 {"id": "paid", "type": "end", "label": "Refunded"},
                 {"id": "declined", "type": "end", "label": "Declined"},
+                {
+                    "id": "not_assessed",
+                    "type": "end",
+                    "label": "Assessment failed",
+                    "status": "failed",
+                },
+                {
+                    "id": "not_paid",
+                    "type": "end",
+                    "label": "Payout failed",
+                    "status": "failed",
+                },
             ],
             "edges": [
                 {"id": "e1", "source": "start", "target": "assess"},
                 {"id": "e2", "source": "assess", "target": "approve"},
+                {
+                    "id": "e6",
+                    "source": "assess",
+                    "target": "not_assessed",
+                    "on": "failure",
+                },
+                {"id": "e7", "source": "pay", "target": "not_paid", "on": "failure"},
                 {
                     "id": "e3",
                     "source": "approve",
@@ -274,6 +369,8 @@ DEMOS: list[dict[str, Any]] = [
                 "pay": {"x": 780, "y": 0},
                 "paid": {"x": 1050, "y": 0},
                 "declined": {"x": 780, "y": 200},
+                "not_paid": {"x": 1050, "y": 130},
+                "not_assessed": {"x": 510, "y": 230},
             },
         },
     },
@@ -416,7 +513,8 @@ DEMOS: list[dict[str, Any]] = [
 
 
 def demo_load() -> list[Workflow]:
-    """Create and publish the demo workflows that do not exist yet."""
+    """Create and publish the demo workflows that do not exist yet, with their
+    schedule, webhook and test cases."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -440,6 +538,8 @@ def demo_load() -> list[Workflow]:
             releases.version_publish(version=version)
             if "schedule" in demo:
                 schedules.schedule_create(workflow=workflow, fields=demo["schedule"])
+            for case in demo.get("test_cases", []):
+                WorkflowTestCase.objects.create(workflow=workflow, **case)
             if "webhook" in demo:
                 # Its secret is not shown here: rotate it in the editor to get one.
                 webhooks.webhook_create(workflow=workflow, fields=demo["webhook"])

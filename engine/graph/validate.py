@@ -119,6 +119,8 @@ class _SemanticChecker:
         self.compensation_only: set[str] = set()
         # {action name: params validator, or why its schema cannot be used}
         self.validators: dict[str, Any] = {}
+        # Nodes after some task with compensate_with; computed when first asked.
+        self._after_compensation: set[str] | None = None
 
     def error(
         self,
@@ -287,6 +289,19 @@ class _SemanticChecker:
 
     def outgoing_of(self, node_id: str) -> list[dict[str, Any]]:
         return self.outgoing[node_id]
+
+    def after_compensation(self, node_id: str) -> bool:
+        if self._after_compensation is None:
+            compensating = [
+                node["id"]
+                for node in self.nodes.values()
+                if node["type"] == "task" and "compensate_with" in node
+            ]
+            self._after_compensation = _closure(
+                [s for c in compensating for s in self.successors(c)],
+                self.successors,
+            )
+        return node_id in self._after_compensation
 
     def expression_problem(self, source: str) -> str | None:
         """Return why a CEL source does not compile, or None."""

@@ -91,6 +91,11 @@ class Checker(Protocol):
 
     def outgoing_of(self, node_id: str) -> list[dict[str, Any]]: ...
 
+    def after_compensation(self, node_id: str) -> bool:
+        """Return whether a task with `compensate_with` comes before the node, so
+        that the run failing there has something to undo (a saga's later step)."""
+        ...
+
     def error(
         self,
         code: str,

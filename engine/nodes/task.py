@@ -2,7 +2,9 @@
 
 Its single normal edge is taken on success; an `on: failure` edge (at most one) when
 it fails for good, else the run fails (and compensates tasks that name a
-`compensate_with`, last completed first).
+`compensate_with`, last completed first). A task with neither a failure edge nor a
+compensation of its own, and no compensated task before it, is linted
+(`no_failure_handling`): its failure would fail the run and undo nothing.
 """
 
 from collections.abc import Mapping
@@ -52,7 +54,13 @@ class Task(NodeType):
                     f"(it has {len(failure)})",
                     node_id=node_id,
                 )
-            if not failure and "compensate_with" not in node:
+            # Failing with no route fails the run, which then undoes what came
+            # before: a saga's later steps need neither (the saga is the handling).
+            if (
+                not failure
+                and "compensate_with" not in node
+                and not checker.after_compensation(node_id)
+            ):
                 checker.warn(
                     "no_failure_handling",
                     f"task {node_id!r} has no on: failure edge and no "

@@ -264,10 +264,9 @@ def test_coverage_overlay_colors_the_edges_runs_took(
 
     page.get_by_test_id("auto-layout").click()
     page.wait_for_timeout(400)  # the fit-view animation
-    # A warning in the list selects its node and zooms to it.
-    page.get_by_test_id("issue-no_failure_handling-charge").click()
+    # The demo has no problem to list (tests/runs/test_demo_graphs.py): select a node.
+    page.get_by_test_id("node-charge").click()
     page.locator("[data-testid=inspector-node][data-node-id=charge]").wait_for()
-    page.wait_for_timeout(400)  # the centering animation
     page.get_by_test_id("issues-toggle").click()  # fold the problems: a taller canvas
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "editor-workflow.png"))

@@ -55,6 +55,8 @@ class Checker implements CheckContext {
   private readonly compensationOnly = new Set<string>();
   // {node type: ids downstream of its nodes}, computed when a check first asks.
   private readonly downstream = new Map<string, Set<string>>();
+  // Nodes after some task with compensate_with, computed when a check first asks.
+  private afterCompensated: Set<string> | null = null;
 
   constructor(
     private readonly rawNodes: unknown[],
@@ -84,6 +86,16 @@ class Checker implements CheckContext {
 
   isCompensationOnly(id: string): boolean {
     return this.compensationOnly.has(id);
+  }
+
+  afterCompensation(id: string): boolean {
+    if (this.afterCompensated === null) {
+      const compensating = [...this.nodes.values()]
+        .filter((node) => node.type === 'task' && node.compensate_with !== undefined)
+        .map((node) => node.id);
+      this.afterCompensated = closure(compensating.flatMap(this.successors), this.successors);
+    }
+    return this.afterCompensated.has(id);
   }
 
   downstreamOf(type: string): ReadonlySet<string> {

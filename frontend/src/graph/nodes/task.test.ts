@@ -135,3 +135,45 @@ describe('compensation', () => {
     expect(validate(graph)).toEqual({ errors: [], warnings: [] });
   });
 });
+
+// The same graphs as tests/engine/test_saga_lint.py.
+describe('no_failure_handling in a saga', () => {
+  const saga = (compensated: string | null) =>
+    graphOf(
+      [
+        start(),
+        task('hold', compensated === 'hold' ? { compensate_with: 'release' } : {}),
+        task('charge', compensated === 'charge' ? { compensate_with: 'release' } : {}),
+        task('ship'),
+        end(),
+        ...(compensated ? [task('release')] : []),
+      ],
+      [
+        ['e1', 'start', 'hold'],
+        ['e2', 'hold', 'charge'],
+        ['e3', 'charge', 'ship'],
+        ['e4', 'ship', 'done'],
+      ],
+    );
+  const warned = (graph: WorkflowGraph) => {
+    const result = validate(graph);
+    expect(result.errors).toEqual([]);
+    return result.warnings.map((w) => [w.code, w.node_id]);
+  };
+
+  it('spares the steps after a compensated task: failing there undoes it', () => {
+    expect(warned(saga('hold'))).toEqual([]);
+  });
+
+  it('warns about every unrouted task when nothing compensates', () => {
+    expect(warned(saga(null))).toEqual([
+      ['no_failure_handling', 'hold'],
+      ['no_failure_handling', 'charge'],
+      ['no_failure_handling', 'ship'],
+    ]);
+  });
+
+  it('still warns about a task before the compensated one', () => {
+    expect(warned(saga('charge'))).toEqual([['no_failure_handling', 'hold']]);
+  });
+});

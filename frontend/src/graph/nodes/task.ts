@@ -108,7 +108,9 @@ export const task: NodeTypeDef = {
           node_id: id,
         });
       }
-      if (failure.length === 0 && node.compensate_with === undefined) {
+      // Failing with no route fails the run, which then undoes what came before: a
+      // saga's later steps need neither (as on the server).
+      if (failure.length === 0 && node.compensate_with === undefined && !graph.afterCompensation(id)) {
         graph.warn(
           'no_failure_handling',
           `task ${q(id)} has no on: failure edge and no compensate_with; if it fails, the run fails`,

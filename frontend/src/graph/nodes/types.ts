@@ -142,6 +142,8 @@ export interface CheckContext {
   incoming(id: string): readonly GraphEdge[];
   /** Whether a task runs only as another's compensation, so routing rules spare it. */
   isCompensationOnly(id: string): boolean;
+  /** Whether a task with `compensate_with` comes before the node: the run failing there undoes it (a saga). */
+  afterCompensation(id: string): boolean;
   /** Ids of the nodes that some node of `type` leads to through one edge or more. */
   downstreamOf(type: string): ReadonlySet<string>;
   /** The registered actions, or null while they are not loaded (then actions are not checked). */
