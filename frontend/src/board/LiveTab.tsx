@@ -5,27 +5,18 @@ import { isAbortError } from '../api/client';
 import type { StreamStatus } from '../api/eventStream';
 import { earlier, pagePosition, type StreamPosition } from '../api/streamPosition';
 import { getRunCounts, queryRuns, type RunQuery } from '../api/runs';
-import type { ApiErrorItem, RunCounts, RunEvent, RunListPage, RunState, Workflow } from '../api/types';
-import { RUN_STATES } from '../api/types';
+import type { ApiErrorItem, RunCounts, RunEvent, RunListPage, Workflow } from '../api/types';
 import { listVersions, type VersionSummary } from '../api/versions';
 import { listWorkflows } from '../api/workflows';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
 import { useEventStream } from '../hooks/useEventStream';
 import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
-import { formatDateTime, formatRelative, runDuration, stateLabel } from '../ui/format';
-import { StateBadge } from '../ui/StateBadge';
-import { TriggerBadge } from '../ui/TriggerBadge';
-import {
-  countedWorkflows,
-  countsEvent,
-  countsLoaded,
-  initialCounts,
-  totalCounts,
-  withWorkflowNames,
-  type CountsState,
-} from './counters';
-import { feedEvent, initialFeed, type FeedItem } from './feed';
+import { CountsMatrix, Totals } from './Counters';
+import { countedWorkflows, countsEvent, countsLoaded, initialCounts, withWorkflowNames, type CountsState } from './counters';
+import { Feed } from './Feed';
+import { feedEvent, initialFeed } from './feed';
+import { RunTable } from './RunTable';
 import {
   initialTable,
   pageInfo,
@@ -34,7 +25,6 @@ import {
   stateMattersFor,
   tableEvent,
   tableLoaded,
-  type TableRow,
   type TableState,
 } from './runsTable';
 
@@ -390,211 +380,4 @@ function queueOf(event: RunEvent): string | null {
   if (typeof event.data !== 'object' || event.data === null) return null;
   const queue = (event.data as { queue?: unknown }).queue;
   return typeof queue === 'string' && queue ? queue : null;
-}
-
-const TILES: { key: RunState | 'other'; label: string }[] = [
-  { key: 'pending', label: 'Pending' },
-  { key: 'running', label: 'Running' },
-  { key: 'paused', label: 'Paused' },
-  { key: 'succeeded', label: 'Succeeded' },
-  { key: 'failed', label: 'Failed' },
-  { key: 'cancelled', label: 'Cancelled' },
-  { key: 'other', label: 'Compensation' },
-];
-
-function Totals({ counts }: { counts: CountsState }) {
-  const totals = totalCounts(counts);
-  const other = totals.compensating + totals.compensated + totals.compensation_failed;
-  return (
-    <div className="counters" data-testid="counters" data-loaded={counts.loaded}>
-      {TILES.map(({ key, label }) => (
-        <div key={key} className={`counter counter-${key}`} data-testid={`count-${key}`}>
-          <span className="counter-value">{counts.loaded ? (key === 'other' ? other : totals[key]) : '–'}</span>
-          <span className="counter-label">{label}</span>
-        </div>
-      ))}
-    </div>
-  );
-}
-
-function CountsMatrix({ counts, onPick }: { counts: CountsState; onPick: (workflow: string, state: string) => void }) {
-  const rows = countedWorkflows(counts);
-  if (!counts.loaded) return null;
-  return (
-    <section className="card table-card" aria-labelledby="counts-title">
-      <div className="section-head">
-        <h2 id="counts-title">Runs by workflow and state</h2>
-        <span className="muted small">All runs, kept current by the live stream. Click a number to list those runs.</span>
-      </div>
-      {rows.length === 0 ? (
-        <div className="empty" data-testid="counts-empty">
-          <p>No runs yet.</p>
-        </div>
-      ) : (
-        <table className="table counts-table" data-testid="counts-table">
-          <thead>
-            <tr>
-              <th>Workflow</th>
-              {RUN_STATES.map((s) => (
-                <th key={s} className="numeric">
-                  <span className={`state-dot dot-${s}`} aria-hidden="true" />
-                  {stateLabel(s)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((wf) => (
-              <tr key={wf.slug} data-testid={`counts-row-${wf.slug}`}>
-                <td>
-                  <span className="row-title">{wf.name}</span>
-                  {wf.name !== wf.slug ? <div className="muted small">{wf.slug}</div> : null}
-                </td>
-                {RUN_STATES.map((s) => {
-                  const n = wf.counts[s] ?? 0;
-                  return (
-                    <td key={s} className="numeric">
-                      <button
-                        type="button"
-                        className={`count-cell${n === 0 ? ' is-zero' : ''} count-${s}`}
-                        data-testid={`counter-${wf.slug}-${s}`}
-                        data-count={n}
-                        onClick={() => onPick(wf.slug, s)}
-                        title={`List ${wf.name} runs that are ${stateLabel(s)}`}
-                      >
-                        {n}
-                      </button>
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
-
-function RunTable({ rows, now, busy }: { rows: TableRow[]; now: number; busy: boolean }) {
-  return (
-    <table className="table runs-table" aria-busy={busy}>
-      <thead>
-        <tr>
-          <th>Run</th>
-          <th>Workflow</th>
-          <th>Version</th>
-          <th>State</th>
-          <th>Started</th>
-          <th>Duration</th>
-          <th>Last event</th>
-          <th>Error</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((run) => (
-          <tr
-            key={run.id}
-            data-testid={`run-row-${run.id}`}
-            data-state={run.state}
-            data-stuck={run.stuck ? 'true' : undefined}
-            className={run.stuck ? 'is-stuck' : undefined}
-          >
-            <td>
-              <a href={`/runs/${run.id}/`} data-testid={`run-link-${run.id}`}>
-                #{run.id}
-              </a>{' '}
-              <TriggerBadge trigger={run.trigger} triggerAt={run.trigger_at} workflow={run.workflow} testId={`run-trigger-${run.id}`} />
-            </td>
-            <td>
-              {run.workflow_name || run.workflow}
-              {run.workflow_name && run.workflow_name !== run.workflow ? <div className="muted small">{run.workflow}</div> : null}
-            </td>
-            <td>{run.version ? `v${run.version}` : '—'}</td>
-            <td className="state-cell">
-              <span key={run.changedByEventId} className={run.changedByEventId ? 'state-changed' : undefined}>
-                <StateBadge state={run.state} testId={`run-state-${run.id}`} />
-              </span>
-              {run.stuck ? (
-                <span
-                  className="badge badge-stuck"
-                  data-testid={`run-stuck-${run.id}`}
-                  title={`No event since ${formatDateTime(run.last_event_at)}: longer than its steps may take`}
-                >
-                  stuck
-                </span>
-              ) : null}
-            </td>
-            <td title={formatDateTime(run.started_at ?? run.created_at)}>
-              {run.started_at ? formatRelative(run.started_at, now) : <span className="muted">not started</span>}
-            </td>
-            <td className="numeric">{runDuration(run, now)}</td>
-            <td title={formatDateTime(run.last_event_at)} className="muted">
-              {run.last_event_at ? formatRelative(run.last_event_at, now) : '—'}
-            </td>
-            <td className="error-cell">
-              {run.error ? (
-                <span title={`${run.error.type}: ${run.error.message}`}>
-                  <span className="error-type">{run.error.type}</span> {run.error.message}
-                </span>
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function Feed({ title, items, now, testId, empty }: { title: string; items: FeedItem[]; now: number; testId: string; empty: string }) {
-  return (
-    <section className="card feed" data-testid={testId} aria-labelledby={`${testId}-title`}>
-      <div className="section-head">
-        <h2 id={`${testId}-title`}>{title}</h2>
-        <span className="muted small">{items.length > 0 ? `${items.length} event${items.length === 1 ? '' : 's'}` : 'live'}</span>
-      </div>
-      {items.length === 0 ? (
-        <p className="feed-empty muted" data-testid={`${testId}-empty`}>
-          {empty}
-        </p>
-      ) : (
-        <ol className="feed-list">
-          {items.map((item) => (
-            <li
-              key={item.id}
-              className={`feed-item tone-${item.tone}${item.automatic ? ' is-automatic' : ''}`}
-              data-testid={`${testId}-${item.id}`}
-              data-kind={item.kind}
-              data-automatic={item.automatic ? 'true' : undefined}
-            >
-              <div className="feed-line">
-                <span className="feed-title">
-                  {item.automatic ? <span className="feed-badge">automatic</span> : null}
-                  {item.title}
-                </span>
-                <span className="muted small" title={formatDateTime(item.createdAt)}>
-                  {formatRelative(item.createdAt, now)}
-                </span>
-              </div>
-              <div className="feed-where small">
-                {item.runId !== null ? <a href={`/runs/${item.runId}/`}>run #{item.runId}</a> : null}
-                {item.workflow && item.runId !== null ? <span className="muted"> · {item.workflow}</span> : null}
-                {item.workflow && item.runId === null ? (
-                  // A release event is about the workflow itself: open it in the editor.
-                  <a href={`/workflows/${encodeURIComponent(item.workflow)}/edit/`}>{item.workflow}</a>
-                ) : null}
-                {item.nodeId ? (
-                  <span className="muted">
-                    {' '}
-                    · <code>{item.nodeId}</code>
-                  </span>
-                ) : null}
-              </div>
-              {item.detail ? <div className="feed-detail small">{item.detail}</div> : null}
-            </li>
-          ))}
-        </ol>
-      )}
-    </section>
-  );
 }
