@@ -1,7 +1,7 @@
 /** Run endpoints: list, counts, detail, events and the control actions. */
 
 import { api } from './client';
-import type { RetryRequest, RunCounts, RunDetail, RunEvent, RunListPage } from './types';
+import type { Page, RetryRequest, RunCounts, RunDetail, RunEvent, RunListPage, RunSummary } from './types';
 
 /** The board's run query; empty strings mean "any". */
 export interface RunQuery {
@@ -54,4 +54,30 @@ export function controlRun(id: number, action: RunControl, reason = ''): Promise
 
 export function retryRun(id: number, request: RetryRequest): Promise<RunDetail> {
   return api.post<RunDetail>(`/api/v1/runs/${id}/retry/`, request);
+}
+
+/** The latest runs of one workflow, newest first (the editor's run picker). */
+export function listWorkflowRuns(slug: string, limit = 20, signal?: AbortSignal): Promise<Page<RunSummary>> {
+  return api.get<Page<RunSummary>>(`/api/v1/workflows/${encodeURIComponent(slug)}/runs/?limit=${limit}`, signal);
+}
+
+/** The params one attempt was given, evaluated again from the run's stored data. */
+export interface AttemptParams {
+  number: number | null;
+  value: unknown;
+  /** The value's size in bytes when it was too large to answer. */
+  too_large?: number;
+  error?: string;
+}
+
+export interface StepParams {
+  step_id: number;
+  node_id: string;
+  /** The params paths that are expressions. */
+  expressions: string[];
+  attempts: AttemptParams[];
+}
+
+export function getStepParams(runId: number, stepId: number, signal?: AbortSignal): Promise<StepParams> {
+  return api.get<StepParams>(`/api/v1/runs/${runId}/steps/${stepId}/params/`, signal);
 }

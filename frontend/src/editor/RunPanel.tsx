@@ -1,10 +1,12 @@
-/** Start a run of the open (published) version, or of the live one, with JSON input. */
+/** Start a run of the open (published) version, or of the live one: input from the schema's form, or JSON. */
 
 import { useState, type FormEvent } from 'react';
 import type { ApiErrorItem, RunSummary } from '../api/types';
 import { startVersionRun } from '../api/versions';
 import { ErrorList, errorItems } from '../ui/ErrorList';
-import { parseRunInput } from '../workflows/input';
+import { InputForm } from '../workflows/InputForm';
+import { useRunInput } from '../workflows/useRunInput';
+import { InputSchemaEditor } from './execution/InputSchemaEditor';
 
 interface RunPanelProps {
   slug: string;
@@ -12,12 +14,16 @@ interface RunPanelProps {
   version: number | null;
   /** Why the run does not use the open version (a draft, unsaved edits), if it does not. */
   note: string | null;
+  /** Why the role may not edit the input schema and samples, or null. */
+  editDenied: string | null;
   onClose: () => void;
+  /** A run was started (the editor's run picker shows it). */
+  onStarted?: (run: RunSummary) => void;
 }
 
-export function RunPanel({ slug, version, note, onClose }: RunPanelProps) {
-  const [text, setText] = useState('{}');
-  const [inputError, setInputError] = useState<string | null>(null);
+export function RunPanel({ slug, version, note, editDenied, onClose, onStarted }: RunPanelProps) {
+  const input = useRunInput(slug);
+  const [tab, setTab] = useState<'run' | 'schema'>('run');
   const [errors, setErrors] = useState<ApiErrorItem[]>([]);
   const [submitting, setSubmitting] = useState(false);
   const [started, setStarted] = useState<RunSummary | null>(null);
@@ -25,18 +31,15 @@ export function RunPanel({ slug, version, note, onClose }: RunPanelProps) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (version === null) return;
-    const parsed = parseRunInput(text);
-    if (!parsed.ok) {
-      setInputError(parsed.error);
-      return;
-    }
-    setInputError(null);
     setErrors([]);
+    if (!input.check()) return;
     setSubmitting(true);
     try {
-      setStarted(await startVersionRun(slug, parsed.value, version));
+      const run = await startVersionRun(slug, input.value, version);
+      setStarted(run);
+      onStarted?.(run);
     } catch (error) {
-      setErrors(errorItems(error));
+      setErrors(input.showServerErrors(errorItems(error)));
     } finally {
       setSubmitting(false);
     }
@@ -56,28 +59,32 @@ export function RunPanel({ slug, version, note, onClose }: RunPanelProps) {
         </p>
       ) : (
         <>
+          <div className="side-tabs" role="tablist" aria-label="Run dialog">
+            <button type="button" role="tab" aria-selected={tab === 'run'} className={`side-tab${tab === 'run' ? ' is-active' : ''}`} onClick={() => setTab('run')} data-testid="run-tab-run">
+              Input
+            </button>
+            <button type="button" role="tab" aria-selected={tab === 'schema'} className={`side-tab${tab === 'schema' ? ' is-active' : ''}`} onClick={() => setTab('schema')} data-testid="run-tab-schema">
+              Schema &amp; samples
+            </button>
+          </div>
+        </>
+      )}
+      {version !== null && tab === 'schema' ? (
+        <InputSchemaEditor slug={slug} settings={input.settings} denied={editDenied} onSaved={(saved) => input.setSettings({ input_schema: saved.input_schema ?? {}, sample_inputs: saved.sample_inputs ?? [] })} />
+      ) : null}
+      {version !== null && tab === 'run' ? (
+        <>
           {note ? <p className="hint">{note}</p> : null}
-          <label htmlFor="run-input" className="small strong">
-            Input <span className="muted">(JSON object)</span>
-          </label>
-          <textarea
-            id="run-input"
-            rows={6}
-            className={inputError ? 'mono invalid' : 'mono'}
-            spellCheck={false}
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              setInputError(null);
-            }}
-            aria-invalid={inputError !== null}
-            data-testid="run-input"
+          <InputForm
+            schema={input.settings.input_schema}
+            samples={input.settings.sample_inputs}
+            value={input.value}
+            onChange={input.setValue}
+            problems={input.problems}
+            onSaveSample={editDenied === null ? input.saveSample : null}
+            onJsonError={input.setJsonError}
+            testId="run-input"
           />
-          {inputError ? (
-            <p className="field-error" role="alert" data-testid="run-input-error">
-              {inputError}
-            </p>
-          ) : null}
           <ErrorList errors={errors} testId="run-errors" />
           <div className="actions">
             <button type="submit" className="btn btn-primary" disabled={submitting} data-testid="start-run">
@@ -90,7 +97,7 @@ export function RunPanel({ slug, version, note, onClose }: RunPanelProps) {
             ) : null}
           </div>
         </>
-      )}
+      ) : null}
     </form>
   );
 }

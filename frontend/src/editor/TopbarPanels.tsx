@@ -1,6 +1,7 @@
 /** The panel open under the top bar: history, publish, release settings, schedules, webhooks, run or help. */
 
 import type { Dispatch, SetStateAction } from 'react';
+import { announceRunStarted } from './execution/runStarted';
 import type { Busy, Panel } from './editorState';
 import { HelpPanel } from './HelpPanel';
 import { NotificationsPanel } from './NotificationsPanel';
@@ -87,7 +88,7 @@ export function TopbarPanels({
       {panel === 'schedules' ? <SchedulesPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'webhooks' ? <WebhooksPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'notifications' ? <NotificationsPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
-      {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} onClose={() => setPanel('none')} /> : null}
+      {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} editDenied={editDenied} onClose={() => setPanel('none')} onStarted={announceRunStarted} /> : null}
       {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
     </>
   );

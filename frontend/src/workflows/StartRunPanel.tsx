@@ -1,10 +1,11 @@
-/** Start a run of a workflow's live version with JSON input, inline under its row. */
+/** Start a run of a workflow's live version, inline under its row: the input schema's form, or JSON. */
 
 import { useState, type FormEvent } from 'react';
 import type { ApiErrorItem, RunSummary } from '../api/types';
 import { startRun } from '../api/workflows';
 import { ErrorList, errorItems } from '../ui/ErrorList';
-import { parseRunInput } from './input';
+import { InputForm } from './InputForm';
+import { useRunInput } from './useRunInput';
 
 interface StartRunPanelProps {
   slug: string;
@@ -14,8 +15,7 @@ interface StartRunPanelProps {
 }
 
 export function StartRunPanel({ slug, liveVersion, onStarted, onClose }: StartRunPanelProps) {
-  const [text, setText] = useState('{}');
-  const [inputError, setInputError] = useState<string | null>(null);
+  const input = useRunInput(slug);
   const [serverErrors, setServerErrors] = useState<ApiErrorItem[]>([]);
   const [submitting, setSubmitting] = useState(false);
   const [started, setStarted] = useState<RunSummary | null>(null);
@@ -24,50 +24,32 @@ export function StartRunPanel({ slug, liveVersion, onStarted, onClose }: StartRu
     event.preventDefault();
     setServerErrors([]);
     setStarted(null);
-    const parsed = parseRunInput(text);
-    if (!parsed.ok) {
-      setInputError(parsed.error);
-      return;
-    }
-    setInputError(null);
+    if (!input.check()) return;
     setSubmitting(true);
     try {
-      const run = await startRun(slug, parsed.value);
+      const run = await startRun(slug, input.value);
       setStarted(run);
       onStarted(run);
     } catch (error) {
-      setServerErrors(errorItems(error));
+      setServerErrors(input.showServerErrors(errorItems(error)));
     } finally {
       setSubmitting(false);
     }
   }
 
-  const inputId = `start-input-${slug}`;
   return (
-    <form className="start-panel" onSubmit={submit} noValidate>
-      <label htmlFor={inputId}>
-        Input for v{liveVersion} <span className="muted">(JSON object)</span>
-      </label>
-      <textarea
-        id={inputId}
-        name="input"
-        className={inputError ? 'invalid' : undefined}
-        rows={4}
-        spellCheck={false}
-        value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          setInputError(null);
-        }}
-        aria-invalid={inputError !== null}
-        aria-describedby={inputError ? `${inputId}-error` : undefined}
-        data-testid={`start-input-${slug}`}
+    <form className="start-panel" onSubmit={submit} noValidate aria-label={`Start a run of v${liveVersion}`}>
+      <p className="small strong">Input for v{liveVersion}</p>
+      <InputForm
+        schema={input.settings.input_schema}
+        samples={input.settings.sample_inputs}
+        value={input.value}
+        onChange={input.setValue}
+        problems={input.problems}
+        onSaveSample={input.saveSample}
+        onJsonError={input.setJsonError}
+        testId={`start-input-${slug}`}
       />
-      {inputError ? (
-        <p id={`${inputId}-error`} className="field-error" role="alert" data-testid={`start-error-${slug}`}>
-          {inputError}
-        </p>
-      ) : null}
       <ErrorList errors={serverErrors} testId={`start-server-errors-${slug}`} />
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={submitting} data-testid={`start-submit-${slug}`}>
@@ -78,7 +60,7 @@ export function StartRunPanel({ slug, liveVersion, onStarted, onClose }: StartRu
         </button>
         {started ? (
           <span className="start-result" role="status" data-testid={`start-result-${slug}`}>
-            Run #{started.id} started · <a href="/board/">Watch it on the board</a>
+            Run <a href={`/runs/${started.id}/`}>#{started.id}</a> started · <a href="/board/">Watch it on the board</a>
           </span>
         ) : null}
       </div>
