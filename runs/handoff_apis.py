@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -136,7 +136,8 @@ def _base(user: Any) -> QuerySet[Handoff]:
 def handoff_list(
     *, user: Any, status: str = "", mine: bool = False, workflow: str = ""
 ) -> QuerySet[Handoff]:
-    """Return handoffs: overdue first, then by due time, then newest."""
+    """Return handoffs: active ones first (overdue, then by due time, then newest),
+    then finished ones newest finished first (a history reads newest first)."""
     now = timezone.now()
     qs = _base(user)
     if status:
@@ -153,16 +154,20 @@ def handoff_list(
             )
             | Q(claimed_by=user)
         )
-    overdue = Case(
-        When(
-            state__in=HANDOFF_ACTIVE,
-            due_at__lte=now,
-            then=Value(0),
-        ),
-        default=Value(1),
+    # 0 overdue, 1 other active, 2 finished (completed or cancelled).
+    rank = Case(
+        When(state__in=HANDOFF_ACTIVE, due_at__lte=now, then=Value(0)),
+        When(state__in=HANDOFF_ACTIVE, then=Value(1)),
+        default=Value(2),
         output_field=IntegerField(),
     )
-    return qs.annotate(overdue_first=overdue).order_by("overdue_first", "due_at", "-id")
+    return qs.annotate(list_rank=rank).order_by(
+        "list_rank",
+        # Due time orders the active ones only; finished ones all have NULL here.
+        Case(When(state__in=HANDOFF_ACTIVE, then=F("due_at"))).asc(nulls_last=True),
+        F("completed_at").desc(nulls_last=True),
+        "-id",
+    )
 
 
 class HandoffListApi(APIView):
