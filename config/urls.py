@@ -14,6 +14,7 @@ from runs import apis as runs_apis
 from runs import (
     batch_apis,
     bulk_apis,
+    event_apis,
     execution_apis,
     handoff_apis,
     log_apis,
@@ -109,6 +110,7 @@ api_v1 = [
     ),
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
+    path("events/", event_apis.RecentEventsApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
     path("runs/<int:run_id>/logs/", log_apis.RunLogsApi.as_view()),
