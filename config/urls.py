@@ -161,6 +161,7 @@ urlpatterns = [
         name="workflow-edit",
     ),
     path("board/", runs_views.board_page, name="board"),
+    path("runs/", runs_views.runs_page, name="runs"),
     path("runs/<int:run_id>/", runs_views.run_page, name="run"),
     path("handoffs/", runs_views.handoffs_page, name="handoffs"),
     path("", include("designer.connection_pages")),

@@ -23,6 +23,7 @@ export default defineConfig({
         editor: fileURLToPath(new URL('src/editor/main.tsx', import.meta.url)),
         inbox: fileURLToPath(new URL('src/inbox/main.tsx', import.meta.url)),
         run: fileURLToPath(new URL('src/run/main.tsx', import.meta.url)),
+        runlist: fileURLToPath(new URL('src/runlist/main.tsx', import.meta.url)),
         workflows: fileURLToPath(new URL('src/workflows/main.tsx', import.meta.url)),
       },
       output: {

@@ -34,3 +34,10 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 def handoffs_page(request: HttpRequest) -> HttpResponse:
     """Render the handoff inbox."""
     return render(request, "handoffs.html")
+
+
+@login_required
+@ensure_csrf_cookie
+def runs_page(request: HttpRequest) -> HttpResponse:
+    """Render the run search with bulk actions."""
+    return render(request, "runs.html")

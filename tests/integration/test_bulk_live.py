@@ -1,0 +1,65 @@
+"""Bulk cancel on a real Celery worker: 1,000 running runs, each cancelled once."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from runs.models import BulkJob, BulkState, Event, Run, RunState
+from runs.services.starting import RunRequest, runs_start_batch
+from tests.runs.test_sweeper_isolation import wait_graph
+from tests.support import wait_for
+
+pytestmark = pytest.mark.integration
+
+RUNS = 1000
+
+
+def test_bulk_cancel_of_a_thousand_running_runs_misses_none(
+    live_db: Any, workflow_factory: Any, user: Any
+) -> None:
+    # Runs that wait an hour stay running until cancelled.
+    graph = {**wait_graph(3600), "max_concurrent_runs": RUNS}
+    workflow = workflow_factory(graph, slug="napping")
+    started = runs_start_batch(
+        workflow=workflow,
+        requests=[RunRequest(input={"n": i}) for i in range(RUNS)],
+        actor="test",
+    )
+    run_ids = {run.pk for run, _ in started}
+    assert Run.objects.filter(pk__in=run_ids, state=RunState.RUNNING).count() == RUNS
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post(
+        "/api/v1/bulk/",
+        {
+            "action": "cancel",
+            "filter": {"workflow": "napping", "state": "running"},
+            "reason": "load test over",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    job_id = response.json()["id"]
+    assert response.json()["total"] == RUNS
+
+    # Progress is readable while the worker goes.
+    def finished() -> dict[str, Any] | None:
+        body = client.get(f"/api/v1/bulk/{job_id}/").json()
+        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
+
+    body = wait_for(finished, timeout=240, interval=0.5, what="bulk job to finish")
+    assert body["state"] == "succeeded", body
+    assert (body["done"], body["skipped"], body["failed"]) == (RUNS, 0, 0)
+    assert body["processed"] == RUNS
+    cancelled = Event.objects.filter(run_id__in=run_ids, kind="run_cancelled")
+    assert cancelled.count() == RUNS
+    assert set(cancelled.values_list("run_id", flat=True)) == run_ids
+    assert Run.objects.filter(pk__in=run_ids, state=RunState.CANCELLED).count() == RUNS
+    job = BulkJob.objects.get(pk=job_id)
+    assert job.state == BulkState.SUCCEEDED
+    assert list(
+        Event.objects.filter(data__bulk_job=job_id)
+        .order_by("id")
+        .values_list("kind", flat=True)
+    ) == ["bulk_created", "bulk_running", "bulk_succeeded"]
