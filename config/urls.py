@@ -12,6 +12,7 @@ from designer import apis as designer_apis
 from designer import views as designer_views
 from runs import apis as runs_apis
 from runs import (
+    audit_apis,
     batch_apis,
     bulk_apis,
     event_apis,
@@ -60,6 +61,8 @@ api_v1 = [
         change_apis.VersionTestApi.as_view(),
     ),
     path("workflows/<slug:slug>/settings/", change_apis.WorkflowSettingsApi.as_view()),
+    path("workflows/<slug:slug>/audit/", audit_apis.WorkflowAuditApi.as_view()),
+    path("audit/", audit_apis.AuditApi.as_view()),
     path(
         "workflows/<slug:slug>/canary/promote/",
         release_apis.CanaryPromoteApi.as_view(),

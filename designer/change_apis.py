@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.errors import error_response
 from config.openapi import results
-from designer import access, criteria, run_settings, selectors, testing
+from designer import access, audit, criteria, run_settings, selectors, testing
 from designer.limits import SimulatingApi, simulation_budget
 from designer.models import PublishGate, ReleaseState, WorkflowTestCase
 
@@ -305,7 +305,17 @@ class WorkflowSettingsApi(APIView):
         data = SettingsInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = list(data.validated_data)
+        before = settings_dict(workflow)
         for field, value in data.validated_data.items():
             setattr(workflow, field, value)
-        workflow.save(update_fields=[*fields, "updated_at"])
-        return Response(settings_dict(workflow))
+        after = settings_dict(workflow)
+        with transaction.atomic():
+            workflow.save(update_fields=[*fields, "updated_at"])
+            audit.announce(
+                kind="settings_changed",
+                actor=request.user,
+                changes=audit.diff(before, after, fields=fields),
+                subject="settings",
+                workflow=workflow,
+            )
+        return Response(after)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 
 from config import crypto
-from designer import access
+from designer import access, audit
 from designer.models import Connection, SecretSource, Workflow
 from designer.signals import connection_changed
 from engine.actions import registered_actions
@@ -194,7 +194,11 @@ def connection_create(
     with transaction.atomic():
         connection.save()
         connection_changed.send(
-            sender=Connection, connection=connection, change="created", actor=actor
+            sender=Connection,
+            connection=connection,
+            change="created",
+            actor=actor,
+            changes=_audited({}, connection) | audit.secrets_changed(secrets),
         )
     return connection
 
@@ -221,6 +225,7 @@ def connection_update(
     )
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        before = _audited_values(locked)
         locked.fields = new_fields
         if description is not None:
             locked.description = description[:500]
@@ -245,6 +250,7 @@ def connection_update(
             change="updated",
             actor=actor,
             secrets_changed=changed,
+            changes=_audited(before, locked) | audit.secrets_changed(changed),
         )
     return locked
 
@@ -252,9 +258,25 @@ def connection_update(
 def connection_delete(*, connection: Connection, actor: Any = None) -> None:
     with transaction.atomic():
         connection_changed.send(
-            sender=Connection, connection=connection, change="deleted", actor=actor
+            sender=Connection,
+            connection=connection,
+            change="deleted",
+            actor=actor,
+            changes=audit.diff(_audited_values(connection), {}),
         )
         connection.delete()
+
+
+def _audited_values(connection: Connection) -> dict[str, Any]:
+    """What the audit trail compares of a connection: never its secrets."""
+    values = {f"fields.{k}": v for k, v in (connection.fields or {}).items()}
+    values["description"] = connection.description
+    values["kind"] = connection.kind
+    return values
+
+
+def _audited(before: dict[str, Any], connection: Connection) -> dict[str, Any]:
+    return audit.diff(before, _audited_values(connection))
 
 
 def connection_reencrypt() -> int:

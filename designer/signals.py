@@ -11,5 +11,6 @@ version_created = Signal()
 
 # A connection was created, updated or deleted: kwargs `connection`, `change`
 # ("created", "updated", "deleted"), `actor`, and for updates `secrets_changed` (the
-# names of the secrets given, never their values).
+# names of the secrets given, never their values), and `changes` (the audit diff of
+# its fields; secrets only as {"changed": true}: designer/audit.py).
 connection_changed = Signal()

@@ -15,6 +15,7 @@ from designer import access
 from designer.connections import usable_by
 from designer.models import Connection, Workflow
 from engine.errors import INVALID, DomainError
+from runs import audit
 from runs.events import EventLog, actor_of
 from runs.models import (
     Notification,
@@ -157,7 +158,20 @@ def _recipient_problems(to: Any) -> list[dict[str, str]]:
     return problems
 
 
-def _rule_event(log: EventLog, rule: NotificationRule, kind: str, user: Any) -> None:
+def _audited(rule: NotificationRule) -> dict[str, Any]:
+    """What the audit trail compares of a rule (runs/audit.py)."""
+    values = {key: getattr(rule, key) for key in RULE_FIELDS if key != "connection"}
+    values["connection"] = rule.connection.name if rule.connection else None
+    return values
+
+
+def _rule_event(
+    log: EventLog,
+    rule: NotificationRule,
+    kind: str,
+    user: Any,
+    changes: dict[str, Any] | None = None,
+) -> None:
     log.add(
         kind,
         actor=actor_of(user),
@@ -169,6 +183,7 @@ def _rule_event(log: EventLog, rule: NotificationRule, kind: str, user: Any) -> 
             "connection": rule.connection.name if rule.connection else None,
             "owner_group": rule.owner_group.name if rule.owner_group else None,
             "enabled": rule.enabled,
+            "changes": changes or {},
         },
     )
 
@@ -193,7 +208,13 @@ def notification_rule_create(
             **{key: cleaned[key] for key in RULE_FIELDS},
         )
         log = EventLog()
-        _rule_event(log, rule, "notification_rule_created", user)
+        _rule_event(
+            log,
+            rule,
+            "notification_rule_created",
+            user,
+            audit.changes(None, _audited(rule)),
+        )
         log.flush()
     return rule
 
@@ -207,12 +228,19 @@ def notification_rule_update(
     cleaned = rule_clean(
         {**current, **fields}, workflow=rule.workflow, team=rule.owner_group
     )
+    before = _audited(rule)
     with transaction.atomic():
         for key in RULE_FIELDS:
             setattr(rule, key, cleaned[key])
         rule.save()
         log = EventLog()
-        _rule_event(log, rule, "notification_rule_changed", user)
+        _rule_event(
+            log,
+            rule,
+            "notification_rule_changed",
+            user,
+            audit.changes(before, _audited(rule)),
+        )
         log.flush()
     return rule
 
@@ -221,7 +249,13 @@ def notification_rule_delete(*, rule: NotificationRule, user: Any = None) -> Non
     """Delete a rule and its notifications (their events stay)."""
     with transaction.atomic():
         log = EventLog()
-        _rule_event(log, rule, "notification_rule_deleted", user)
+        _rule_event(
+            log,
+            rule,
+            "notification_rule_deleted",
+            user,
+            audit.changes(_audited(rule), None),
+        )
         log.flush()
         rule.delete()
 

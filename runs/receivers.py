@@ -42,6 +42,10 @@ def record_connection_changed(
     }
     if secrets_changed:
         data["secrets_changed"] = secrets_changed
+    # The audit trail (runs/audit.py): the team it belongs to, and what changed.
+    if connection.owner_group_id is not None:
+        data["team"] = connection.owner_group.name
+    data["changes"] = kwargs.get("changes") or {}
     log = EventLog()
     log.add(
         f"connection_{change}",
@@ -53,9 +57,10 @@ def record_connection_changed(
 
 
 def connect() -> None:
-    from runs import calls, tracing
+    from runs import audit, calls, tracing
 
     calls.connect()
+    audit.connect()
     # Run and step spans, written as they finish (a no-op with tracing off).
     tracing.connect()
     version_created.connect(record_version_created, dispatch_uid="runs.version_created")

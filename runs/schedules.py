@@ -23,6 +23,7 @@ from django.utils import timezone
 from designer.models import Workflow
 from engine.errors import INVALID, TOO_LARGE, DomainError
 from engine.timetables import MAX_SLOTS, TimetableError, timetable_problems
+from runs import audit
 from runs.errors import RunError
 from runs.events import EventLog, actor_of
 from runs.models import RUN_ACTIVE, Run
@@ -94,6 +95,11 @@ def _record(
 # ----------------------------------------------------------------- create, change
 
 
+def _audited(schedule: Schedule) -> dict[str, Any]:
+    """The fields the audit trail compares (runs/audit.py)."""
+    return {key: getattr(schedule, key) for key in EDITABLE}
+
+
 def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Check schedule fields (a full set); raise ScheduleError naming the problem."""
     problems = timetable_problems(
@@ -145,7 +151,10 @@ def schedule_create(
             schedule,
             "schedule_created",
             actor=actor_of(user),
-            data={"next_fire_at": schedule.next_fire_at.isoformat()},
+            data={
+                "next_fire_at": schedule.next_fire_at.isoformat(),
+                "changes": audit.changes(None, _audited(schedule)),
+            },
         )
         log.flush()
     return schedule
@@ -174,7 +183,10 @@ def schedule_update(
             locked,
             "schedule_changed",
             actor=actor_of(user),
-            data={"fields": sorted(fields)},
+            data={
+                "fields": sorted(fields),
+                "changes": audit.changes(current, _audited(locked)),
+            },
         )
         log.flush()
     return locked
@@ -183,7 +195,13 @@ def schedule_update(
 def schedule_delete(*, schedule: Schedule, user: Any = None) -> None:
     with transaction.atomic():
         log = EventLog()
-        _record(log, schedule, "schedule_deleted", actor=actor_of(user))
+        _record(
+            log,
+            schedule,
+            "schedule_deleted",
+            actor=actor_of(user),
+            data={"changes": audit.changes(_audited(schedule), None)},
+        )
         log.flush()
         schedule.delete()
 

@@ -30,6 +30,7 @@ from engine.errors import INVALID, TOO_LARGE, UNPROCESSABLE, DomainError
 from engine.evaluation_budget import BudgetExceeded, EvaluationBudget, spending
 from engine.expressions import ExpressionError, compile_expression
 from engine.nodes.receive import MESSAGE_NAME_PATTERN
+from runs import audit
 from runs.events import EventLog, actor_of
 from runs.messages import messages_send
 from runs.models import Run, Webhook, WebhookState
@@ -68,15 +69,32 @@ class Unauthorized(Exception):
 
 
 def _record(
-    log: EventLog, webhook: Webhook, kind: str, *, actor: str, reason: str = ""
+    log: EventLog,
+    webhook: Webhook,
+    kind: str,
+    *,
+    actor: str,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
 ) -> None:
+    data: dict[str, Any] = {"webhook": webhook.pk, "name": webhook.name}
+    if changes is not None:
+        data["changes"] = changes
     log.add(
         kind,
         actor=actor,
         reason=reason,
         workflow_id=webhook.workflow_id,
-        data={"webhook": webhook.pk, "name": webhook.name},
+        data=data,
     )
+
+
+# What the audit trail compares of a webhook (its secret never: runs/audit.py).
+AUDITED = ("name", "input_mapping", "idempotency_field", "message")
+
+
+def _audited(webhook: Webhook) -> dict[str, Any]:
+    return {key: getattr(webhook, key) for key in AUDITED}
 
 
 # ----------------------------------------------------------------- management
@@ -126,7 +144,13 @@ def webhook_create(
             **cleaned,
         )
         log = EventLog()
-        _record(log, webhook, "webhook_created", actor=actor_of(user))
+        _record(
+            log,
+            webhook,
+            "webhook_created",
+            actor=actor_of(user),
+            changes=audit.changes(None, _audited(webhook)),
+        )
         log.flush()
     return webhook, secret
 
@@ -135,12 +159,19 @@ def webhook_update(
     *, webhook: Webhook, fields: dict[str, Any], user: Any = None
 ) -> Webhook:
     cleaned = clean_fields(fields)
+    before = _audited(webhook)
     with transaction.atomic():
         for key, value in cleaned.items():
             setattr(webhook, key, value)
         webhook.save()
         log = EventLog()
-        _record(log, webhook, "webhook_changed", actor=actor_of(user))
+        _record(
+            log,
+            webhook,
+            "webhook_changed",
+            actor=actor_of(user),
+            changes=audit.changes(before, _audited(webhook)),
+        )
         log.flush()
     return webhook
 
@@ -181,7 +212,13 @@ def webhook_set_state(*, webhook: Webhook, enabled: bool, user: Any = None) -> W
 def webhook_delete(*, webhook: Webhook, user: Any = None) -> None:
     with transaction.atomic():
         log = EventLog()
-        _record(log, webhook, "webhook_deleted", actor=actor_of(user))
+        _record(
+            log,
+            webhook,
+            "webhook_deleted",
+            actor=actor_of(user),
+            changes=audit.changes(_audited(webhook), None),
+        )
         log.flush()
         webhook.delete()
 

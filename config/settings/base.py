@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts, for audit records of changes made without it (designer/audit.py).
+    "designer.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
