@@ -249,11 +249,11 @@ def test_gate_blocks_then_a_canary_is_published_and_promoted(
     page.go_back()
     page.wait_for_selector("[data-testid=editor][data-loaded=true]")
 
-    # The board, open meanwhile, lists what happens to the versions from now on.
+    # The board, open meanwhile, lists the releases so far, then live ones.
     board = page.context.new_page()
     board.goto(f"{asgi_server}/board/")
     board.wait_for_selector("[data-testid=connection-status][data-status=live]")
-    board.get_by_test_id("feed-release-empty").wait_for()
+    board.locator("[data-testid^=feed-release-][data-kind=canary_started]").wait_for()
 
     # Promote in one click (confirmed): v2 is live, the banner goes.
     page.get_by_test_id("canary-promote").click()

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { isAbortError } from '../api/client';
 import type { StreamStatus } from '../api/eventStream';
 import { earlier, pagePosition, type StreamPosition } from '../api/streamPosition';
+import { listRecentEvents } from '../api/events';
 import { getRunCounts, queryRuns, type RunQuery } from '../api/runs';
 import type { ApiErrorItem, RunCounts, RunEvent, RunListPage, Workflow } from '../api/types';
 import { listVersions, type VersionSummary } from '../api/versions';
@@ -15,7 +16,7 @@ import { ErrorList, errorItems } from '../ui/ErrorList';
 import { CountsMatrix, Totals } from './Counters';
 import { countedWorkflows, countsEvent, countsLoaded, initialCounts, withWorkflowNames, type CountsState } from './counters';
 import { Feed } from './Feed';
-import { feedEvent, initialFeed } from './feed';
+import { FEED_HISTORY_KINDS, FEED_HISTORY_LIMIT, feedEvent, feedHistory, initialFeed, type FeedKind, type FeedState } from './feed';
 import { RunTable } from './RunTable';
 import {
   initialTable,
@@ -52,6 +53,14 @@ function countsReducer(state: CountsState, action: CountsAction): CountsState {
 
 type TableAction = { type: 'loaded'; page: RunListPage } | { type: 'event'; event: RunEvent; stateMatters: boolean };
 
+type FeedAction = { type: 'history'; events: RunEvent[] } | { type: 'event'; event: RunEvent };
+
+function feedReducer(state: FeedState, action: FeedAction): FeedState {
+  return action.type === 'history' ? feedHistory(state, action.events) : feedEvent(state, action.event);
+}
+
+const FEEDS: readonly FeedKind[] = ['retry', 'handoff', 'release'];
+
 function tableReducer(state: TableState, action: TableAction): TableState {
   return action.type === 'loaded' ? tableLoaded(state, action.page) : tableEvent(state, action.event, action.stateMatters);
 }
@@ -73,7 +82,9 @@ interface LiveTabProps {
 export function LiveTab({ onStatus }: LiveTabProps) {
   const [counts, dispatchCounts] = useReducer(countsReducer, initialCounts);
   const [table, dispatchTable] = useReducer(tableReducer, initialTable);
-  const [feed, dispatchFeed] = useReducer(feedEvent, initialFeed);
+  const [feed, dispatchFeed] = useReducer(feedReducer, initialFeed);
+  // Where the feeds' history was read (the earliest of the three), once all are in.
+  const [feedsAt, setFeedsAt] = useState<StreamPosition | null>(null);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [queueText, setQueueText] = useState('');
   const queue = useDebouncedValue(queueText.trim(), 300);
@@ -87,7 +98,6 @@ export function LiveTab({ onStatus }: LiveTabProps) {
   const [streamAfter, setStreamAfter] = useState<number | null>(null);
   const [firstPagePosition, setFirstPagePosition] = useState<StreamPosition | null>(null);
   const [queues, setQueues] = useState<string[]>(['default']);
-  const [openedAt] = useState(() => new Date().toISOString());
   const lastLoadAt = useRef(0);
   const now = useNow(1000);
 
@@ -108,6 +118,25 @@ export function LiveTab({ onStatus }: LiveTabProps) {
         if (!isAbortError(error)) setCountErrors(errorItems(error));
       },
     );
+    return () => controller.abort();
+  }, []);
+
+  // The feeds: the latest events from history, then the stream adds live ones (an
+  // event both deliver is shown once, by id).
+  useEffect(() => {
+    const controller = new AbortController();
+    const reads = FEEDS.map((kind) =>
+      listRecentEvents(FEED_HISTORY_KINDS[kind], FEED_HISTORY_LIMIT, controller.signal).then((body) => {
+        dispatchFeed({ type: 'history', events: body.results });
+        return pagePosition(body);
+      }),
+    );
+    void Promise.allSettled(reads).then((settled) => {
+      if (controller.signal.aborted) return;
+      // A feed whose history failed starts empty and fills live; it holds nothing back.
+      const read = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      setFeedsAt(read.length > 0 ? read.reduce(earlier) : [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+    });
     return () => controller.abort();
   }, []);
 
@@ -168,17 +197,17 @@ export function LiveTab({ onStatus }: LiveTabProps) {
     return () => clearInterval(timer);
   }, []);
 
-  // Open the stream once both snapshots are in, after the older of the two, so that
-  // neither misses an event (each ignores events it already reflects).
+  // Open the stream once the snapshots are in, after the oldest of them, so that none
+  // misses an event (each ignores events it already reflects).
   useEffect(() => {
-    if (streamAfter !== null || !counts.loaded || firstPagePosition === null) return;
-    setStreamAfter(earlier(counts.last, firstPagePosition)[1]);
-  }, [streamAfter, counts.loaded, counts.last, firstPagePosition]);
+    if (streamAfter !== null || !counts.loaded || firstPagePosition === null || feedsAt === null) return;
+    setStreamAfter(earlier(earlier(counts.last, firstPagePosition), feedsAt)[1]);
+  }, [streamAfter, counts.loaded, counts.last, firstPagePosition, feedsAt]);
 
   const onEvent = useCallback((event: RunEvent) => {
     dispatchCounts({ type: 'event', event });
     dispatchTable({ type: 'event', event, stateMatters: stateMattersRef.current });
-    dispatchFeed(event);
+    dispatchFeed({ type: 'event', event });
     const seenQueue = queueOf(event);
     if (seenQueue) setQueues((list) => (list.includes(seenQueue) ? list : [...list, seenQueue].sort()));
   }, []);
@@ -355,7 +384,7 @@ export function LiveTab({ onStatus }: LiveTabProps) {
           items={feed.retry}
           now={now}
           testId="feed-retry"
-          empty={`No retries since ${new Date(openedAt).toLocaleTimeString()}. Failed attempts, scheduled and deferred retries appear here as they happen.`}
+          empty="No retries yet. Failed attempts, scheduled and deferred retries appear here as they happen."
         />
         <Feed
           title="Handoffs"

@@ -289,3 +289,33 @@ export function feedEvent(state: FeedState, event: RunEvent): FeedState {
   const next = [feedItem(event), ...list].sort((a, b) => b.id - a.id).slice(0, MAX_FEED_ITEMS);
   return { ...state, [kind]: next };
 }
+
+/**
+ * The event kinds each feed shows, as the events API is asked for them (one request
+ * per feed, so that many retries do not crowd out the releases). First attempts
+ * (`attempt_scheduled` number 1) are not retries, so that kind is left to the stream:
+ * each scheduled retry also writes `step_retry_wait` or follows an `attempt_failed`.
+ */
+export const FEED_HISTORY_KINDS: Readonly<Record<FeedKind, readonly string[]>> = {
+  retry: ['attempt_failed', 'step_retry_wait', 'retry_deferred'],
+  handoff: [
+    'handoff_opened',
+    'handoff_claimed',
+    'handoff_released',
+    'handoff_reassigned',
+    'handoff_completed',
+    'handoff_expired',
+    'handoff_escalated',
+    'handoff_cancelled',
+    'handoff_reviewed',
+  ],
+  release: [...RELEASE_KINDS],
+};
+
+/** Events read from history per feed. */
+export const FEED_HISTORY_LIMIT = 50;
+
+/** Add events read from history (any order) to the feeds; ones already shown stay once. */
+export function feedHistory(state: FeedState, events: readonly RunEvent[]): FeedState {
+  return events.reduce(feedEvent, state);
+}
