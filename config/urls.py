@@ -22,6 +22,7 @@ from runs import (
     map_apis,
     message_apis,
     release_apis,
+    retention_apis,
     schedule_apis,
     webhook_apis,
 )
@@ -114,6 +115,7 @@ api_v1 = [
     path("runs/", runs_apis.RunListApi.as_view()),
     path("runs/counts/", runs_apis.RunCountsApi.as_view()),
     path("events/", event_apis.RecentEventsApi.as_view()),
+    path("retention/", retention_apis.RetentionApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
     path("runs/<int:run_id>/logs/", log_apis.RunLogsApi.as_view()),

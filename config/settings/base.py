@@ -324,7 +324,19 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "schedule": 30.0,
         "options": {"priority": 0, "expires": 30},
     },
+    # Finished runs past their workflow's retention_days (runs/retention.py).
+    "prune-runs": {
+        "task": "engine.prune_runs",
+        "schedule": 60.0,
+        "options": {"priority": 9, "expires": 60},
+    },
 }
+# Retention: where archives go (gzip JSON Lines) and how long a run's newest event
+# is kept from pruning for streams that resume (docs/engine.md, "Retention").
+SWITCHYARD_ARCHIVE_DIR = os.environ.get("SWITCHYARD_ARCHIVE_DIR") or str(
+    VAR_DIR / "archive"
+)
+SWITCHYARD_RETENTION_STREAM_GRACE_S = 3600
 
 # Event relay: how often each web process tails the Event table.
 SWITCHYARD_RELAY_INTERVAL_S = 0.025
