@@ -188,8 +188,7 @@ def audit_dict(event: Event, slugs: dict[int, str]) -> dict[str, Any]:
 
 def _subject(kind: str, data: dict[str, Any]) -> str:
     """Name what an event changed, from its kind and data."""
-    thing = kind.rsplit("_", 1)[0].replace("_", " ")
+    thing = "notification rule" if kind.startswith("notification_rule") else ""
+    thing = thing or kind.split("_", 1)[0]
     name = data.get("name") or data.get("connection") or data.get("user") or ""
-    if kind.startswith("notification_rule"):
-        thing = "notification rule"
     return f"{thing} {name}".strip()

@@ -1,6 +1,7 @@
 /** The editor's top bar: title and version, edit tools, history, release, schedules and webhooks, check, save, publish, run, help. */
 
 import { useRef, type Dispatch, type SetStateAction } from 'react';
+import { AuditToggle } from './AuditPanel';
 import type { Busy, Panel } from './editorState';
 import { TopbarPanels } from './TopbarPanels';
 import { TopbarTitle } from './TopbarTitle';
@@ -126,6 +127,7 @@ export function EditorTopbar(props: EditorTopbarProps) {
         >
           Notifications
         </button>
+        <AuditToggle panel={panel} setPanel={setPanel} />
       </div>
 
       <div className="topbar-group topbar-end">

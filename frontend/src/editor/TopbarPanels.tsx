@@ -1,6 +1,7 @@
 /** The panel open under the top bar: history, publish, release settings, schedules, webhooks, run or help. */
 
 import type { Dispatch, SetStateAction } from 'react';
+import { AuditPanel } from './AuditPanel';
 import { announceRunStarted } from './execution/runStarted';
 import type { Busy, Panel } from './editorState';
 import { HelpPanel } from './HelpPanel';
@@ -90,6 +91,7 @@ export function TopbarPanels({
       {panel === 'notifications' ? <NotificationsPanel slug={slug} editDenied={editDenied} onClose={() => setPanel('none')} /> : null}
       {panel === 'run' && runDenied === null ? <RunPanel slug={slug} version={runVersion} note={runNote} editDenied={editDenied} onClose={() => setPanel('none')} onStarted={announceRunStarted} /> : null}
       {panel === 'help' ? <HelpPanel onClose={() => setPanel('none')} /> : null}
+      {panel === 'audit' ? <AuditPanel slug={slug} onClose={() => setPanel('none')} /> : null}
     </>
   );
 }
