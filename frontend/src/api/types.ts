@@ -78,6 +78,8 @@ export interface RunSummary {
   trigger: string;
   /** The schedule slot it was started for, else null. */
   trigger_at: string | null;
+  /** The workflow's business key of this run ("" when none). */
+  business_key?: string;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

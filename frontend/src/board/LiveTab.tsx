@@ -16,6 +16,7 @@ import { ErrorList, errorItems } from '../ui/ErrorList';
 import { CountsMatrix, Totals } from './Counters';
 import { countedWorkflows, countsEvent, countsLoaded, initialCounts, withWorkflowNames, type CountsState } from './counters';
 import { Feed } from './Feed';
+import { RetentionCard } from './RetentionCard';
 import { FEED_HISTORY_KINDS, FEED_HISTORY_LIMIT, feedEvent, feedHistory, initialFeed, type FeedKind, type FeedState } from './feed';
 import { RunTable } from './RunTable';
 import {
@@ -400,6 +401,7 @@ export function LiveTab({ onStatus }: LiveTabProps) {
           testId="feed-release"
           empty="No release yet. Publishes, canaries and their promotion or abort, and automatic rollbacks appear here."
         />
+        <RetentionCard now={now} />
       </div>
     </div>
   );
