@@ -1,7 +1,7 @@
 /** The workflow editor: palette, canvas, inspector, problems, versions, diff, runs, tests and releases. */
 
 import { useNodesInitialized } from '@xyflow/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { VersionSummary } from '../api/versions';
 import type { WorkflowGraph } from '../graph';
 import { useMe } from '../hooks/useMe';
@@ -15,6 +15,9 @@ import { DiffView } from './DiffView';
 import { EditorCanvas } from './EditorCanvas';
 import { EditorSide } from './EditorSide';
 import { EditorTopbar } from './EditorTopbar';
+import { ExecutionBar } from './execution/ExecutionBar';
+import { ExpressionHelp, NodeRunStates } from './execution/executionContext';
+import { useExecutionData } from './execution/useExecutionData';
 import type { Busy, Panel } from './editorState';
 import { IssuesPanel } from './IssuesPanel';
 import { Palette } from './Palette';
@@ -68,6 +71,19 @@ export function EditorPage({ slug }: { slug: string }) {
   const versioning = useVersions({ slug, doc, data, validation, showGraph, notify, setBusy, setPanel });
   const publishing = useRelease({ slug, doc, data, validation, save: versioning.save, notify, setBusy, setPanel });
   const editing = useGraphEditing(slug, doc, readOnly, notify);
+  // The run whose data the canvas and the expression fields show.
+  const execution = useExecutionData(slug);
+  const { run: shownRun, outputs: shownOutputs, inputSchema } = execution;
+  const expressionHelp = useMemo(
+    () => ({
+      inputSchema,
+      nodeIds: graph.nodes.map((n) => n.id),
+      runId: shownRun?.id ?? null,
+      runInput: shownRun?.input,
+      stepOutputs: shownOutputs,
+    }),
+    [inputSchema, graph.nodes, shownRun, shownOutputs],
+  );
 
   // Marks for bench/ and the e2e test: first render of the loaded graph, and each save.
   const nodesInitialized = useNodesInitialized();
@@ -150,6 +166,7 @@ export function EditorPage({ slug }: { slug: string }) {
       <div className={`editor-body${tests.side === 'tests' ? ' is-testing' : ''}`}>
         <Palette onAdd={editing.addInView} actions={actions} disabled={!loaded || readOnly} disabledReason={editDenied} />
         <div className="editor-center">
+          <ExecutionBar execution={execution} graph={graph} openVersion={current?.number ?? null} />
           <div className="editor-canvas-wrap" ref={editing.canvasRef}>
             {roleBanner !== null ? (
               <div className="readonly-banner is-role" role="status" data-testid="role-readonly-banner">
@@ -162,19 +179,21 @@ export function EditorPage({ slug }: { slug: string }) {
                   : `v${current.number} is published and read-only; your edits will be saved as a new draft.`}
               </div>
             ) : null}
-            <EditorCanvas
-              graph={graph}
-              selection={selection}
-              marks={validation.marks}
-              coverage={coverage.coverageMap}
-              path={tests.testPath}
-              uncovered={tests.uncovered}
-              onSelectionChange={editing.onSelectionChange}
-              onMove={editing.onMove}
-              onConnect={editing.onConnect}
-              onAddNode={editing.onAddNode}
-              readOnly={readOnly}
-            />
+            <NodeRunStates.Provider value={execution.states}>
+              <EditorCanvas
+                graph={graph}
+                selection={selection}
+                marks={validation.marks}
+                coverage={coverage.coverageMap}
+                path={tests.testPath}
+                uncovered={tests.uncovered}
+                onSelectionChange={editing.onSelectionChange}
+                onMove={editing.onMove}
+                onConnect={editing.onConnect}
+                onAddNode={editing.onAddNode}
+                readOnly={readOnly}
+              />
+            </NodeRunStates.Provider>
             {loaded && onlyStartEnd && !readOnly ? (
               <div className="canvas-hint" data-testid="canvas-empty-hint">
                 <strong>Drag a task from the palette</strong> onto the canvas, then connect the steps: drag from a
@@ -202,18 +221,21 @@ export function EditorPage({ slug }: { slug: string }) {
         </div>
         {/* The connection pickers offer the connections of the workflow's team (and of none). */}
         <WorkflowTeam.Provider value={teamOf(data.workflow)}>
-          <EditorSide
-            slug={slug}
-            graph={graph}
-            selection={selection}
-            actions={actions}
-            issues={validation.issues}
-            onEdit={editing.edit}
-            onSelect={setSelection}
-            onDelete={editing.deleteSelection}
-            editDenied={editDenied}
-            tests={tests}
-          />
+          <ExpressionHelp.Provider value={expressionHelp}>
+            <EditorSide
+              slug={slug}
+              graph={graph}
+              selection={selection}
+              actions={actions}
+              issues={validation.issues}
+              onEdit={editing.edit}
+              onSelect={setSelection}
+              onDelete={editing.deleteSelection}
+              editDenied={editDenied}
+              tests={tests}
+              run={shownRun}
+            />
+          </ExpressionHelp.Provider>
         </WorkflowTeam.Provider>
       </div>
 

@@ -1,7 +1,9 @@
 /** The editor's right column: the inspector of the selection, or the workflow's test cases. */
 
+import type { RunDetail } from '../api/types';
 import type { ActionDescription } from '../api/versions';
 import type { WorkflowGraph } from '../graph';
+import { StepDataPanel } from './execution/StepDataPanel';
 import { Inspector } from './Inspector';
 import type { PinnedIssue } from './issues';
 import type { Selection } from './selection';
@@ -20,9 +22,12 @@ interface EditorSideProps {
   /** Why the role may not edit, or null. */
   editDenied: string | null;
   tests: TestCases;
+  /** The run whose data the editor shows, or null. */
+  run: RunDetail | null;
 }
 
-export function EditorSide({ slug, graph, selection, actions, issues, onEdit, onSelect, onDelete, editDenied, tests }: EditorSideProps) {
+export function EditorSide({ slug, graph, selection, actions, issues, onEdit, onSelect, onDelete, editDenied, tests, run }: EditorSideProps) {
+  const selectedNode = selection.nodes.size === 1 && selection.edges.size === 0 ? [...selection.nodes][0] : undefined;
   const { side, openSide, testsOpened, testRun, onTestRun, shownTest, setShownTest, onCasesChanged, testsTarget } = tests;
   return (
     <div className="editor-side">
@@ -54,6 +59,7 @@ export function EditorSide({ slug, graph, selection, actions, issues, onEdit, on
         </button>
       </div>
       <div className="side-pane" hidden={side !== 'inspect'}>
+        {run !== null && selectedNode !== undefined ? <StepDataPanel run={run} nodeId={selectedNode} /> : null}
         <Inspector
           graph={graph}
           selection={selection}

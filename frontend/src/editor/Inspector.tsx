@@ -169,6 +169,8 @@ function EdgeInspector({ graph, edge, issues, onEdit, onSelect, onDelete }: Edge
         value={edge.when}
         onChange={(v) => patch('when', v)}
         testId="edge-when"
+        expression="condition"
+        expressionNode={edge.source}
         mono
         multiline
         rows={2}

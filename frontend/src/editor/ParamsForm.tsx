@@ -108,6 +108,7 @@ export function ParamsForm({ schema, params, onChange, testIdPrefix = 'param-' }
                 value={value}
                 onChange={set}
                 testId={testId}
+                expression="param"
                 list={options ? `${listId}-${name}` : undefined}
                 placeholder={options ? options.join(' | ') : sub.default !== undefined ? String(sub.default) : undefined}
                 hint={description ?? (options ? `One of ${options.join(', ')}, or an =expression.` : 'Text, or an =expression such as =input.order')}

