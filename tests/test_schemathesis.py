@@ -34,7 +34,7 @@ from schemathesis.checks import (
 from designer import connections
 from designer import services as designer_services
 from designer.models import WorkflowTestCase
-from runs import notification_rules, releases, schedules, webhooks
+from runs import bulk, notification_rules, releases, schedules, webhooks
 from runs.models import Notification
 from runs.services.starting import run_start
 from tests.support import linear_graph
@@ -128,7 +128,9 @@ def objects(user: Any) -> Iterator[dict[str, Any]]:
             link="",
             next_attempt_at=timezone.now(),
         )
+        job = bulk.bulk_create(user=user, action="cancel", ids=[run.pk])
         yield {
+            "job_id": job.pk,
             "connection_id": hook.pk,
             "rule_id": rule.pk,
             "notification_id": note.pk,

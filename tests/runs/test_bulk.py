@@ -419,3 +419,24 @@ def test_the_job_list_is_newest_first_within_bounded_queries(
     with django_assert_max_num_queries(6):
         response = api.get("/api/v1/bulk/")
     assert [j["id"] for j in response.json()["results"]] == sorted(ids, reverse=True)
+
+
+def test_the_search_fields_select_runs_for_a_job(api: APIClient, waiting: Any) -> None:
+    """Every RunFilter field works in a job's filter and is stored as it selected."""
+    german = _runs(waiting, 2, country="DE")
+    _runs(waiting, 2, country="FR")
+    body = {
+        "action": "cancel",
+        "filter": {"input.country": "DE", "trigger": "api", "state": ["running"]},
+    }
+    response = _create(api, body)
+    assert response.status_code == 201, response.json()
+    assert response.json()["filter"] == {
+        "input.country": "DE",
+        "trigger": "api",
+        "state": "running",
+    }
+    assert BulkJob.objects.get().run_ids == sorted(german)
+    bad = _create(api, {"action": "cancel", "filter": {"started_after": "yesterday"}})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["code"] == "bad_filter"
