@@ -136,6 +136,14 @@ def select_runs(
     else:
         assert filter is not None
         params = _filter_params(filter)
+        picked = [p for p in params.get("ids", "").split(",") if p]
+        if len(picked) > MAX_BULK_RUNS:
+            raise BulkError(
+                "too_many_runs",
+                f"a bulk job takes at most {MAX_BULK_RUNS} runs; {len(picked)} ids "
+                "were sent",
+                field="filter.ids",
+            )
         run_filter = RunFilter.from_query(params)
         known = set(run_filter.to_query())
         for name, value in params.items():

@@ -214,6 +214,13 @@ def test_over_ten_thousand_runs_is_413(api: APIClient, waiting: Any) -> None:
     assert response.json()["errors"][0]["code"] == "too_large"
 
 
+def test_over_ten_thousand_ids_in_a_filter_is_413(api: APIClient, waiting: Any) -> None:
+    ids = ",".join(str(i) for i in range(1, 10_002))
+    response = _create(api, {"action": "cancel", "filter": {"ids": ids}})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "too_many_runs"
+
+
 def test_a_filter_matching_over_ten_thousand_runs_is_413(
     api: APIClient, waiting: Any, monkeypatch: Any
 ) -> None:
