@@ -213,6 +213,15 @@ ACTIONS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("resume run", "post", "/api/v1/runs/{run}/resume/", {}, _operators(409)),
     ("retry run", "post", "/api/v1/runs/{run}/retry/", {}, _operators(409)),
     (
+        "bulk cancel",
+        "post",
+        "/api/v1/bulk/",
+        {"action": "cancel", "filter": {"workflow": "team-flow"}},
+        # The outsider's filter matches no run they may see.
+        {**_operators(201), "outsider": 422},
+    ),
+    ("list bulk jobs", "get", "/api/v1/bulk/", None, _everyone()),
+    (
         "metrics of a workflow",
         "get",
         "/api/v1/metrics/?workflow=team-flow",
