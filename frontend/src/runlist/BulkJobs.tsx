@@ -130,6 +130,11 @@ function JobItem({ job, onChanged }: { job: BulkJob; onChanged: () => void }) {
         <span className="count-skipped">{job.skipped.toLocaleString('en')} skipped</span>
         <span className="count-failed">{job.failed.toLocaleString('en')} failed</span>
         {filter ? <span className="muted clamp">{filter}</span> : null}
+        {job.filter.ids === undefined && Object.keys(job.filter).length > 0 ? (
+          <a href={`/runs/?${new URLSearchParams(job.filter).toString()}`} data-testid="bulk-job-search">
+            Search these runs
+          </a>
+        ) : null}
       </div>
       {job.reason ? <p className="small muted job-reason">Reason: {job.reason}</p> : null}
       {job.error ? <p className="small run-error">{job.error}</p> : null}
