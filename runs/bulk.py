@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from config.celery import app
@@ -358,8 +359,6 @@ def bulk_list(*, user: Any) -> QuerySet[BulkJob]:
 
 def bulk_get(*, job_id: int, user: Any) -> BulkJob:
     """Return one job the user may see (404 otherwise)."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(bulk_list(user=user), pk=job_id)
 
 

@@ -16,7 +16,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
@@ -55,6 +54,10 @@ ACTOR = "system:bulk"
 
 class _LeaseLost(Exception):
     """The job was cancelled or taken over while a run was being changed."""
+
+
+class _Refused(DomainError):
+    """A run the job cannot act on (counted as failed with the code)."""
 
 
 @dataclass(frozen=True)
@@ -211,10 +214,6 @@ def _rerun_version(job: BulkJob, run: Run, context: _Context) -> WorkflowVersion
             "bad_version", f"{run.workflow.slug} has no version {job.version}"
         )
     return version
-
-
-class _Refused(DomainError):
-    """A run the job cannot act on (counted as failed with the code)."""
 
 
 def _context(job: BulkJob) -> _Context:
@@ -394,11 +393,12 @@ def bulk_jobs_sweep(*, now: datetime | None = None) -> int:
     return len(due)
 
 
-def process_now(job_id: int, **kwargs: Any) -> str:
-    """Process a job in this process until it ends (tests, the embedded default)."""
+def process_now(job_id: int) -> str:
+    """Process a job in this process, slice after slice, until it ends or another
+    worker holds it (tests and bench/bulk.py; workers get one slice per message)."""
     result = "continued"
     for _ in range(10_000):
-        result = bulk_process(job_id=job_id, **kwargs)
+        result = bulk_process(job_id=job_id)
         if result not in ("continued", "retry"):
             return result
     return result
