@@ -41,6 +41,12 @@ AUDIT_KINDS = (
 )
 # Team-wide or global kinds (no workflow on the event).
 _TEAM_KINDS = ("connection_created", "connection_updated", "connection_deleted")
+# A team's default notification rules (no workflow; `data.owner_group` names it).
+_TEAM_RULE_KINDS = (
+    "notification_rule_created",
+    "notification_rule_changed",
+    "notification_rule_deleted",
+)
 # Lifecycle kinds whose change is their name: the diff the list shows for them.
 _IMPLIED = {
     "schedule_paused": {"state": {"from": "active", "to": "paused"}},
@@ -160,9 +166,14 @@ def audit_list(*, workflow: Any = None) -> QuerySet[Event]:
     shared connections), or every one."""
     qs = Event.objects.filter(kind__in=AUDIT_KINDS)
     if workflow is not None:
-        team_wide = Q(workflow_id__isnull=True, kind__in=_TEAM_KINDS) & (
-            Q(data__team__isnull=True)
-            | Q(data__team=workflow.owner_group.name if workflow.owner_group else None)
+        team = workflow.owner_group.name if workflow.owner_group else None
+        # Connections of its team or of none; its team's default notification rules.
+        connections = Q(kind__in=_TEAM_KINDS) & (
+            Q(data__team__isnull=True) | Q(data__team=team)
+        )
+        team_rules = Q(kind__in=_TEAM_RULE_KINDS, data__owner_group=team)
+        team_wide = Q(workflow_id__isnull=True) & (
+            connections | team_rules if team else connections
         )
         qs = qs.filter(Q(workflow_id=workflow.pk) | team_wide)
     return qs.order_by("-id")

@@ -163,6 +163,30 @@ def test_notification_rules_are_audited(
     assert "notification_rule_changed" in [e["kind"] for e in _audit(api, "wf")]
 
 
+def test_a_teams_default_rule_is_listed_under_that_teams_workflows(
+    api: APIClient, workflow_factory: Any, user: Any
+) -> None:
+    from designer.models import Workflow
+
+    team = Group.objects.create(name="payments")
+    workflow_factory(linear_graph(1), slug="pay")
+    workflow_factory(linear_graph(1), slug="free")
+    Workflow.objects.filter(slug="pay").update(owner_group=team)
+    connections.connection_create(
+        name="ops-hook",
+        kind="webhook",
+        fields={"url": "https://hooks.example/x", "header": "Authorization"},
+        secrets={"token": SECRET},
+    )
+    notification_rules.notification_rule_create(
+        owner_group=team,
+        fields={"name": "team", "events": ["run_failed"], "connection": "ops-hook"},
+        user=user,
+    )
+    assert "notification_rule_created" in [e["kind"] for e in _audit(api, "pay")]
+    assert "notification_rule_created" not in [e["kind"] for e in _audit(api, "free")]
+
+
 def test_connection_changes_name_secrets_but_never_their_values(
     api: APIClient, workflow_factory: Any, user: Any, django_user_model: Any
 ) -> None:
@@ -259,7 +283,10 @@ def test_the_admin_who_changes_a_membership_is_its_actor(
 
 
 def test_audit_lists_are_newest_first_paginated_and_guarded(
-    api: APIClient, workflow_factory: Any, django_user_model: Any
+    api: APIClient,
+    workflow_factory: Any,
+    django_user_model: Any,
+    django_assert_max_num_queries: Any,
 ) -> None:
     workflow_factory(linear_graph(1), slug="wf")
     for threshold in (10, 20, 30):
@@ -268,7 +295,10 @@ def test_audit_lists_are_newest_first_paginated_and_guarded(
             {"coverage_threshold": threshold},
             format="json",
         )
-    page = api.get("/api/v1/workflows/wf/audit/?limit=2").json()
+    # The workflow, the user's permissions, the count, the page, the slugs: not
+    # one query per entry.
+    with django_assert_max_num_queries(8):
+        page = api.get("/api/v1/workflows/wf/audit/?limit=2").json()
     assert page["count"] == 3
     assert [e["changes"]["coverage_threshold"]["to"] for e in page["results"]] == [
         30,
