@@ -273,7 +273,7 @@ def delete_runs(ids: list[int]) -> int:
     deleted = 0
     done: set[str] = set()
     for target in targets:
-        for relation in target._meta.related_objects:
+        for relation in _references(target):
             model = relation.related_model
             column = relation.field.attname
             owners = target._default_manager.filter(_owned_rows(target, ids))
@@ -297,10 +297,20 @@ def delete_runs(ids: list[int]) -> int:
     return deleted + runs._raw_delete(runs.db)
 
 
+def _references(model: type[models.Model]) -> list[Any]:
+    """Return every reference to `model`'s rows, hidden ones (related_name="+")
+    included: `_meta.related_objects` leaves those out."""
+    return [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+
+
 def _cascaded_models() -> list[type[models.Model]]:
     """Models whose rows go with a run through a `run` reference (CASCADE)."""
     found = []
-    for relation in Run._meta.related_objects:
+    for relation in _references(Run):
         if relation.on_delete is models.CASCADE and relation.field.name == "run":
             found.append(relation.related_model)
     return sorted(found, key=lambda m: m._meta.label)
@@ -361,7 +371,7 @@ def archive_lines(ids: list[int]) -> list[dict[str, Any]]:
     step_of: dict[int, int] = dict(
         StepRun.objects.filter(pk__in=step_ids).values_list("pk", "run_id")
     )
-    for relation in StepRun._meta.related_objects:
+    for relation in _references(StepRun):
         model = relation.related_model
         if relation.on_delete is models.CASCADE and not any(
             f.name == "run" for f in model._meta.concrete_fields

@@ -254,10 +254,13 @@ def _search(qs: QuerySet[Run], run_filter: RunFilter) -> QuerySet[Run]:
     if run_filter.started_before is not None:
         qs = qs.filter(created_at__lt=run_filter.started_before)
     if run_filter.error_type:
-        # (error ->> 'type'): the run_error_type expression index on PostgreSQL.
-        qs = qs.alias(error_kind=KT("error__type")).filter(
-            error_kind=run_filter.error_type
-        )
+        if connection.vendor == "postgresql":
+            # (error ->> 'type'): the run_error_type expression index.
+            qs = qs.alias(error_kind=KT("error__type")).filter(
+                error_kind=run_filter.error_type
+            )
+        else:
+            qs = qs.filter(error__type=run_filter.error_type)
     return qs
 
 
