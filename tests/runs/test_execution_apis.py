@@ -128,18 +128,31 @@ def test_preview_reports_evaluation_errors_and_bounds_work(
     answer = _post(api, PREVIEW, body).json()
     assert answer["ok"] is False
     assert answer["errors"][0]["code"] == "bad_expression"
-    # A value built to be huge is stopped by the engine's bounds, not answered.
+    # A value too large to answer is left out, its size said.
+    big, _ = run_start(
+        workflow=finished_run.workflow, input={"blob": "x" * 70_000}, actor="system"
+    )
+    answer = _post(api, PREVIEW, {"expression": "input.blob", "run_id": big.pk}).json()
+    assert answer == {"ok": True, "value": None, "too_large": 70_002}
+    # Work past the engine's bounds is an error, not a hang.
     body = {
         "expression": "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map("
-        "b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, 'x' + "
-        "string(a)))))",
+        "b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,"
+        "5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f, 'x' + string(a)))))))",
         "run_id": finished_run.pk,
     }
     response = _post(api, PREVIEW, body)
-    assert response.status_code in (200, 422)
+    assert response.status_code in (200, 422), response.json()
     if response.status_code == 200:
-        answer = response.json()
-        assert answer["ok"] is False or "too_large" in answer
+        assert response.json()["ok"] is False
+    else:
+        assert response.json()["errors"][0]["code"] == "budget_exceeded"
+    deep = {"expression": "(" * 400 + "1" + ")" * 400, "run_id": finished_run.pk}
+    assert _post(api, PREVIEW, deep).json()["ok"] is False
+    too_long = {"expression": "1+" * 1100 + "1", "run_id": finished_run.pk}
+    assert _post(api, PREVIEW, too_long).status_code == 413
+    bad_id = {"expression": "1", "run_id": "x"}
+    assert _post(api, PREVIEW, bad_id).status_code == 400
 
 
 def test_preview_of_a_run_the_user_cannot_see_is_404(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formFields, inputProblems, parseNumber, setAt } from './schemaForm';
+import { formFields, inputProblems, parseNumber, problemField, setAt } from './schemaForm';
 
 const schema = {
   type: 'object',
@@ -42,7 +42,7 @@ describe('setAt', () => {
 describe('inputProblems', () => {
   it('names each field as the server does', () => {
     const problems = inputProblems(schema, { amount: -1, count: 1.5, region: 'asia', customer: {} });
-    expect(problems.map((p) => p.field)).toEqual(['input', 'input.amount', 'input.count', 'input.region', 'input.customer']);
+    expect(problems.map((p) => p.field)).toEqual(['input.order_id', 'input.amount', 'input.count', 'input.region', 'input.customer.email']);
     expect(inputProblems(schema, { order_id: 'A-1' })).toEqual([]);
   });
 });
@@ -53,5 +53,12 @@ describe('parseNumber', () => {
     expect(parseNumber('1.5', true).ok).toBe(false);
     expect(parseNumber('x', false).ok).toBe(false);
     expect(parseNumber('7', true)).toEqual({ ok: true, value: 7 });
+  });
+});
+
+describe('problemField', () => {
+  it('puts a missing field at its own path', () => {
+    expect(problemField('input.customer', "'email' is a required property")).toEqual({ field: 'input.customer.email', message: 'is required' });
+    expect(problemField('input.amount', 'must be at least 0')).toEqual({ field: 'input.amount', message: 'must be at least 0' });
   });
 });

@@ -131,11 +131,18 @@ export function inputProblems(schema: unknown, value: unknown, path: string[] = 
       return problems;
     }
     for (const name of Array.isArray(object.required) ? (object.required as string[]) : []) {
-      if (record[name] === undefined) problems.push({ field: where, message: `'${name}' is a required property` });
+      if (record[name] === undefined) problems.push({ field: `${where}.${name}`, message: 'is required' });
     }
     for (const [name, sub] of Object.entries(properties)) {
       problems.push(...inputProblems(sub, record[name], [...path, name]));
     }
   }
   return problems;
+}
+
+/** Return where a problem belongs: the server names a missing field on its parent
+ * (`input`: "'order_id' is a required property"); the form shows it at the field. */
+export function problemField(field: string, message: string): { field: string; message: string } {
+  const missing = /^'([^']+)' is a required property$/.exec(message);
+  return missing ? { field: `${field}.${missing[1]}`, message: 'is required' } : { field, message };
 }

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiErrorItem } from '../api/types';
 import { getRunSettings, patchRunSettings, type RunSettings } from '../api/workflows';
-import { inputProblems } from './schemaForm';
+import { inputProblems, problemField } from './schemaForm';
 
 export interface RunInput {
   settings: RunSettings;
@@ -52,7 +52,14 @@ export function useRunInput(slug: string): RunInput {
 
   const showServerErrors = (errors: ApiErrorItem[]) => {
     const named = errors.filter((e) => e.code === 'input_invalid' && e.field);
-    setProblems(Object.fromEntries(named.map((e) => [e.field ?? 'input', e.message])));
+    setProblems(
+      Object.fromEntries(
+        named.map((e) => {
+          const placed = problemField(e.field ?? 'input', e.message);
+          return [placed.field, placed.message];
+        }),
+      ),
+    );
     return errors.filter((e) => !named.includes(e));
   };
 
