@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from config import login_throttle
+from config.api_docs import api_docs
 from designer import account_apis, change_apis, connection_apis, expression_apis
 from designer import apis as designer_apis
 from designer import views as designer_views
@@ -182,6 +183,7 @@ urlpatterns = [
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
         name="schema",
     ),
+    path("api/docs/", api_docs, name="api-docs"),
     path("metrics", runs_apis.PrometheusApi.as_view(), name="prometheus"),
     # Webhook deliveries: authenticated by their HMAC signature, not a session.
     path("hooks/<str:token>/", webhook_receive, name="webhook"),

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files for /api/docs/, served from here
     "channels",
     "designer",
     "runs",
@@ -275,6 +276,9 @@ SWITCHYARD_LOGIN_THROTTLE_FAILURES = 10
 SWITCHYARD_LOGIN_THROTTLE_WINDOW_S = 300
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchyard API",
+    # /api/docs/ loads Swagger UI from this host (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a `state`: name each enum after its state machine.
