@@ -5,9 +5,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
-from runs import schedules
+from runs import schedules, webhooks
 from runs.models import Event, Run, RunState
 from runs.services.starting import run_start
 from tests.support import caller_graph, drive, echo_child_graph, linear_graph
@@ -136,3 +137,36 @@ def test_a_call_with_bad_input_fails_its_step_without_retrying(
     assert step.attempts.count() == 1
     # The on: failure edge ends it at the "failed" end.
     assert parent.state == RunState.FAILED
+
+
+def test_a_webhook_delivery_with_bad_input_answers_422_and_starts_nothing(
+    api: APIClient, workflow_factory: Any
+) -> None:
+    workflow = workflow_factory(linear_graph(1), slug="hooked")
+    workflow.input_schema = {
+        "type": "object",
+        "properties": {"order": {"type": "integer"}},
+        "required": ["order"],
+    }
+    workflow.save(update_fields=["input_schema"])
+    hook = api.post(
+        "/api/v1/workflows/hooked/webhooks/",
+        {"name": "orders", "input_mapping": '{"order": input.body.order_id}'},
+        format="json",
+    ).json()
+
+    def deliver(body: dict[str, Any]) -> Any:
+        raw = json.dumps(body).encode()
+        return Client().post(
+            hook["webhook"]["url"],
+            raw,
+            content_type="application/json",
+            headers={webhooks.SIGNATURE_HEADER: webhooks.sign(hook["secret"], raw)},
+        )
+
+    response = deliver({"order_id": "not a number"})
+    assert response.status_code == 422, response.json()
+    (error,) = response.json()["errors"]
+    assert (error["code"], error["field"]) == ("input_invalid", "input.order")
+    assert not Run.objects.exists()
+    assert deliver({"order_id": 7}).status_code == 202
