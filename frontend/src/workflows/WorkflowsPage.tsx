@@ -1,23 +1,29 @@
-/** List workflows with search, start runs of live versions, and create workflows (as the role allows). */
+/** List workflows with search and their last run (live), start runs of live versions, and create workflows (as the role allows). */
 
-import { Fragment, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import { isAbortError } from '../api/client';
-import type { ApiErrorItem, Workflow } from '../api/types';
+import { listRecentEvents } from '../api/events';
+import type { ApiErrorItem, RunEvent, Workflow } from '../api/types';
 import { listWorkflows } from '../api/workflows';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
+import { useEventStream } from '../hooks/useEventStream';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
 import { formatDateTime, formatRelative } from '../ui/format';
 import { denial } from '../ui/permissions';
 import { StateBadge } from '../ui/StateBadge';
+import { applyRunEvent, lastRunWhen } from './lastRun';
 import { NewWorkflowForm } from './NewWorkflowForm';
 import { StartRunPanel } from './StartRunPanel';
+
+// Read the list again now and then anyway (new workflows, renamed ones).
+const REFRESH_EVERY_MS = 60_000;
 
 interface ListState {
   loading: boolean;
   loaded: boolean;
-  workflows: Workflow[];
+  workflows: readonly Workflow[];
   count: number;
   errors: ApiErrorItem[];
 }
@@ -36,9 +42,11 @@ export function WorkflowsPage() {
     errors: [],
   });
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<Workflow | null>(null);
   const [startOpen, setStartOpen] = useState<string | null>(null);
-  const now = useNow(15_000);
+  const [streamAfter, setStreamAfter] = useState<number | null>(null);
+  const streamAfterRef = useRef(streamAfter);
+  streamAfterRef.current = streamAfter;
+  const now = useNow(5_000);
   const me = useMe();
   // Each is null when the role allows it, else the disabled control's tooltip.
   const createDenied = denial(me, 'edit', 'create workflows');
@@ -47,7 +55,18 @@ export function WorkflowsPage() {
   useEffect(() => {
     const controller = new AbortController();
     setList((prev) => ({ ...prev, loading: true }));
-    listWorkflows(query, controller.signal).then(
+    // The first time, read the stream position before the list: live run events from
+    // there on keep each last run current (applying one twice changes nothing).
+    const position =
+      streamAfterRef.current === null
+        ? listRecentEvents(['run_created'], 1, controller.signal).then((body) => body.last_event_id)
+        : Promise.resolve(null);
+    position
+      .then((after) => {
+        if (after !== null) setStreamAfter(after);
+        return listWorkflows(query, controller.signal);
+      })
+      .then(
       (page) =>
         setList({ loading: false, loaded: true, workflows: page.results, count: page.count, errors: [] }),
       (error: unknown) => {
@@ -59,6 +78,19 @@ export function WorkflowsPage() {
   }, [query, reloads]);
 
   const reload = () => setReloads((n) => n + 1);
+
+  useEffect(() => {
+    const timer = setInterval(() => setReloads((n) => n + 1), REFRESH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, []);
+
+  const onEvent = useCallback((event: RunEvent) => {
+    setList((prev) => {
+      const workflows = applyRunEvent(prev.workflows, event);
+      return workflows === prev.workflows ? prev : { ...prev, workflows };
+    });
+  }, []);
+  useEventStream({ path: '/ws/board/', after: streamAfter ?? 0, enabled: streamAfter !== null, onEvent });
 
   return (
     <div className="page-body">
@@ -79,7 +111,6 @@ export function WorkflowsPage() {
             className="btn btn-primary"
             onClick={() => {
               setCreating(true);
-              setCreated(null);
             }}
             disabled={creating || createDenied !== null}
             title={createDenied ?? undefined}
@@ -94,18 +125,10 @@ export function WorkflowsPage() {
         <NewWorkflowForm
           onCancel={() => setCreating(false)}
           onCreated={(workflow) => {
-            setCreating(false);
-            setCreated(workflow);
-            reload();
+            // A new workflow has no graph yet: drawing it is the next step.
+            window.location.assign(editUrl(workflow.slug));
           }}
         />
-      ) : null}
-
-      {created ? (
-        <div className="notice" role="status" data-testid="new-workflow-created">
-          Created “{created.name}”. <a href={editUrl(created.slug)}>Open the editor</a> to draw its
-          graph and publish a version; then you can start runs here.
-        </div>
       ) : null}
 
       <ErrorList errors={list.errors} testId="workflow-list-errors" />
@@ -196,9 +219,18 @@ function WorkflowRow({ workflow, now, startOpen, startDenied, onToggleStart }: W
       </td>
       <td>
         {lastRun ? (
-          <a className="last-run" href={`/runs/${lastRun.id}/`} title={formatDateTime(lastRun.created_at)}>
+          <a
+            className="last-run"
+            href={`/runs/${lastRun.id}/`}
+            title={`Run #${lastRun.id}, ${lastRunWhen(lastRun).verb} ${formatDateTime(lastRunWhen(lastRun).at)}`}
+            data-testid={`last-run-${slug}`}
+            data-run={lastRun.id}
+            data-state={lastRun.state}
+          >
             <StateBadge state={lastRun.state} />
-            <span className="muted small">{formatRelative(lastRun.created_at, now)}</span>
+            <span className="muted small">
+              #{lastRun.id} {lastRunWhen(lastRun).verb} {formatRelative(lastRunWhen(lastRun).at, now)}
+            </span>
           </a>
         ) : (
           <span className="muted">never run</span>
