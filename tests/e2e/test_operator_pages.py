@@ -12,7 +12,7 @@ from runs.handoffs import handoff_complete
 from runs.models import Handoff, Run
 from runs.services.starting import run_start
 from tests.e2e.test_inbox import review_graph
-from tests.support import wait_for
+from tests.support import linear_graph, wait_for
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -115,3 +115,168 @@ def test_board_feeds_show_releases_and_retries_from_before_it_opened(
     expect(release).to_have_count(1)
     SHOTS.mkdir(parents=True, exist_ok=True)
     board.screenshot(path=str(SHOTS / "board-feeds-history.png"), full_page=True)
+
+
+def test_workflow_list_follows_runs_live_and_new_workflows_open_the_editor(
+    logged_in: Any, asgi_server: str, workflow_factory: Any
+) -> None:
+    """The last run moves to finished without a reload; the started run links to its
+    page; a created workflow opens in the editor."""
+    workflow_factory(
+        linear_graph(1, action="builtin.sleep", params={"seconds": 1.0}), slug="slow"
+    )
+    page = logged_in
+    page.goto(f"{asgi_server}/")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.get_by_test_id("start-slow").click()
+    page.get_by_test_id("start-submit-slow").click()
+    result = page.get_by_test_id("start-result-slow")
+    expect(result).to_contain_text("started")
+    run = wait_for(lambda: Run.objects.filter(workflow__slug="slow").first())
+    expect(result.get_by_role("link", name=f"#{run.pk}")).to_have_attribute(
+        "href", f"/runs/{run.pk}/"
+    )
+
+    last = page.get_by_test_id("last-run-slow")
+    expect(last).to_have_attribute("data-run", str(run.pk))
+    expect(last).to_have_attribute("data-state", "succeeded", timeout=30_000)
+    expect(last).to_contain_text("finished")
+    expect(last).to_have_attribute("href", f"/runs/{run.pk}/")
+    # A run started elsewhere shows up too.
+    other, _ = run_start(workflow=run.workflow, input={}, actor="test")
+    expect(last).to_have_attribute("data-run", str(other.pk), timeout=15_000)
+    assert navigations == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "workflows-live.png"))
+
+    page.get_by_test_id("new-workflow").click()
+    page.fill("#new-workflow-name", "Fresh intake")
+    page.get_by_test_id("new-workflow-submit").click()
+    page.wait_for_url(f"{asgi_server}/workflows/fresh-intake/edit/")
+    page.wait_for_selector("[data-testid=editor]")
+
+
+def test_board_filters_live_in_the_url(
+    logged_in: Any, asgi_server: str, workflow_factory: Any
+) -> None:
+    """A link restores the filters; each change is a history entry."""
+    alpha = workflow_factory(linear_graph(1), slug="alpha")
+    beta = workflow_factory(linear_graph(1), slug="beta")
+    a_run, _ = run_start(workflow=alpha, input={}, actor="test")
+    b_run, _ = run_start(workflow=beta, input={}, actor="test")
+    wait_for(
+        lambda: Run.objects.filter(state="succeeded").count() == 2,
+        timeout=30,
+        what="both runs to succeed",
+    )
+    board = logged_in
+    board.goto(f"{asgi_server}/board/?workflow=alpha&state=succeeded&sort=oldest")
+    board.wait_for_selector(f"[data-testid=run-row-{a_run.pk}]")
+    expect(board.get_by_test_id(f"run-row-{b_run.pk}")).to_have_count(0)
+    expect(board.get_by_test_id("filter-workflow")).to_have_value("alpha")
+    expect(board.get_by_test_id("filter-state")).to_have_value("succeeded")
+    expect(board.get_by_test_id("filter-sort")).to_have_value("oldest")
+
+    board.get_by_test_id("filter-workflow").select_option("")
+    board.wait_for_selector(f"[data-testid=run-row-{b_run.pk}]")
+    expect(board).to_have_url(f"{asgi_server}/board/?state=succeeded&sort=oldest")
+    board.get_by_test_id("filter-queue").fill("default")
+    expect(board).to_have_url(
+        f"{asgi_server}/board/?state=succeeded&queue=default&sort=oldest"
+    )
+
+    board.go_back()
+    expect(board).to_have_url(f"{asgi_server}/board/?state=succeeded&sort=oldest")
+    expect(board.get_by_test_id("filter-queue")).to_have_value("")
+    board.go_back()
+    expect(board.get_by_test_id("filter-workflow")).to_have_value("alpha")
+    expect(board.get_by_test_id(f"run-row-{b_run.pk}")).to_have_count(0)
+    board.go_forward()
+    expect(board.get_by_test_id("filter-workflow")).to_have_value("")
+    board.wait_for_selector(f"[data-testid=run-row-{b_run.pk}]")
+
+
+def test_api_docs_page_lists_operations_under_the_csp(
+    logged_in: Any, asgi_server: str
+) -> None:
+    """Swagger UI renders the schema's operations, its files from this host."""
+    page = logged_in
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(m.text) if "Content Security Policy" in m.text else None
+        ),
+    )
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda r: external.append(r.url) if not r.url.startswith(asgi_server) else None,
+    )
+    page.goto(f"{asgi_server}/")
+    page.get_by_test_id("nav-api").click()
+    page.wait_for_url(f"{asgi_server}/api/docs/")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible(timeout=30_000)
+    assert operations.count() > 20
+    expect(
+        page.locator(".opblock-summary-path", has_text="/api/v1/events/")
+    ).to_have_count(1)
+    assert violations == []
+    assert [u for u in external if not u.startswith("data:")] == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "api-docs.png"))
+
+
+# (path, ready selector, whether the whole page must fit: the editor and the run page
+# lay out their own content, wider than a phone, and are only checked for the top bar).
+PHONE_PAGES = [
+    ("/", "[data-testid=nav-username]", True),
+    ("/board/", "[data-testid=counters][data-loaded=true]", True),
+    ("/handoffs/", "[data-testid=inbox-list][data-loaded=true]", True),
+    ("/connections/", "[data-testid=connections-page][data-loaded=true]", True),
+    ("/api/docs/", ".opblock", True),
+    ("/workflows/phone/edit/", ".react-flow__node", False),
+    ("/runs/{run}/", "[data-testid=run-graph]", False),
+]
+WIDTHS = """({
+  page: document.scrollingElement.scrollWidth,
+  nav: document.querySelector('nav.topnav').scrollWidth,
+  right: Math.max(...[...document.querySelectorAll('nav.topnav *')]
+    .map((e) => e.getBoundingClientRect().right)),
+  screen: window.innerWidth,
+})"""
+
+
+def test_no_page_is_wider_than_a_phone(
+    browser: Any, logged_in: Any, asgi_server: str, workflow_factory: Any
+) -> None:
+    """At 375×812 the top bar wraps instead of pushing the page past the screen."""
+    workflow = workflow_factory(linear_graph(2), slug="phone")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        storage_state=logged_in.context.storage_state(),
+    )
+    page = phone.new_page()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    wide: dict[str, dict[str, int]] = {}
+    try:
+        for path, ready, whole in PHONE_PAGES:
+            url = path.format(run=run.pk)
+            page.goto(f"{asgi_server}{url}")
+            page.wait_for_selector(ready, timeout=30_000)
+            widths = page.evaluate(WIDTHS)
+            screen = widths["screen"]
+            if (
+                widths["nav"] > screen
+                or widths["right"] > screen
+                or (whole and widths["page"] > screen)
+            ):
+                wide[url] = widths
+            name = url.strip("/").replace("/", "-") or "workflows"
+            page.screenshot(path=str(SHOTS / f"phone-{name}.png"))
+    finally:
+        phone.close()
+    assert wide == {}

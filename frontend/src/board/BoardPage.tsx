@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { StreamStatus } from '../api/eventStream';
 import { ConnectionIndicator } from '../ui/ConnectionIndicator';
+import { LIVE_KEYS } from './boardUrl';
 import { LiveTab } from './LiveTab';
 import { parseChoice, writeChoice, type ScorecardChoice } from './scorecard';
 import { ScorecardTab } from './ScorecardTab';
@@ -13,12 +14,19 @@ function tabFromUrl(): Tab {
   return new URLSearchParams(window.location.search).get('tab') === 'scorecard' ? 'scorecard' : 'live';
 }
 
-/** Keep the tab and the scorecard's choices in the address bar (shareable, survives reload). */
+/**
+ * Keep the tab and the scorecard's choices in the address bar (shareable, survives
+ * reload); on the live tab, the live tab writes its own filters (boardUrl.ts).
+ */
 function writeUrl(tab: Tab, choice: ScorecardChoice): void {
   let params = new URLSearchParams(window.location.search);
-  params = writeChoice(params, tab === 'scorecard' ? choice : { workflow: '', days: 7, a: null, b: null });
-  if (tab === 'scorecard') params.set('tab', 'scorecard');
-  else params.delete('tab');
+  if (tab === 'scorecard') {
+    for (const key of LIVE_KEYS) params.delete(key);
+    params = writeChoice(params, choice);
+    params.set('tab', 'scorecard');
+  } else {
+    params.delete('tab');
+  }
   const search = params.toString();
   const url = `${window.location.pathname}${search ? `?${search}` : ''}`;
   if (url !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, '', url);
@@ -32,6 +40,20 @@ export function BoardPage() {
   const [stream, setStream] = useState<{ status: StreamStatus; loaded: boolean }>({ status: 'connecting', loaded: false });
 
   useEffect(() => writeUrl(tab, choice), [tab, choice]);
+
+  // Back and forward may cross a tab switch (the live tab reads its own filters).
+  useEffect(() => {
+    const onPop = () => {
+      const next = tabFromUrl();
+      setTab(next);
+      if (next === 'scorecard') {
+        setChoice(parseChoice(window.location.search));
+        setScorecardOpened(true);
+      }
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
 
   const onStatus = useCallback((status: StreamStatus, loaded: boolean) => setStream({ status, loaded }), []);
 
@@ -75,7 +97,7 @@ export function BoardPage() {
         <ConnectionIndicator status={stream.status} loaded={stream.loaded} />
       </header>
       <div role="tabpanel" id="panel-live" aria-labelledby="tab-live" hidden={tab !== 'live'}>
-        <LiveTab onStatus={onStatus} />
+        <LiveTab onStatus={onStatus} active={tab === 'live'} />
       </div>
       {scorecardOpened ? (
         <div role="tabpanel" id="panel-scorecard" aria-labelledby="tab-scorecard" hidden={tab !== 'scorecard'}>

@@ -13,6 +13,7 @@ import { useDebouncedValue } from '../hooks/useDebouncedValue';
 import { useEventStream } from '../hooks/useEventStream';
 import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
+import { NO_FILTERS, offsetOf, pageOf, readLiveLocation, writeLiveLocation, type LiveFilters } from './boardUrl';
 import { CountsMatrix, Totals } from './Counters';
 import { countedWorkflows, countsEvent, countsLoaded, initialCounts, withWorkflowNames, type CountsState } from './counters';
 import { Feed } from './Feed';
@@ -66,30 +67,25 @@ function tableReducer(state: TableState, action: TableAction): TableState {
   return action.type === 'loaded' ? tableLoaded(state, action.page) : tableEvent(state, action.event, action.stateMatters);
 }
 
-interface Filters {
-  workflow: string;
-  version: string;
-  state: string;
-  queue: string;
-  sort: string;
-}
-
-const NO_FILTERS: Filters = { workflow: '', version: '', state: '', queue: '', sort: 'newest' };
+type Filters = LiveFilters;
 
 interface LiveTabProps {
   onStatus?: (status: StreamStatus, loaded: boolean) => void;
+  /** The tab is shown: it owns the address bar's filters then. */
+  active?: boolean;
 }
 
-export function LiveTab({ onStatus }: LiveTabProps) {
+export function LiveTab({ onStatus, active = true }: LiveTabProps) {
   const [counts, dispatchCounts] = useReducer(countsReducer, initialCounts);
   const [table, dispatchTable] = useReducer(tableReducer, initialTable);
   const [feed, dispatchFeed] = useReducer(feedReducer, initialFeed);
   // Where the feeds' history was read (the earliest of the three), once all are in.
   const [feedsAt, setFeedsAt] = useState<StreamPosition | null>(null);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [queueText, setQueueText] = useState('');
+  const [initial] = useState(() => readLiveLocation(window.location.search));
+  const [filters, setFilters] = useState<Filters>(() => ({ ...initial, queue: '' }));
+  const [queueText, setQueueText] = useState(initial.queue);
   const queue = useDebouncedValue(queueText.trim(), 300);
-  const [offset, setOffset] = useState(0);
+  const [offset, setOffset] = useState(() => offsetOf(initial.page, PAGE_SIZE));
   const [reloads, setReloads] = useState(0);
   const [loading, setLoading] = useState(true);
   const [countErrors, setCountErrors] = useState<ApiErrorItem[]>([]);
@@ -109,6 +105,33 @@ export function LiveTab({ onStatus }: LiveTabProps) {
   const stateMatters = stateMattersFor(query);
   const stateMattersRef = useRef(stateMatters);
   stateMattersRef.current = stateMatters;
+
+  // The filters live in the address bar: a change is a history entry (back and
+  // forward step through them), and the link shows the same runs to someone else.
+  const wroteUrl = useRef(false);
+  const queueSettled = queueText.trim() === queue;
+  useEffect(() => {
+    if (!active || !queueSettled) return;
+    const search = writeLiveLocation(window.location.search, { ...filters, queue, page: pageOf(offset, PAGE_SIZE) });
+    // The first write only tidies the address the page was opened with.
+    const push = wroteUrl.current;
+    wroteUrl.current = true;
+    if (search === window.location.search) return;
+    const url = `${window.location.pathname}${search}`;
+    if (push) window.history.pushState(null, '', url);
+    else window.history.replaceState(null, '', url);
+  }, [active, filters, queue, queueSettled, offset]);
+
+  useEffect(() => {
+    const onPop = () => {
+      const location = readLiveLocation(window.location.search);
+      setFilters({ ...location, queue: '' });
+      setQueueText(location.queue);
+      setOffset(offsetOf(location.page, PAGE_SIZE));
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
 
   // Counters: one snapshot; live events keep them current afterwards.
   useEffect(() => {
