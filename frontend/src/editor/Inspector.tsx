@@ -2,7 +2,7 @@
 
 import { memo } from 'react';
 import type { ActionDescription } from '../api/versions';
-import { either, nodeType, nodeTypes, updateEdge, updateNode, withArticle, type GraphEdge, type GraphNode, type WorkflowGraph } from '../graph';
+import { edgeFields, either, nodeType, nodeTypes, updateEdge, updateNode, withArticle, type GraphEdge, type GraphNode, type WorkflowGraph } from '../graph';
 import { setDefault, whenExample } from './Branches';
 import { CheckboxField, NumberField, TextField } from './fields';
 import type { PinnedIssue } from './issues';
@@ -138,8 +138,9 @@ function EdgeInspector({ graph, edge, issues, onEdit, onSelect, onDelete }: Edge
   const target = graph.nodes.find((n) => n.id === edge.target);
   const mine = issues.filter((issue) => issue.edge_id === edge.id);
   const patch = (field: string, value: unknown) => onEdit((g) => updateEdge(g, edge.id, { [field]: value }), `edge:${edge.id}:${field}`);
-  const routing = nodeType(source?.type)?.edges?.when !== undefined;
-  const conditional = nodeTypes().filter((def) => def.edges?.when).map((def) => withArticle(def.type));
+  // Only the fields the source's type allows (the validator refuses the others); one
+  // set anyway (an imported graph) is shown, with its issue, so that it can be cleared.
+  const rules = edgeFields(source?.type, edge);
   return (
     <div className="inspector-section" data-testid="inspector-edge" data-edge-id={edge.id}>
       <header className="inspector-head">
@@ -164,34 +165,49 @@ function EdgeInspector({ graph, edge, issues, onEdit, onSelect, onDelete }: Edge
         </button>
       </p>
       <IssueNotes issues={mine} />
-      <TextField
-        label="When"
-        value={edge.when}
-        onChange={(v) => patch('when', v)}
-        testId="edge-when"
-        expression="condition"
-        expressionNode={edge.source}
-        mono
-        multiline
-        rows={2}
-        placeholder={whenExample(source)}
-        hint={routing ? 'A CEL condition: input, steps.<id>.output, outcome, run.id, attempt.' : `Conditions apply only to edges leaving ${either(conditional)}.`}
-      />
-      <CheckboxField
-        label="Default branch"
-        checked={edge.default === true}
-        onChange={(checked) => onEdit((g) => setDefault(g, edge, checked))}
-        testId="edge-default"
-        hint="Taken when no condition is true. A choice needs exactly one."
-      />
-      <CheckboxField
-        label="On failure"
-        checked={edge.on === 'failure'}
-        onChange={(checked) => patch('on', checked ? 'failure' : undefined)}
-        testId="edge-failure"
-        hint="Taken after the task's retries are exhausted."
-      />
-      {nodeType(source?.type)?.edges?.onTimeout ? (
+      {rules.when ? (
+        <TextField
+          label="When"
+          value={edge.when}
+          onChange={(v) => patch('when', v)}
+          testId="edge-when"
+          expression="condition"
+          expressionNode={edge.source}
+          mono
+          multiline
+          rows={2}
+          placeholder={whenExample(source)}
+          hint={
+            rules.routing
+              ? 'A CEL condition: input, steps.<id>.output, outcome, run.id, attempt.'
+              : `Conditions apply only to edges leaving ${either(conditionalTypes())}: clear it.`
+          }
+        />
+      ) : null}
+      {rules.default ? (
+        <CheckboxField
+          label="Default branch"
+          checked={edge.default === true}
+          onChange={(checked) => onEdit((g) => setDefault(g, edge, checked))}
+          testId="edge-default"
+          hint="Taken when no condition is true. A choice needs exactly one."
+        />
+      ) : null}
+      {rules.onFailure ? (
+        <CheckboxField
+          label="On failure"
+          checked={edge.on === 'failure'}
+          onChange={(checked) => patch('on', checked ? 'failure' : undefined)}
+          testId="edge-failure"
+          hint={`Taken after the ${source?.type ?? 'task'}'s retries are exhausted.`}
+        />
+      ) : null}
+      {!rules.when && !rules.default && !rules.onFailure && !rules.onTimeout ? (
+        <p className="hint" data-testid="edge-always">
+          An edge out of {withArticle(source?.type ?? 'node')} is always taken: it has no condition and no failure route.
+        </p>
+      ) : null}
+      {rules.onTimeout ? (
         <CheckboxField
           label="On timeout"
           checked={edge.on === 'timeout'}
@@ -203,6 +219,12 @@ function EdgeInspector({ graph, edge, issues, onEdit, onSelect, onDelete }: Edge
       <TextField label="Label" value={edge.label} onChange={(v) => patch('label', v)} testId="edge-label" maxLength={200} />
     </div>
   );
+}
+
+function conditionalTypes(): string[] {
+  return nodeTypes()
+    .filter((def) => def.edges?.when)
+    .map((def) => withArticle(def.type));
 }
 
 function WorkflowSettings({ graph, onEdit }: { graph: WorkflowGraph; onEdit: (update: Update, key?: string) => void }) {

@@ -16,6 +16,7 @@ import { parallel } from './parallel';
 import { receive } from './receive';
 import { start } from './start';
 import { task } from './task';
+import type { GraphEdge } from '../types';
 import type { NodeTypeDef } from './types';
 import { wait } from './wait';
 
@@ -45,6 +46,34 @@ for (const def of BUILT_IN) registerNodeType(def);
 /** Return the definition of a node type, or undefined for a type nobody registered. */
 export function nodeType(type: unknown): NodeTypeDef | undefined {
   return typeof type === 'string' ? registry.get(type) : undefined;
+}
+
+/** The edge fields that make sense on an edge, from its source's type (see edgeFields). */
+export interface EdgeFields {
+  /** The source routes by condition (a choice, a handoff): `when` and `default` apply. */
+  routing: boolean;
+  when: boolean;
+  default: boolean;
+  onFailure: boolean;
+  onTimeout: boolean;
+}
+
+/**
+ * Return which fields the inspector offers on an edge: those its source's type allows
+ * (the validator refuses the others: when_not_allowed, failure_edge_source,
+ * timeout_edge_source), and any the edge has anyway (an imported graph), so that it
+ * can be seen with its issue and cleared.
+ */
+export function edgeFields(sourceType: unknown, edge: GraphEdge): EdgeFields {
+  const rules = nodeType(sourceType)?.edges ?? {};
+  const routing = rules.when !== undefined;
+  return {
+    routing,
+    when: routing || edge.when !== undefined,
+    default: routing || edge.default !== undefined,
+    onFailure: rules.onFailure === true || edge.on === 'failure',
+    onTimeout: rules.onTimeout === true || edge.on === 'timeout',
+  };
 }
 
 /** Return every registered node type, in palette order (the same array until one is added or removed). */
