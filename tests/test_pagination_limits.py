@@ -20,6 +20,8 @@ PAGED = [
     "/api/v1/runs/",
     "/api/v1/handoffs/",
     "/api/v1/bulk/",
+    "/api/v1/workflows/wf/audit/",
+    "/api/v1/audit/",
 ]
 # A run's events: `limit` only, 1 to 1000.
 EVENTS = "/api/v1/runs/{run}/events/"
@@ -71,6 +73,10 @@ def world(api: APIClient, workflow_factory: Any) -> dict[str, Any]:
     for _ in range(2):  # two bulk jobs (queued; no worker runs here)
         body = {"action": "cancel", "ids": [runs[0].pk]}
         assert api.post("/api/v1/bulk/", body, format="json").status_code == 201
+    for threshold in (10, 20):  # two audited changes
+        body = {"coverage_threshold": threshold}
+        response = api.patch("/api/v1/workflows/wf/settings/", body, format="json")
+        assert response.status_code == 200
     return {"run": runs[0].pk}
 
 
