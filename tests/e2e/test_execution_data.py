@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from designer.models import WorkflowTestCase
 from runs.models import Run
 from runs.services.starting import run_start
 from tests.e2e.canvas import open_editor
@@ -105,6 +106,17 @@ def test_a_finished_runs_data_on_the_canvas_and_in_expression_help(
     output.get_by_text('"A-7"').first.wait_for()
     assert data.get_by_test_id("step-data-attempts").locator("tbody tr").count() == 1
     page.screenshot(path=str(SHOTS / "editor-run-data-1024.png"))
+
+    # The run's data as a test case of the workflow: its input, tasks' real outputs.
+    page.get_by_test_id("execution-save-case").click()
+    page.get_by_test_id("execution-case-saved").get_by_text(
+        "Saved as test case"
+    ).wait_for()
+    case = WorkflowTestCase.objects.get(workflow=finished.workflow)
+    assert case.input == {"order_id": "A-7"}
+    greet = finished.steps.get(node_id="greet")
+    assert case.mocks == {"greet": {"output": greet.output}}
+    assert case.expect == {"state": "succeeded"}
 
     # Autocomplete in an edge condition offers the run's real output fields.
     page.get_by_test_id("node-pick").click()

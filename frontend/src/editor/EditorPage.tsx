@@ -166,7 +166,14 @@ export function EditorPage({ slug }: { slug: string }) {
       <div className={`editor-body${tests.side === 'tests' ? ' is-testing' : ''}`}>
         <Palette onAdd={editing.addInView} actions={actions} disabled={!loaded || readOnly} disabledReason={editDenied} />
         <div className="editor-center">
-          <ExecutionBar execution={execution} graph={graph} openVersion={current?.number ?? null} />
+          <ExecutionBar
+            execution={execution}
+            graph={graph}
+            openVersion={current?.number ?? null}
+            slug={slug}
+            editDenied={editDenied}
+            onCaseSaved={tests.onCasesChanged}
+          />
           <div className="editor-canvas-wrap" ref={editing.canvasRef}>
             {roleBanner !== null ? (
               <div className="readonly-banner is-role" role="status" data-testid="role-readonly-banner">

@@ -1,8 +1,12 @@
 /** Pick the run whose data the canvas shows (the latest by default) and say how it maps onto the open version. */
 
+import { useState } from 'react';
+import { createTestCase } from '../../api/changeSafety';
 import type { WorkflowGraph } from '../../graph';
+import { errorItems } from '../../ui/ErrorList';
 import { stateLabel } from '../../ui/format';
 import './execution.css';
+import { runAsTestCase } from './runAsTestCase';
 import type { ExecutionData } from './useExecutionData';
 
 interface ExecutionBarProps {
@@ -10,10 +14,27 @@ interface ExecutionBarProps {
   graph: WorkflowGraph;
   /** The open version's number, or null for unsaved edits of a new workflow. */
   openVersion: number | null;
+  slug: string;
+  /** Why the role may not add test cases, or null. */
+  editDenied: string | null;
+  /** A test case was added (the Tests panel reads its list again). */
+  onCaseSaved: () => void;
 }
 
-export function ExecutionBar({ execution, graph, openVersion }: ExecutionBarProps) {
+export function ExecutionBar({ execution, graph, openVersion, slug, editDenied, onCaseSaved }: ExecutionBarProps) {
   const { runs, runId, choose, run, loading, error, refresh } = execution;
+  const [saved, setSaved] = useState<{ runId: number; text: string } | null>(null);
+
+  async function saveAsCase() {
+    if (run === null) return;
+    try {
+      const made = await createTestCase(slug, runAsTestCase(run));
+      setSaved({ runId: run.id, text: `Saved as test case “${made.name}”: run it in Tests to replay this run's data through the open graph.` });
+      onCaseSaved();
+    } catch (failure) {
+      setSaved({ runId: run.id, text: errorItems(failure).map((e) => e.message).join(' ') });
+    }
+  }
   const nodeIds = new Set(graph.nodes.map((n) => n.id));
   const missing = run ? [...new Set(run.steps.map((s) => s.node_id))].filter((id) => !nodeIds.has(id)) : [];
   const otherVersion = run !== null && openVersion !== null && run.version !== openVersion;
@@ -55,7 +76,18 @@ export function ExecutionBar({ execution, graph, openVersion }: ExecutionBarProp
             </span>
           ) : null}
         </span>
-      ) : runs.length === 0 && !loading ? (
+      ) : null}
+      {run ? (
+        <button type="button" className="btn btn-small" onClick={() => void saveAsCase()} disabled={editDenied !== null} title={editDenied ?? 'Replay this run’s input, task results and handoff outcomes through the open graph as a test case'} aria-label="Save this run as a test case" data-testid="execution-save-case">
+          + Test case
+        </button>
+      ) : null}
+      {saved !== null && saved.runId === run?.id ? (
+        <span className="small" role="status" data-testid="execution-case-saved">
+          {saved.text}
+        </span>
+      ) : null}
+      {run === null && runs.length === 0 && !loading ? (
         <span className="small muted">No runs yet: start one to see its data here.</span>
       ) : null}
     </div>
