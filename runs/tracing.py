@@ -154,12 +154,14 @@ def _attempt_parent(
         return ids, step.pk, _names(run.workflow_id, run.version_id)
     row = (
         Attempt.objects.filter(pk=work.attempt_id)
-        .values_list("step_id", "run__trace_context", "run__workflow_id")
+        .values_list(
+            "step_id", "run__trace_context", "run__workflow_id", "run__version_id"
+        )
         .first()
     )
     if row is None:
         return None
-    step_id, context, workflow_id = row
+    step_id, context, workflow_id, version_id = row
     parsed = (
         tracing.parse_traceparent(context.get("traceparent"))
         if isinstance(context, dict)
@@ -167,9 +169,6 @@ def _attempt_parent(
     )
     if parsed is None:
         return None
-    version_id = (
-        Run.objects.filter(pk=work.run_id).values_list("version_id", flat=True).first()
-    )
     return parsed, step_id, _names(workflow_id, version_id)
 
 
