@@ -227,11 +227,14 @@ def run_attempt(self: Any, attempt_id: int) -> None:
 def run_map_item(self: Any, item_id: int) -> None:
     """Run one item of a map step and record its result."""
     worker = self.request.hostname or "worker"
+    queue = (self.request.delivery_info or {}).get("routing_key") or "default"
     work = maps.map_item_work(item_id, worker=worker)
     if work is None:
         return
-    output, error = execute(work)
-    maps.map_item_finish(item_id, output=output, error=error)
+    with run_tracing.attempt_span(work, queue=queue) as span:
+        output, error = execute(work)
+        run_tracing.attempt_outcome(span, error)
+        maps.map_item_finish(item_id, output=output, error=error)
 
 
 @shared_task(name="engine.enqueue_due", queue="default", ignore_result=True)

@@ -90,6 +90,11 @@ def _attempt_span(work: Any, queue: str) -> Iterator[Any]:
     attributes: dict[str, Any] = {
         "switchyard.run.id": work.run_id,
         "switchyard.attempt.id": work.attempt_id,
+        **(
+            {"switchyard.map.item_id": work.map_item_id}
+            if getattr(work, "map_item_id", None) is not None
+            else {}
+        ),
         "switchyard.step.id": work.context.node_id,
         "switchyard.attempt.number": work.context.attempt,
         "switchyard.action": work.action,
@@ -103,8 +108,9 @@ def _attempt_span(work: Any, queue: str) -> Iterator[Any]:
             trace_id, tracing.step_span_id(trace_id, step_id)
         )
         attributes.update(names)
+    item = getattr(work, "map_item_id", None) is not None
     with current.start_as_current_span(
-        f"attempt {work.context.node_id}",
+        f"{'map item' if item else 'attempt'} {work.context.node_id}",
         context=context,
         kind=trace.SpanKind.CONSUMER,
         attributes=attributes,
@@ -152,13 +158,16 @@ def _attempt_parent(
         if ids is None:
             return None
         return ids, step.pk, _names(run.workflow_id, run.version_id)
-    row = (
-        Attempt.objects.filter(pk=work.attempt_id)
-        .values_list(
-            "step_id", "run__trace_context", "run__workflow_id", "run__version_id"
-        )
-        .first()
-    )
+    if getattr(work, "map_item_id", None) is not None:
+        # A map item: its attempt id is the item's; its parent is the map step.
+        from runs.models import MapItem
+
+        query: Any = MapItem.objects.filter(pk=work.map_item_id)
+    else:
+        query = Attempt.objects.filter(pk=work.attempt_id)
+    row = query.values_list(
+        "step_id", "run__trace_context", "run__workflow_id", "run__version_id"
+    ).first()
     if row is None:
         return None
     step_id, context, workflow_id, version_id = row

@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 
 from config import tracing
 from engine import egress
-from engine.tasks import run_attempt
+from engine.tasks import run_attempt, run_map_item
 from runs import tracing as run_tracing
-from runs.models import Attempt, Run, RunState
+from runs.models import Attempt, MapItem, Run, RunState
 from runs.services.starting import run_start
 from tests.servers import http_server
 from tests.support import linear_graph
@@ -34,6 +34,7 @@ ALLOWED = {
     "switchyard.step.seq",
     "switchyard.attempt.id",
     "switchyard.attempt.number",
+    "switchyard.map.item_id",
     "switchyard.action",
     "switchyard.outcome",
     "messaging.system",
@@ -131,6 +132,46 @@ def test_a_failed_attempt_names_its_error_type_not_its_message(
     for span in by_name.values():
         assert "4242" not in repr(dict(span.attributes))
         assert "4242" not in (span.status.description or "")
+
+
+def test_map_items_are_spans_under_their_map_step(
+    spans: InMemorySpanExporter,
+    workflow_factory: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    graph = {
+        "format": 1,
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "each",
+                "type": "map",
+                "items": "input.items",
+                "action": "builtin.noop",
+            },
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "each"},
+            {"id": "e2", "source": "each", "target": "done"},
+        ],
+    }
+    workflow = workflow_factory(graph, slug="mapped")
+    with django_capture_on_commit_callbacks() as callbacks:
+        run, _ = run_start(workflow=workflow, input={"items": [1, 2]}, actor="test")
+        for item in MapItem.objects.filter(run=run).order_by("index"):
+            run_map_item.run(item.pk)
+    for callback in callbacks:
+        if isinstance(callback, partial) and callback.func is run_tracing._write:
+            callback()
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED
+    finished = spans.get_finished_spans()
+    step = next(s for s in finished if s.name == "step each")
+    items = [s for s in finished if s.name == "map item each"]
+    assert len(items) == 2
+    assert {s.parent.span_id for s in items} == {step.context.span_id}
+    assert {s.attributes["switchyard.outcome"] for s in items} == {"succeeded"}
 
 
 def test_with_tracing_off_a_run_has_no_context_and_makes_no_spans(
