@@ -280,3 +280,54 @@ def test_no_page_is_wider_than_a_phone(
     finally:
         phone.close()
     assert wide == {}
+
+
+DARK_PAGES = [
+    ("/", "[data-testid=nav-username]", "workflows"),
+    ("/board/", "[data-testid=counters][data-loaded=true]", "board"),
+    ("/workflows/{slug}/edit/", ".react-flow__node", "editor"),
+    ("/runs/{run}/", "[data-testid=run-graph]", "run"),
+    ("/handoffs/?tab=completed", "[data-testid=inbox-list][data-loaded=true]", "inbox"),
+]
+# The page's background and text, and React Flow's colour mode where there is one.
+COLOURS = """({
+  background: getComputedStyle(document.body).backgroundColor,
+  text: getComputedStyle(document.body).color,
+  flow: document.querySelector('.react-flow')?.classList.contains('dark') ?? null,
+})"""
+
+
+def _luminance(rgb: str) -> float:
+    red, green, blue = (int(v) for v in rgb[rgb.index("(") + 1 : -1].split(",")[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_dark_mode_follows_the_system(
+    browser: Any, logged_in: Any, asgi_server: str, workflow_factory: Any
+) -> None:
+    """With a dark system theme every page is dark with light text; screenshots."""
+    workflow = workflow_factory(_flaky_graph(), slug="dark")
+    run, _ = run_start(workflow=workflow, input={}, actor="test")
+    wait_for(
+        lambda: Run.objects.get(pk=run.pk).state == "succeeded",
+        timeout=30,
+        what="the run to finish",
+    )
+    dark = browser.new_context(
+        viewport={"width": 1024, "height": 768},
+        color_scheme="dark",
+        storage_state=logged_in.context.storage_state(),
+    )
+    page = dark.new_page()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        for path, ready, name in DARK_PAGES:
+            page.goto(f"{asgi_server}{path.format(slug='dark', run=run.pk)}")
+            page.wait_for_selector(ready, timeout=30_000)
+            colours = page.evaluate(COLOURS)
+            assert _luminance(colours["background"]) < 0.2, (name, colours)
+            assert _luminance(colours["text"]) > 0.7, (name, colours)
+            assert colours["flow"] in (None, True), (name, colours)
+            page.screenshot(path=str(SHOTS / f"dark-{name}.png"), full_page=True)
+    finally:
+        dark.close()

@@ -151,6 +151,7 @@ function DiffViewInner({ slug, versions, from: initialFrom, to: initialTo, onClo
             nodes={nodes}
             edges={edges}
             nodeTypes={flowNodeTypes()}
+            colorMode="system"
             onNodesChange={onNodesChange}
             nodesDraggable={false}
             nodesConnectable={false}

@@ -203,6 +203,7 @@ export const EditorCanvas = memo(function EditorCanvas({
         nodes={nodes}
         edges={edges}
         nodeTypes={flowNodeTypes()}
+        colorMode="system"
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={handleConnect}

@@ -99,6 +99,7 @@ export const RunGraph = memo(function RunGraph({ graph, states, taken, selected,
         nodes={nodes}
         edges={edges}
         nodeTypes={flowNodeTypes()}
+        colorMode="system"
         nodesDraggable={false}
         nodesConnectable={false}
         edgesFocusable={false}
