@@ -7,9 +7,14 @@ that database and prints p50/p95/max of each API endpoint against 200 ms, the qu
 behind each endpoint with EXPLAIN ANALYZE of those over `--slow-ms`, and p50/p95/max of
 commit → WebSocket delivery while events flow to many board clients, against 100 ms.
 
+Search (business key, key prefix, run id, input fields, error type, trigger, time)
+is timed the same way; `--total-runs 1000000` first tops the run table up with
+history runs (bench/scale_search.py), and `--prune 20000` measures the pruning rate
+with and without archive after the rest.
+
 Usage: python bench/scale.py [--reload] [--runs 100000] [--requests 50]
        [--ws-clients 50] [--ws-rate 200] [--ws-seconds 20] [--no-ws] [--no-http]
-       [--slow-ms 200]
+       [--slow-ms 200] [--total-runs 1000000] [--prune 20000]
 """
 
 import argparse
@@ -31,14 +36,17 @@ from typing import Any
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from common import ROOT, setup_django, stop  # noqa: E402
 from scale_data import (  # noqa: E402
+    COUNTRIES,
     ENDPOINT_BUDGET_S,
     HTTP_TARGET_MS,
     MIN_SAMPLES,
     WS_TARGET_MS,
     ensure_scale_workflows,
     load,
+    scale_graph,
     scale_run_count,
 )
+from scale_search import measure_pruning, search_endpoints, top_up_history  # noqa: E402
 
 
 def free_port() -> int:
@@ -448,6 +456,8 @@ def main() -> None:
     parser.add_argument("--no-ws", action="store_true", help="skip the live test")
     parser.add_argument("--no-http", action="store_true", help="skip the API test")
     parser.add_argument("--slow-ms", type=float, default=200.0)
+    parser.add_argument("--total-runs", type=int, default=0, help="top up to this")
+    parser.add_argument("--prune", type=int, default=0, help="runs to prune, twice")
     args = parser.parse_args()
 
     setup_django()
@@ -466,6 +476,8 @@ def main() -> None:
         load(args.runs, scale)
     else:
         print(f"{count} scale runs already loaded (--reload to load again)")
+    if args.total_runs:
+        top_up_history(args.total_runs, scale_graph(1))
     scale_runs = Run.objects.filter(workflow_id__in=workflow_ids)
     span = scale_runs.aggregate(
         first=Min("id"), last=Max("id"), newest=Max("created_at")
@@ -506,6 +518,7 @@ def main() -> None:
         ),
     ]
 
+    endpoints += search_endpoints(run_ids, lambda i: COUNTRIES[i % len(COUNTRIES)])
     port = free_port()
     web = start_web(port, token.key)
     results: list[dict[str, Any]] = []
@@ -550,7 +563,8 @@ def main() -> None:
     finally:
         stop(web)
 
-    print(f"\nsummary ({scale_runs.count()} scale runs)")
+    pruning = measure_pruning(args.prune, scale_graph(1)) if args.prune else []
+    print(f"\nsummary ({scale_runs.count()} scale runs, {Run.objects.count()} runs)")
     print(f"{'measure':<40} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8}  target")
     rows = results + ([live] if live else [])
     for result in rows:
@@ -561,6 +575,9 @@ def main() -> None:
             "slow queries: "
             + "; ".join(f"{q['endpoint']} {q['ms']:.0f} ms" for q in slow)
         )
+    for p in pruning:
+        how = "with" if p["archive"] else "without"
+        print(f"pruning {how} archive: {p['runs']} runs, {p['rate']:.0f} runs/s")
     parts = [f"{r['name']} p95 {r['p95']:.0f} ms" for r in rows]
     verdict = "all PASS" if not failed else f"FAIL: {', '.join(failed)}"
     print(f"summary: {'; '.join(parts)} ({verdict})")
