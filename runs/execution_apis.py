@@ -21,7 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designer import access
-from designer.expression_apis import ExpressionInput, expression_source, problem_of
+from designer.expression_apis import (
+    ExpressionApi,
+    ExpressionInput,
+    expression_source,
+    problem_of,
+)
 from designer.limits import SimulatingApi, simulation_budget
 from engine.expressions import (
     ExpressionError,
@@ -124,7 +129,7 @@ class PreviewInput(ExpressionInput):
     node_id = serializers.CharField(max_length=64, required=False)
 
 
-class ExpressionPreviewApi(SimulatingApi):
+class ExpressionPreviewApi(ExpressionApi):
     """Evaluate an expression against a run's data, within a request's budget."""
 
     perms = {"POST": access.VIEW}

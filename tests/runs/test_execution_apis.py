@@ -194,3 +194,18 @@ def test_step_params_are_evaluated_again_from_the_run(
     assert answer.json()["attempts"][0]["value"] == shout.output["params"]
     missing = api.get(f"/api/v1/runs/{finished_run.pk}/steps/999999/params/")
     assert missing.status_code == 404
+
+
+def test_expression_help_has_its_own_rate_and_never_throttles_validation(
+    api: APIClient, workflow_factory: Any, settings: Any
+) -> None:
+    settings.SWITCHYARD_EXPRESSION_RATE = "2/min"
+    settings.SWITCHYARD_SIMULATION_RATE = "2/min"
+    workflow_factory(_graph())
+    assert _post(api, CHECK, {"expression": "1"}).status_code == 200
+    assert _post(api, CHECK, {"expression": "2"}).status_code == 200
+    throttled = _post(api, CHECK, {"expression": "3"})
+    assert throttled.status_code == 429
+    assert throttled.json()["errors"][0]["code"] == "throttled"
+    validate = _post(api, "/api/v1/workflows/wf/validate/", {"graph": _graph()})
+    assert validate.status_code == 200, validate.json()
