@@ -34,10 +34,12 @@ export function StepDataPanel({ run, nodeId }: StepDataPanelProps) {
   }, [run.id, stepId]);
 
   return (
-    <section className="step-data" aria-label={`Data of ${nodeId} in run ${run.id}`} data-testid="step-data">
-      <h3>
-        In <a href={`/runs/${run.id}/`}>run #{run.id}</a> <span className="muted small">(v{run.version})</span>
-      </h3>
+    <details className="step-data" open aria-label={`Data of ${nodeId} in run ${run.id}`} data-testid="step-data">
+      <summary>
+        <h3>
+          In <a href={`/runs/${run.id}/`}>run #{run.id}</a> <span className="muted small">(v{run.version})</span>
+        </h3>
+      </summary>
       {step === null ? (
         <p className="muted" data-testid="step-data-none">
           {nodeId} did not run in this run.
@@ -121,6 +123,6 @@ export function StepDataPanel({ run, nodeId }: StepDataPanelProps) {
           ) : null}
         </>
       )}
-    </section>
+    </details>
   );
 }
