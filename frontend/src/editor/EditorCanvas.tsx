@@ -4,8 +4,10 @@ import {
   Background,
   BackgroundVariant,
   ConnectionLineType,
+  ControlButton,
   Controls,
   MiniMap,
+  useStore,
   ReactFlow,
   useReactFlow,
   type Connection,
@@ -14,11 +16,13 @@ import {
 } from '@xyflow/react';
 import { memo, useCallback, useMemo, useRef, useState, type DragEvent, type SetStateAction } from 'react';
 import type { GraphNode, NodeType, WorkflowGraph } from '../graph';
-import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size, type XY } from './flow';
+import { compensationEdges, flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode, type Size, type XY } from './flow';
 import type { Marks } from './issues';
 import type { PathHighlight } from './testCases';
 import { NODE_SIZE, PALETTE_MIME } from './nodeMeta';
 import { PALETTE_ACTION_MIME } from './paletteSearch';
+import { useReadableFit } from './useReadableFit';
+import { LABELED_EDGE_TYPES } from './LabeledEdge';
 import { flowNodeTypes } from './nodes';
 import { applyEdgeSelect, applyNodeSelect, type Selection } from './selection';
 import { isNodeType } from '../graph';
@@ -44,10 +48,13 @@ interface EditorCanvasProps {
 
 // Above this many nodes React Flow renders only what is in view.
 const VISIBLE_ONLY_THRESHOLD = 150;
-const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 const PRO_OPTIONS = { hideAttribution: true };
-const MINIMAP_STYLE = { width: 168, height: 112 };
+// Small, and folded on a narrow canvas, where it would cover too much of the graph.
+const MINIMAP_STYLE = { width: 120, height: 80 };
+const MINIMAP_MIN_CANVAS_WIDTH = 720;
+// A drop on these lands in the middle of the free canvas instead of under them.
+const DROP_REDIRECT_SELECTOR = '.react-flow__minimap, .react-flow__controls, .react-flow__panel, .canvas-map-toggle';
 
 function minimapColor(node: FlowNode): string {
   if (node.data.errors > 0) return '#dc2626';
@@ -72,8 +79,14 @@ export const EditorCanvas = memo(function EditorCanvas({
   readOnly = false,
 }: EditorCanvasProps) {
   const { screenToFlowPosition } = useReactFlow();
+  const { fit, center } = useReadableFit();
+  const canvasWidth = useStore((state) => state.width);
+  // null: folded or not by the canvas's width, until the user decides.
+  const [mapChoice, setMapChoice] = useState<boolean | null>(null);
+  const mapOpen = mapChoice ?? canvasWidth >= MINIMAP_MIN_CANVAS_WIDTH;
   const nodeCache = useRef(new Map<string, FlowNode>());
   const edgeCache = useRef(new Map<string, EdgeCacheEntry>());
+  const compensationCache = useRef(new Map<string, FlowEdge>());
   // {node_id: position} while a drag is in progress; committed to the graph on drop.
   const [moving, setMoving] = useState<ReadonlyMap<string, XY>>(new Map());
   const movingRef = useRef(moving);
@@ -90,8 +103,8 @@ export const EditorCanvas = memo(function EditorCanvas({
     [graph, selection.nodes, marks.nodes, moving, measured, path],
   );
   const edges = useMemo(
-    () =>
-      flowEdges(
+    () => [
+      ...flowEdges(
         graph,
         {
           selected: selection.edges,
@@ -104,6 +117,8 @@ export const EditorCanvas = memo(function EditorCanvas({
         },
         edgeCache.current,
       ),
+      ...compensationEdges(graph, '', compensationCache.current),
+    ],
     [graph, selection.edges, marks.edges, coverage, path, uncovered],
   );
 
@@ -186,7 +201,10 @@ export const EditorCanvas = memo(function EditorCanvas({
       const type = event.dataTransfer.getData(PALETTE_MIME);
       if (readOnly || !isNodeType(type)) return;
       event.preventDefault();
-      const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      // Over the minimap or a control the node would be hidden (or far away): put it
+      // in the middle of what the canvas shows.
+      const onOverlay = event.target instanceof Element && event.target.closest(DROP_REDIRECT_SELECTOR) !== null;
+      const point = onOverlay ? center() : screenToFlowPosition({ x: event.clientX, y: event.clientY });
       const action = event.dataTransfer.getData(PALETTE_ACTION_MIME);
       onAddNode(
         type,
@@ -194,7 +212,7 @@ export const EditorCanvas = memo(function EditorCanvas({
         action ? { action } : undefined,
       );
     },
-    [screenToFlowPosition, onAddNode, readOnly],
+    [screenToFlowPosition, onAddNode, readOnly, center],
   );
 
   return (
@@ -204,13 +222,12 @@ export const EditorCanvas = memo(function EditorCanvas({
         edges={edges}
         nodeTypes={flowNodeTypes()}
         colorMode="system"
+        edgeTypes={LABELED_EDGE_TYPES}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={handleConnect}
         isValidConnection={isValidConnection}
         onInit={onInit}
-        fitView
-        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.1}
         maxZoom={2}
         nodesDraggable={!readOnly}
@@ -225,9 +242,31 @@ export const EditorCanvas = memo(function EditorCanvas({
         proOptions={PRO_OPTIONS}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-        <Controls showInteractive={false} />
-        <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={3} style={MINIMAP_STYLE} />
+        <Controls showInteractive={false} showFitView={false} orientation="horizontal">
+          <ControlButton
+            onClick={() => fit(200)}
+            className="react-flow__controls-fitview"
+            title="Fit view (at a readable zoom)"
+            aria-label="Fit view"
+            data-testid="fit-view"
+          >
+            ⤢
+          </ControlButton>
+        </Controls>
+        {mapOpen ? (
+          <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={3} style={MINIMAP_STYLE} ariaLabel="Minimap" />
+        ) : null}
       </ReactFlow>
+      <button
+        type="button"
+        className={`canvas-map-toggle btn btn-small${mapOpen ? ' is-on' : ''}`}
+        onClick={() => setMapChoice(!mapOpen)}
+        aria-pressed={mapOpen}
+        title={mapOpen ? 'Hide the minimap' : 'Show the minimap'}
+        data-testid="minimap-toggle"
+      >
+        Map
+      </button>
     </div>
   );
 });

@@ -30,45 +30,45 @@ export const IssuesPanel = memo(function IssuesPanel({ issues, open, checking, o
           {warnings} {warnings === 1 ? 'warning' : 'warnings'}
         </span>
         {checking ? <span className="muted small">checking…</span> : null}
-      </button>
-      {open ? (
-        issues.length === 0 ? (
-          <p className="issues-empty" data-testid="issues-empty">
+        {/* Nothing to list: say so in the bar, which is all the panel takes of the canvas. */}
+        {issues.length === 0 ? (
+          <span className="issues-empty" data-testid="issues-empty">
             No problems found. Save a draft, then publish it to run.
-          </p>
-        ) : (
-          <ul className="issues-list">
-            {issues.slice(0, MAX_LISTED).map((issue, index) => {
-              const target = issue.node_id ?? issue.edge_id;
-              return (
-                <li key={`${issue.level}-${issue.code}-${target ?? ''}-${index}`}>
-                  <button
-                    type="button"
-                    className={`issue is-${issue.level}`}
-                    onClick={() => onFocus(issue)}
-                    disabled={!target}
-                    data-testid={issueTestId(issue)}
-                    data-level={issue.level}
-                    data-source={issue.source}
-                  >
-                    <span className="issue-icon" aria-hidden="true">
-                      {issue.level === 'error' ? '✕' : '!'}
-                    </span>
-                    <code className="issue-code">{issue.code}</code>
-                    <span className="issue-message">{issue.message}</span>
-                    {target ? <span className="issue-target">{issue.node_id ? `node ${target}` : `edge ${target}`}</span> : null}
-                    {issue.source === 'server' ? <span className="issue-source">server</span> : null}
-                  </button>
-                </li>
-              );
-            })}
-            {issues.length > MAX_LISTED ? (
-              <li className="issues-more muted small">
-                …and {issues.length - MAX_LISTED} more; fix these first, or zoom to the marked nodes.
+          </span>
+        ) : null}
+      </button>
+      {open && issues.length > 0 ? (
+        <ul className="issues-list" data-testid="issues-list">
+          {issues.slice(0, MAX_LISTED).map((issue, index) => {
+            const target = issue.node_id ?? issue.edge_id;
+            return (
+              <li key={`${issue.level}-${issue.code}-${target ?? ''}-${index}`}>
+                <button
+                  type="button"
+                  className={`issue is-${issue.level}`}
+                  onClick={() => onFocus(issue)}
+                  disabled={!target}
+                  data-testid={issueTestId(issue)}
+                  data-level={issue.level}
+                  data-source={issue.source}
+                >
+                  <span className="issue-icon" aria-hidden="true">
+                    {issue.level === 'error' ? '✕' : '!'}
+                  </span>
+                  <code className="issue-code">{issue.code}</code>
+                  <span className="issue-message">{issue.message}</span>
+                  {target ? <span className="issue-target">{issue.node_id ? `node ${target}` : `edge ${target}`}</span> : null}
+                  {issue.source === 'server' ? <span className="issue-source">server</span> : null}
+                </button>
               </li>
-            ) : null}
-          </ul>
-        )
+            );
+          })}
+          {issues.length > MAX_LISTED ? (
+            <li className="issues-more muted small">
+              …and {issues.length - MAX_LISTED} more; fix these first, or zoom to the marked nodes.
+            </li>
+          ) : null}
+        </ul>
       ) : null}
     </section>
   );

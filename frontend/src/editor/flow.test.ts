@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { emptyGraph, updateNode, type WorkflowGraph } from '../graph';
-import { edgeLabel, flowEdges, flowNodes, type EdgeCacheEntry, type FlowNode, type NodeView, type EdgeView } from './flow';
+import { compensationEdges, edgeLabel, flowEdges, flowNodes, type EdgeCacheEntry, type FlowNode, type NodeView, type EdgeView } from './flow';
 
 const graph: WorkflowGraph = {
   format: 1,
@@ -124,5 +124,54 @@ describe('flowEdges', () => {
     const second = flowEdges(graph, edgeView({ selected: new Set(['e3']) }), cache);
     expect(second[0]).toBe(first[0]);
     expect(second[2]).not.toBe(first[2]);
+  });
+});
+
+describe('compensationEdges', () => {
+  const saga: WorkflowGraph = {
+    format: 1,
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'hold', type: 'task', action: 'builtin.noop', compensate_with: 'release' },
+      { id: 'charge', type: 'task', action: 'builtin.noop', compensate_with: 'nowhere' },
+      { id: 'done', type: 'end' },
+      { id: 'release', type: 'task', action: 'builtin.noop' },
+    ],
+    edges: [],
+  };
+
+  it('draws a dashed, unselectable link from each task to the task that undoes it', () => {
+    const cache = new Map();
+    const [link, ...rest] = compensationEdges(saga, '', cache);
+    expect(rest).toEqual([]); // 'nowhere' is no node: nothing to draw
+    expect(link).toMatchObject({
+      id: 'compensation:hold',
+      source: 'hold',
+      target: 'release',
+      sourceHandle: 'compensation',
+      targetHandle: 'compensation',
+      className: 'wf-edge wf-edge-compensation',
+      selectable: false,
+      deletable: false,
+    });
+    expect(link!.domAttributes).toMatchObject({ 'data-testid': 'compensation-hold' });
+    expect(compensationEdges(saga, '', cache)[0]).toBe(link);
+    expect(compensationEdges(saga, 'run-', new Map())[0]!.domAttributes).toMatchObject({ 'data-testid': 'run-compensation-hold' });
+  });
+
+  it('follows the graph: a cleared compensation is no longer drawn', () => {
+    const cache = new Map();
+    compensationEdges(saga, '', cache);
+    const cleared = updateNode(saga, 'hold', { compensate_with: undefined });
+    expect(compensationEdges(cleared, '', cache)).toEqual([]);
+    expect(cache.size).toBe(0);
+  });
+});
+
+describe('edge label classes', () => {
+  it('tell the label layer what kind of edge it labels', () => {
+    const edges = flowEdges(graph, edgeView({ marks: new Map([['e2', { errors: 1, warnings: 0, title: '' }]]) }), new Map());
+    expect(edges.map((e) => e.data?.labelClass)).toEqual([[], ['is-error'], ['is-default']]);
+    expect(edges[1]!.data?.fullLabel).toBe('input.amount > 1000');
   });
 });

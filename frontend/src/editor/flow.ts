@@ -23,7 +23,14 @@ export interface WorkflowNodeData extends Record<string, unknown> {
 export type FlowNode = Node<WorkflowNodeData, NodeType>;
 
 export interface WorkflowEdgeData extends Record<string, unknown> {
-  edge: GraphEdge;
+  /** The graph's edge; a compensation link (drawn, not in `graph.edges`) has none. */
+  edge?: GraphEdge;
+  /** A compensation link: the task it undoes and its compensation task. */
+  compensation?: { task: string; undo: string };
+  /** Classes of the label (`is-error`, `is-default`, …), which is drawn apart from the edge (LabeledEdge). */
+  labelClass?: string[];
+  /** The label before it was shortened, shown as its tooltip. */
+  fullLabel?: string;
 }
 
 export type FlowEdge = Edge<WorkflowEdgeData>;
@@ -130,6 +137,7 @@ const COLORS = {
   uncovered: '#ea580c',
   added: '#16a34a',
   changed: '#d97706',
+  compensation: '#64748b',
 };
 
 function truncate(text: string, max: number): string {
@@ -211,6 +219,13 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
     if (onPath) domAttributes['data-on-path'] = 'true';
     if (mark.errors > 0) domAttributes['data-issues'] = 'error';
     else if (mark.warnings > 0) domAttributes['data-issues'] = 'warning';
+    const labelClass: string[] = [];
+    if (edge.on) labelClass.push(`is-${edge.on}`);
+    if (edge.default) labelClass.push('is-default');
+    if (uncovered) labelClass.push('is-uncovered');
+    if (onPath) labelClass.push('is-path');
+    if (mark.errors > 0) labelClass.push('is-error');
+    else if (mark.warnings > 0) labelClass.push('is-warning');
     const flowEdge: FlowEdge = {
       id: edge.id,
       source: edge.source,
@@ -221,7 +236,7 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
       labelBgPadding: [6, 3],
       labelBgBorderRadius: 4,
       markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color, markerUnits: 'userSpaceOnUse' },
-      data: { edge },
+      data: { edge, labelClass, fullLabel: typeof edge.when === 'string' && edge.when ? edge.when : undefined },
       ariaLabel: `Edge from ${edge.source} to ${edge.target}`,
       domAttributes,
     };
@@ -230,4 +245,66 @@ export function flowEdges(graph: WorkflowGraph, view: EdgeView, cache: Map<strin
   }
   for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
   return out;
+}
+
+/** The handle id of the compensation link on a task card: out at the bottom, in at the top. */
+export const COMPENSATION_HANDLE = 'compensation';
+
+/** Return the (task, compensation task) pairs of the graph: each task whose `compensate_with` names a task. */
+export function compensationLinks(graph: WorkflowGraph): { task: string; undo: string }[] {
+  const tasks = new Set(graph.nodes.filter((node) => node.type === 'task').map((node) => node.id));
+  const links: { task: string; undo: string }[] = [];
+  for (const node of graph.nodes) {
+    const undo = node.compensate_with;
+    if (node.type === 'task' && typeof undo === 'string' && undo !== node.id && tasks.has(undo)) {
+      links.push({ task: node.id, undo });
+    }
+  }
+  return links;
+}
+
+/**
+ * Build the dashed links from each task to its compensation (`compensate_with`): not
+ * edges of the graph (no route a run takes), so they cannot be selected or deleted;
+ * they run from the task's bottom to the compensation's top. `cache` ({task id: flow
+ * edge}) keeps unchanged links the same objects.
+ */
+export function compensationEdges(graph: WorkflowGraph, testIdPrefix: string, cache: Map<string, FlowEdge>): FlowEdge[] {
+  const out: FlowEdge[] = [];
+  const seen = new Set<string>();
+  for (const { task, undo } of compensationLinks(graph)) {
+    seen.add(task);
+    const prev = cache.get(task);
+    if (prev !== undefined && prev.target === undo) {
+      out.push(prev);
+      continue;
+    }
+    const flowEdge: FlowEdge = {
+      id: `${testIdPrefix}compensation:${task}`,
+      source: task,
+      target: undo,
+      sourceHandle: COMPENSATION_HANDLE,
+      targetHandle: COMPENSATION_HANDLE,
+      className: 'wf-edge wf-edge-compensation',
+      label: 'undo',
+      labelBgPadding: [6, 3],
+      labelBgBorderRadius: 4,
+      selectable: false,
+      focusable: false,
+      deletable: false,
+      markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: COLORS.compensation, markerUnits: 'userSpaceOnUse' },
+      data: { compensation: { task, undo }, labelClass: ['is-compensation'], fullLabel: `${undo} undoes ${task} if the run fails later` },
+      ariaLabel: `${undo} compensates ${task}`,
+      domAttributes: compensationAttributes(`${testIdPrefix}compensation-${task}`),
+    };
+    cache.set(task, flowEdge);
+    out.push(flowEdge);
+  }
+  for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+  return out;
+}
+
+function compensationAttributes(testId: string): FlowEdge['domAttributes'] {
+  const attributes: Record<string, string> = { 'data-testid': testId, 'data-compensation': 'true' };
+  return attributes;
 }

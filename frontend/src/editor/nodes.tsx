@@ -4,7 +4,7 @@ import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react'
 import { memo, useContext, type ComponentType } from 'react';
 import { nodeType, nodeTypes, type NodeType, type NodeTypeDef } from '../graph';
 import { NodeRunStates } from './execution/executionContext';
-import type { FlowNode } from './flow';
+import { COMPENSATION_HANDLE, type FlowNode } from './flow';
 import { nodeSummary, paletteEntry } from './nodeMeta';
 
 function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: NodeType }) {
@@ -62,7 +62,21 @@ function NodeCard({ id, data, selected, type }: NodeProps<FlowNode> & { type: No
         <span className="wf-node-summary">{nodeSummary(node)}</span>
       </div>
       {def?.edges?.outgoing !== false ? <Handle type="source" position={Position.Right} className="wf-handle" /> : null}
+      {type === 'task' ? <CompensationHandles /> : null}
     </div>
+  );
+}
+
+/**
+ * Where a task's dashed compensation link leaves (bottom) and enters (top): not for
+ * drawing edges by hand, and after the main handles, which edges without a handle id use.
+ */
+function CompensationHandles() {
+  return (
+    <>
+      <Handle type="source" position={Position.Bottom} id={COMPENSATION_HANDLE} className="wf-handle-compensation" isConnectable={false} />
+      <Handle type="target" position={Position.Top} id={COMPENSATION_HANDLE} className="wf-handle-compensation" isConnectable={false} />
+    </>
   );
 }
 

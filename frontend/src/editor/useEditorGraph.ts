@@ -1,13 +1,11 @@
 /** Hold the open version's graph: its undo history, the saved copy it is compared with, and the selection. */
 
-import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import type { VersionSummary } from '../api/versions';
 import { emptyGraph, type WorkflowGraph } from '../graph';
 import { EMPTY_SELECTION, pruneSelection, type Selection } from './selection';
 import { useGraphHistory } from './useGraphHistory';
-
-const FIT = { padding: 0.2, maxZoom: 1.1, duration: 200 };
+import { useReadableFit } from './useReadableFit';
 
 export interface EditorGraph {
   graph: WorkflowGraph;
@@ -36,7 +34,8 @@ export interface EditorGraph {
 }
 
 export function useEditorGraph(readOnly: boolean): EditorGraph {
-  const rf = useReactFlow();
+  // Fit at a zoom that keeps node text readable, clear of the canvas's overlays.
+  const { fit } = useReadableFit();
   // Destructured: the functions are stable, the history object itself is not.
   const { graph, canUndo, canRedo, get: getGraph, commit: commitChange, undo, redo, reset } = useGraphHistory(emptyGraph);
   // Every change goes through here, whichever control or shortcut asks: a read-only
@@ -68,9 +67,9 @@ export function useEditorGraph(readOnly: boolean): EditorGraph {
 
   useEffect(() => {
     if (fitRequest === 0) return undefined;
-    const frame = requestAnimationFrame(() => void rf.fitView(FIT));
+    const frame = requestAnimationFrame(() => fit(200));
     return () => cancelAnimationFrame(frame);
-  }, [fitRequest, rf]);
+  }, [fitRequest, fit]);
 
   // Warn before leaving with unsaved changes.
   useEffect(() => {

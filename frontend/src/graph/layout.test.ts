@@ -58,6 +58,18 @@ describe('autoLayout', () => {
     expectEveryNodePlaced(laid);
   });
 
+  it('puts a compensation task under the task it undoes, not in the first column', () => {
+    const laid = autoLayout(exampleGraph());
+    const { charge, refund, start } = laid.layout!;
+    expect(refund!.x).toBe(charge!.x);
+    expect(refund!.y).toBeGreaterThan(charge!.y);
+    expect(refund!.x).not.toBe(start!.x);
+    expect(overlaps(laid)).toBe(0);
+    // Under everything else in that column too.
+    const column = Object.entries(laid.layout!).filter(([id, p]) => id !== 'refund' && Math.abs(p.x - charge!.x) < NODE_WIDTH);
+    for (const [, p] of column) expect(refund!.y).toBeGreaterThan(p.y);
+  });
+
   it('lays out a 500-node, 600-edge workflow', () => {
     const graph = largeWorkflow(500, 600);
     expect(graph.nodes).toHaveLength(500);

@@ -44,9 +44,10 @@ export function autoLayout(graph: WorkflowGraph, direction: LayoutDirection = 'L
     marginy: 20,
   });
   g.setDefaultEdgeLabel(() => ({}));
+  const undoes = compensationOnly(graph);
   const ids = new Set<string>();
   for (const node of graph.nodes) {
-    if (ids.has(node.id)) continue;
+    if (ids.has(node.id) || undoes.has(node.id)) continue;
     ids.add(node.id);
     g.setNode(node.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   }
@@ -61,7 +62,46 @@ export function autoLayout(graph: WorkflowGraph, direction: LayoutDirection = 'L
     const y = Number.isFinite(box?.y) ? box.y! : 0;
     layout[id] = { x: Math.round(x - NODE_WIDTH / 2), y: Math.round(y - NODE_HEIGHT / 2) };
   }
+  placeUnder(layout, undoes, direction);
   return { ...graph, layout };
+}
+
+// Gap between a task and its compensation drawn under it (or beside it, top to bottom).
+const COMPENSATION_GAP = 70;
+
+/** Return {compensation task: the task it undoes} for tasks wired to nothing that only a `compensate_with` names. */
+function compensationOnly(graph: WorkflowGraph): Map<string, string> {
+  const wired = new Set(graph.edges.flatMap((edge) => [edge.source, edge.target]));
+  const tasks = new Set(graph.nodes.filter((node) => node.type === 'task').map((node) => node.id));
+  const undoes = new Map<string, string>();
+  for (const node of graph.nodes) {
+    const undo = node.compensate_with;
+    if (node.type !== 'task' || typeof undo !== 'string' || undo === node.id) continue;
+    if (tasks.has(undo) && !wired.has(undo) && !undoes.has(undo)) undoes.set(undo, node.id);
+  }
+  return undoes;
+}
+
+/**
+ * Place each compensation task below the task it undoes (LR; to its right for TB), past
+ * whatever already occupies that column, so that the dashed link is a short drop.
+ */
+function placeUnder(layout: Record<string, Position>, undoes: Map<string, string>, direction: LayoutDirection): void {
+  const across = direction === 'LR' ? 'x' : 'y';
+  const along = direction === 'LR' ? 'y' : 'x';
+  const size = { x: NODE_WIDTH, y: NODE_HEIGHT };
+  for (const [undo, task] of undoes) {
+    const anchor = layout[task] ?? { x: 0, y: 0 };
+    let furthest = anchor[along] + size[along];
+    for (const [id, p] of Object.entries(layout)) {
+      if (id === undo) continue;
+      if (p[across] < anchor[across] + size[across] && p[across] + size[across] > anchor[across]) {
+        furthest = Math.max(furthest, p[along] + size[along]);
+      }
+    }
+    const below = furthest + COMPENSATION_GAP;
+    layout[undo] = direction === 'LR' ? { x: anchor.x, y: below } : { x: below, y: anchor.y };
+  }
 }
 
 /** Return the edges dagre can take: no self-loops, none to a missing node. */

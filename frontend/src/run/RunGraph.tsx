@@ -2,7 +2,8 @@
 
 import { Background, BackgroundVariant, Controls, ReactFlow, useReactFlow, type NodeMouseHandler } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import { flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode } from '../editor/flow';
+import { compensationEdges, flowEdges, flowNodes, type EdgeCacheEntry, type FlowEdge, type FlowNode } from '../editor/flow';
+import { LABELED_EDGE_TYPES } from '../editor/LabeledEdge';
 import { flowNodeTypes } from '../editor/nodes';
 import { NODE_HEIGHT, NODE_WIDTH, type WorkflowGraph } from '../graph';
 import { canvasHeight, graphBounds } from './view';
@@ -28,6 +29,7 @@ export const UNVISITED = 'unvisited';
 export const RunGraph = memo(function RunGraph({ graph, states, taken, selected, onSelect }: RunGraphProps) {
   const nodeCache = useRef(new Map<string, FlowNode>());
   const edgeCache = useRef(new Map<string, EdgeCacheEntry>());
+  const compensationCache = useRef(new Map<string, FlowEdge>());
   const { fitView } = useReactFlow();
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
@@ -76,12 +78,15 @@ export const RunGraph = memo(function RunGraph({ graph, states, taken, selected,
   }, [graph, states, selected]);
 
   const edges = useMemo(
-    () =>
-      flowEdges(
+    () => [
+      ...flowEdges(
         graph,
         { selected: NO_SET, marks: NO_MARKS, diff: null, coverage: taken, testIdPrefix: 'run-' },
         edgeCache.current,
       ),
+      // Dashed from each task to its compensation, which runs if the run fails later.
+      ...compensationEdges(graph, 'run-', compensationCache.current),
+    ],
     [graph, taken],
   );
 
@@ -100,6 +105,7 @@ export const RunGraph = memo(function RunGraph({ graph, states, taken, selected,
         edges={edges}
         nodeTypes={flowNodeTypes()}
         colorMode="system"
+        edgeTypes={LABELED_EDGE_TYPES}
         nodesDraggable={false}
         nodesConnectable={false}
         edgesFocusable={false}
