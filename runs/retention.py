@@ -25,6 +25,7 @@ import gzip
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -357,40 +358,82 @@ def _record(
     log.flush()
 
 
+def _archive_tables() -> list[tuple[type[models.Model], str]]:
+    """Return (model, column) of the rows archived with a run: `run_id`, or the
+    column referencing a step for rows that reach their run through a step."""
+    tables = [(model, "run_id") for model in _cascaded_models()]
+    tables += [(Event, "run_id"), (StepLog, "run_id")]
+    for relation in _references(StepRun):
+        model = relation.related_model
+        if relation.on_delete is models.CASCADE and not any(
+            f.name == "run" for f in model._meta.concrete_fields
+        ):
+            tables.append((model, relation.field.attname))
+    return list({m._meta.label_lower: (m, c) for m, c in tables}.values())
+
+
 def archive_lines(ids: list[int]) -> list[dict[str, Any]]:
     """Return one record per run: its row and every row that goes with it."""
     records: dict[int, dict[str, Any]] = {
         row["id"]: {"run": row, "rows": {}}
         for row in Run.objects.filter(pk__in=ids).order_by("pk").values()
     }
-    step_ids = list(StepRun.objects.filter(run_id__in=ids).values_list("pk", flat=True))
-    tables: list[tuple[type[models.Model], str, list[int]]] = [
-        (model, "run_id", ids) for model in _cascaded_models()
-    ]
-    tables += [(Event, "run_id", ids), (StepLog, "run_id", ids)]
     step_of: dict[int, int] = dict(
-        StepRun.objects.filter(pk__in=step_ids).values_list("pk", "run_id")
+        StepRun.objects.filter(run_id__in=ids).values_list("pk", "run_id")
     )
-    for relation in _references(StepRun):
-        model = relation.related_model
-        if relation.on_delete is models.CASCADE and not any(
-            f.name == "run" for f in model._meta.concrete_fields
-        ):
-            tables.append((model, relation.field.attname, step_ids))
-    seen: set[str] = set()
-    for model, column, keys in tables:
-        label = model._meta.label_lower
-        if label in seen or not keys:
-            continue
-        seen.add(label)
+    for model, column in _archive_tables():
+        keys = ids if column == "run_id" else list(step_of)
         for row in (
             model._default_manager.filter(**{f"{column}__in": keys})
             .order_by("pk")
             .values()
         ):
             run_id = row[column] if column == "run_id" else step_of[row[column]]
+            label = model._meta.label_lower
             records[run_id]["rows"].setdefault(label, []).append(row)
     return list(records.values())
+
+
+def archive_text(ids: list[int]) -> Iterator[str]:
+    """Yield one JSON line per run (archive_lines' records as text).
+
+    On PostgreSQL the database writes the JSON (row_to_json, json_agg per run and
+    table) and the lines are put together as text: 2.6 times the rate of reading
+    the rows into Python and encoding them again (bench/README.md).
+    """
+    if connection.vendor != "postgresql":
+        for record in archive_lines(ids):
+            yield json.dumps(record, cls=DjangoJSONEncoder, separators=(",", ":"))
+        return
+    quote = connection.ops.quote_name
+    steps = quote(StepRun._meta.db_table)
+    # Identifiers from model metadata, the ids bound (hence S608).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id, row_to_json(r)::text FROM {quote(Run._meta.db_table)} r "  # noqa: S608
+            "WHERE r.id = ANY(%s) ORDER BY r.id",
+            [ids],
+        )
+        runs = cursor.fetchall()
+        parts: dict[int, list[str]] = {run_id: [] for run_id, _ in runs}
+        for model, column in _archive_tables():
+            table = quote(model._meta.db_table)
+            order = f"t.{quote(str(model._meta.pk.column))}"
+            if column == "run_id":
+                source, run_of = f"{table} t", "t.run_id"
+            else:
+                source = f"{table} t JOIN {steps} s ON s.id = t.{quote(column)}"
+                run_of = "s.run_id"
+            cursor.execute(
+                f"SELECT {run_of}, json_agg(row_to_json(t) ORDER BY {order})::text "  # noqa: S608
+                f"FROM {source} WHERE {run_of} = ANY(%s) GROUP BY {run_of}",
+                [ids],
+            )
+            label = json.dumps(model._meta.label_lower)
+            for run_id, rows in cursor.fetchall():
+                parts[run_id].append(f"{label}:{rows}")
+    for run_id, run_json in runs:
+        yield '{"run":' + run_json + ',"rows":{' + ",".join(parts[run_id]) + "}}"
 
 
 def write_archive(workflow: Workflow, ids: list[int], now: datetime) -> Path:
@@ -404,8 +447,7 @@ def write_archive(workflow: Workflow, ids: list[int], now: datetime) -> Path:
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out:
-            for record in archive_lines(ids):
-                line = json.dumps(record, cls=DjangoJSONEncoder, separators=(",", ":"))
+            for line in archive_text(ids):
                 out.write(line.encode() + b"\n")
         raw.flush()
         os.fsync(raw.fileno())
