@@ -355,3 +355,27 @@ def test_pruning_100k_runs_keeps_the_database_consistent_and_the_stream_intact(
         )
         == expected
     )
+
+
+def test_retention_counts_list_only_workflows_the_user_sees(
+    workflow_factory, django_user_model
+):
+    from django.contrib.auth.models import Group
+    from rest_framework.test import APIClient
+
+    from tests.support import grant
+
+    team = Group.objects.create(name="payments-team")
+    hidden = _workflow(workflow_factory, "team-only", days=7, archive=False)
+    hidden.owner_group = team
+    hidden.save(update_fields=["owner_group"])
+    _workflow(workflow_factory, "shared", days=7, archive=False)
+    viewer = grant(django_user_model.objects.create_user("vera"), "viewer")
+    client = APIClient()
+    client.force_authenticate(viewer)
+    slugs = [r["workflow"] for r in client.get("/api/v1/retention/").json()["results"]]
+    assert slugs == ["shared"]
+    viewer.groups.add(team)
+    client.force_authenticate(django_user_model.objects.get(pk=viewer.pk))
+    slugs = [r["workflow"] for r in client.get("/api/v1/retention/").json()["results"]]
+    assert slugs == ["shared", "team-only"]
