@@ -79,7 +79,14 @@ def channel_layer_config(redis_url: str | None) -> dict[str, Any]:
         return {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url], "capacity": 2000, "expiry": 30},
+                "CONFIG": {
+                    # channels_redis blocks 5 s on BZPOPMIN waiting for a message;
+                    # redis-py 8 times reads out at 5 s by default, which closed
+                    # every idle WebSocket (1011) every 5 s. Bounded, but above it.
+                    "hosts": [{"address": redis_url, "socket_timeout": 30}],
+                    "capacity": 2000,
+                    "expiry": 30,
+                },
             }
         }
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
