@@ -25,6 +25,8 @@ PAGED = [
 ]
 # A run's events: `limit` only, 1 to 1000.
 EVENTS = "/api/v1/runs/{run}/events/"
+# The newest events of some kinds (the board's feeds): `limit` only, 1 to 200.
+FEED = "/api/v1/events/"
 # A map step's items (tested below with a map run).
 MAP_ITEMS = "/api/v1/runs/{run_id}/steps/{step_id}/items/"
 
@@ -156,6 +158,23 @@ def test_events_within_the_limit_answer(api: APIClient, world: dict[str, Any]) -
     assert api.get(path).status_code == 200
 
 
+@pytest.mark.parametrize("value", [*BAD_LIMITS, "201"])
+def test_an_absurd_feed_limit_gets_400(
+    api: APIClient, world: dict[str, Any], value: str
+) -> None:
+    error = _error(api.get(FEED, {"type": "run_created", "limit": value}))
+    assert error["code"] == "invalid_limit"
+
+
+def test_the_feed_within_its_limit_answers(
+    api: APIClient, world: dict[str, Any]
+) -> None:
+    one = api.get(FEED, {"type": "run_created", "limit": 1})
+    assert one.status_code == 200
+    assert len(one.json()["results"]) == 1
+    assert api.get(FEED, {"type": "run_created", "limit": 200}).status_code == 200
+
+
 def test_bounded_pagination_is_the_default() -> None:
     assert api_settings.DEFAULT_PAGINATION_CLASS is BoundedLimitOffsetPagination
 
@@ -171,6 +190,7 @@ def test_every_list_with_a_limit_is_covered_here() -> None:
     }
     covered = {p.replace("/wf/", "/{slug}/") for p in PAGED} | {
         EVENTS.replace("{run}", "{run_id}"),
+        FEED,
         MAP_ITEMS,
     }
     assert with_limit == covered
