@@ -63,9 +63,10 @@ export function Branches({ graph, node, pickDefault, onEdit, onSelect }: Branche
                 ) : null}
               </div>
               {edge.default ? null : (
-                <input
-                  type="text"
-                  className="mono"
+                // A textarea: a long condition (or the example) wraps instead of being cut.
+                <textarea
+                  className="mono branch-when"
+                  rows={2}
                   aria-label={`Condition of ${edge.id}`}
                   placeholder={whenExample(node)}
                   value={edge.when ?? ''}
