@@ -43,7 +43,12 @@ def _graph() -> dict[str, Any]:
                 "params": {"text": "='order ' + input.order_id", "amount": 10},
             },
             {"id": "pick", "type": "choice"},
-            {"id": "big", "type": "task", "action": "builtin.noop"},
+            {
+                "id": "big",
+                "type": "task",
+                "action": "builtin.fail",
+                "params": {"message": "too big"},
+            },
             {"id": "done", "type": "end"},
         ],
         "edges": [
@@ -158,6 +163,23 @@ def test_a_finished_runs_data_on_the_canvas_and_in_expression_help(
     error.wait_for()
     assert "Column" in error.inner_text()
     page.screenshot(path=str(SHOTS / "editor-expression-error-1024.png"))
+
+    # Typing "=" in a text param turns it into an expression field, focus kept.
+    edge = page.locator("[data-testid=inspector-edge][data-edge-id=to_big]")
+    edge.get_by_role("button", name="big", exact=True).click()
+    message = page.get_by_test_id("param-message")
+    message.fill("")
+    message.type("=inp")
+    page.get_by_test_id("expr-suggestions").locator(
+        "[aria-selected=true][data-label=input]"
+    ).wait_for()
+    page.keyboard.press("Enter")
+    page.keyboard.type(".ord")
+    page.get_by_test_id("expr-suggestions").locator(
+        "[aria-selected=true][data-label=order_id]"
+    ).wait_for()
+    page.keyboard.press("Tab")
+    assert page.get_by_test_id("param-message").input_value() == "=input.order_id"
 
 
 def test_the_run_dialog_is_a_form_that_validates_and_starts(

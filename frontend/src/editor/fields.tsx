@@ -1,6 +1,6 @@
 /** Small inspector inputs that keep what the user types while committing parsed values. */
 
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ExpressionInput } from './expressions/ExpressionInput';
 
 interface FieldShellProps {
@@ -59,7 +59,10 @@ export function TextField({ label, value, onChange, testId, placeholder, hint, m
     className: mono ? 'mono' : undefined,
     spellCheck: mono ? false : undefined,
   };
-  if (expression && (expression === 'condition' || text.startsWith('='))) {
+  const asExpression = expression !== undefined && (expression === 'condition' || text.startsWith('='));
+  // Typing "=" swaps the plain input for an expression field: that one takes the focus.
+  const swapped = useChanged(asExpression);
+  if (expression && asExpression) {
     return (
       <FieldShell label={label} htmlFor={id} hint={hint}>
         <ExpressionInput
@@ -73,6 +76,7 @@ export function TextField({ label, value, onChange, testId, placeholder, hint, m
           placeholder={placeholder}
           maxLength={maxLength}
           testId={testId}
+          focusOnMount={swapped}
         />
       </FieldShell>
     );
@@ -91,6 +95,17 @@ export function TextField({ label, value, onChange, testId, placeholder, hint, m
       )}
     </FieldShell>
   );
+}
+
+/** Say whether `value` has changed since the component mounted. */
+function useChanged(value: boolean): boolean {
+  const last = useRef(value);
+  const changed = useRef(false);
+  if (last.current !== value) {
+    changed.current = true;
+    last.current = value;
+  }
+  return changed.current;
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -149,6 +164,30 @@ export function NumberField({ label, value, onChange, integer, min, max, allowEx
     parse,
     sameJson,
   );
+  // An `=expression` gets the expression field's completion, error and preview; typing
+  // "=" swaps the inputs, and the expression field takes the focus.
+  const asExpression = allowExpression === true && text.trimStart().startsWith('=');
+  const swapped = useChanged(asExpression);
+  if (asExpression) {
+    return (
+      <FieldShell label={label} htmlFor={id} hint={hint}>
+        <ExpressionInput
+          id={id}
+          text={text}
+          onChange={(next) => {
+            setText(next);
+            const parsed = parse(next);
+            setError(parsed.ok ? null : parsed.error);
+            if (parsed.ok) onChange(parsed.value);
+          }}
+          mode="param"
+          placeholder={placeholder}
+          testId={testId}
+          focusOnMount={swapped}
+        />
+      </FieldShell>
+    );
+  }
   return (
     <FieldShell label={label} htmlFor={id} hint={hint} error={error}>
       <input

@@ -19,12 +19,14 @@ interface ExpressionInputProps {
   placeholder?: string;
   maxLength?: number;
   testId?: string;
+  /** Take the focus when mounted, the cursor at the end (it replaced the input typed in). */
+  focusOnMount?: boolean;
 }
 
 const DEBOUNCE_MS = 350;
 const PREVIEW_CHARS = 300;
 
-export function ExpressionInput({ id, text, onChange, mode, nodeId, multiline, rows = 2, placeholder, maxLength, testId }: ExpressionInputProps) {
+export function ExpressionInput({ id, text, onChange, mode, nodeId, multiline, rows = 2, placeholder, maxLength, testId, focusOnMount }: ExpressionInputProps) {
   const help = useContext(ExpressionHelp);
   const listId = useId();
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
@@ -47,6 +49,14 @@ export function ExpressionInput({ id, text, onChange, mode, nodeId, multiline, r
   const shown = open && items.length > 0;
 
   useEffect(() => setActive(0), [completion?.from, items.length]);
+
+  useEffect(() => {
+    if (!focusOnMount || !ref.current) return;
+    ref.current.focus();
+    ref.current.setSelectionRange(text.length, text.length);
+    setOpen(true);
+    // Only when mounted: it replaced the plain input the "=" was typed in.
+  }, []);
 
   // Compile on the server (and preview against the chosen run) once typing pauses.
   useEffect(() => {
