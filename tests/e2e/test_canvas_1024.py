@@ -10,7 +10,7 @@ import pytest
 
 from designer import services
 from designer.models import Workflow
-from runs.demo import demo_load
+from runs.demo import DEMOS, demo_load
 from runs.services.starting import run_start
 from tests.e2e.canvas import click_edge, open_editor
 from tests.support import linear_graph
@@ -74,6 +74,21 @@ def dashed_length(link: Any) -> float:
     )
     assert dash not in ("", "none"), dash
     return float(length)
+
+
+def open_checked(page: Any, base: str, slug: str) -> None:
+    """Open the editor and wait until the server has validated the graph too."""
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/workflows/{slug}/validate/") and r.ok
+    ) as checked:
+        open_editor(page, base, slug)
+    body = checked.value.json()
+    assert (body["errors"], body["warnings"]) == ([], []), (slug, body)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=issues-panel]')"
+        ".textContent.includes('checking')"
+    )
+    page.get_by_test_id("issues-empty").wait_for()
 
 
 def fit(page: Any) -> None:
@@ -204,23 +219,27 @@ def test_saga_demo_draws_its_compensations_dashed_with_no_problems(
     page = logged_in
     page.set_viewport_size({"width": 1024, "height": 768})
     demo_load()
-    open_editor(page, asgi_server, "payment-saga")
+    open_checked(page, asgi_server, "payment-saga")
     for task, undo in (("hold", "release"), ("charge", "refund")):
         link = page.get_by_test_id(f"compensation-{task}")
         assert dashed_length(link) > 50
         assert link.get_attribute("aria-label") == f"{undo} compensates {task}"
     # Client and server both checked: the list is empty.
-    page.get_by_test_id("issues-empty").wait_for()
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=issues-panel]')"
-        ".textContent.includes('checking')"
-    )
     assert page.get_by_test_id("issues-error-count").inner_text() == "0 errors"
     assert page.get_by_test_id("issues-warning-count").inner_text() == "0 warnings"
     assert page.locator("[data-testid^=issue-]").count() == 0
     page.screenshot(path=str(SHOTS / "editor-saga-1024.png"))
     page.set_viewport_size({"width": 375, "height": 812})
     page.screenshot(path=str(SHOTS / "editor-saga-375.png"))
+
+    # Every other demo opens clean too, in the editor's own check and the server's.
+    for slug in [d["slug"] for d in DEMOS if d["slug"] != "payment-saga"]:
+        open_checked(page, asgi_server, slug)
+        counts = [
+            page.get_by_test_id(f"issues-{level}-count").inner_text()
+            for level in ("error", "warning")
+        ]
+        assert counts == ["0 errors", "0 warnings"], slug
 
     # The run page draws them too.
     page.set_viewport_size({"width": 1024, "height": 768})
