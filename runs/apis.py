@@ -23,6 +23,7 @@ from config.openapi import EventSchema, paginated, results
 from config.pagination import (
     PAGINATION_PARAMETERS,
     BoundedLimitOffsetPagination,
+    CappedCountPagination,
     bounded_int,
 )
 from config.parsers import MAX_ID, as_id
@@ -31,7 +32,7 @@ from designer import selectors as designer_selectors
 from runs import metrics, selectors
 from runs.events import actor_of
 from runs.models import Run
-from runs.run_filters import RunFilter
+from runs.run_filters import RunFilter, runs_matching
 from runs.serializers import RunDetailOutput, RunSummaryOutput, event_dict
 from runs.services.controls import run_cancel, run_pause, run_resume, run_retry
 from runs.services.starting import run_start
@@ -109,6 +110,17 @@ class RunListApi(APIView):
             OpenApiParameter("version", int),
             OpenApiParameter("queue", str),
             OpenApiParameter("ids", str, description="run ids, comma-separated"),
+            OpenApiParameter("key", str, description="business key, exactly"),
+            OpenApiParameter("q", str, description="a run id or a business key prefix"),
+            OpenApiParameter(
+                "input.<path>",
+                str,
+                description="a field of the input equals a value (docs/search.md)",
+            ),
+            OpenApiParameter("trigger", str, description="a kind, or kind:id"),
+            OpenApiParameter("started_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("started_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("error_type", str),
             OpenApiParameter(
                 "sort",
                 str,
@@ -121,6 +133,7 @@ class RunListApi(APIView):
             RunSummaryOutput(),
             last_event_id=serializers.IntegerField(),
             last_event_tx=serializers.IntegerField(),
+            count_capped=serializers.BooleanField(),
         ),
         operation_id="api_v1_runs_list",
     )
@@ -132,7 +145,9 @@ class RunListApi(APIView):
             run_filter=run_filter,
             sort=request.query_params.get("sort", "newest"),
         )
-        paginator = BoundedLimitOffsetPagination()
+        paginator = CappedCountPagination(
+            count_queryset=runs_matching(run_filter, user=request.user)
+        )
         page = paginator.paginate_queryset(qs, request, view=self)
         response = paginator.get_paginated_response(
             RunSummaryOutput(page, many=True).data

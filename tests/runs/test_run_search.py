@@ -173,3 +173,23 @@ def test_input_values_are_typed_as_documented():
     assert input_values('"42"') == ["42"]
     assert input_values("DE") == ["DE"]
     assert input_values("007") == ["007"]
+
+
+def test_a_broad_search_counts_only_so_far(api, workflow_factory, monkeypatch):
+    from config.pagination import CappedCountPagination
+
+    monkeypatch.setattr(CappedCountPagination, "count_cap", 5)
+    workflow = workflow_factory(linear_graph(1), slug="capped")
+    for _ in range(8):
+        run_start(workflow=workflow, input={}, actor="test")
+    page = api.get("/api/v1/runs/", {"workflow": "capped", "limit": 2}).json()
+    assert page["count_capped"] is True
+    assert page["count"] == 6  # a lower bound: more than the 5 counted
+    assert page["next"] is not None
+    deep = api.get("/api/v1/runs/", {"workflow": "capped", "limit": 2, "offset": 6})
+    assert [len(deep.json()["results"]), deep.json()["count_capped"]] == [2, False]
+    assert deep.json()["count"] == 8
+    whole = api.get("/api/v1/runs/", {"workflow": "capped", "limit": 50}).json()
+    assert [whole["count"], whole["count_capped"]] == [8, False]
+    exact = api.get("/api/v1/runs/", {"ids": page["results"][0]["id"]}).json()
+    assert [exact["count"], exact["count_capped"]] == [1, False]

@@ -123,6 +123,8 @@ export interface RunListItem extends RunSummary {
 export interface RunListPage extends Page<RunListItem> {
   last_event_id: number;
   last_event_tx?: number;
+  /** The count stopped early: there are at least `count` runs (more than count - 1). */
+  count_capped?: boolean;
 }
 
 /** One row of GET /api/v1/runs/counts/. */

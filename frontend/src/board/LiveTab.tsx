@@ -13,6 +13,7 @@ import { useDebouncedValue } from '../hooks/useDebouncedValue';
 import { useEventStream } from '../hooks/useEventStream';
 import { useNow } from '../hooks/useNow';
 import { ErrorList, errorItems } from '../ui/ErrorList';
+import { totalLabel } from '../ui/format';
 import { NO_FILTERS, offsetOf, pageOf, readLiveLocation, writeLiveLocation, type LiveFilters } from './boardUrl';
 import { CountsMatrix, Totals } from './Counters';
 import { countedWorkflows, countsEvent, countsLoaded, initialCounts, withWorkflowNames, type CountsState } from './counters';
@@ -378,7 +379,7 @@ export function LiveTab({ onStatus, active = true }: LiveTabProps) {
         {table.loaded && table.count > 0 ? (
           <div className="pager" data-testid="pager">
             <span className="muted small" data-testid="pager-info">
-              {info.first}–{info.last} of {table.count} run{table.count === 1 ? '' : 's'}
+              {info.first}–{info.last} of {totalLabel(table.count, table.countCapped)} run{table.count === 1 ? '' : 's'}
             </span>
             <button
               type="button"

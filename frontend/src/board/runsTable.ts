@@ -30,11 +30,13 @@ export interface TableState {
   loaded: boolean;
   rows: TableRow[];
   count: number;
+  /** The server stopped counting: `count` is a lower bound. */
+  countCapped: boolean;
   /** Set when a live event may have added, removed or reordered rows of this page. */
   stale: boolean;
 }
 
-export const initialTable: TableState = { loaded: false, rows: [], count: 0, stale: false };
+export const initialTable: TableState = { loaded: false, rows: [], count: 0, countCapped: false, stale: false };
 
 /**
  * Take a fresh page. A row that a live event changed after the page was read keeps
@@ -59,7 +61,7 @@ export function tableLoaded(state: TableState, page: RunListPage): TableState {
       basis: known.basis,
     };
   });
-  return { loaded: true, rows, count: page.count, stale: false };
+  return { loaded: true, rows, count: page.count, countCapped: page.count_capped === true, stale: false };
 }
 
 /**

@@ -93,7 +93,7 @@ export function RunListPage() {
         <h1>Runs</h1>
         {page !== null ? (
           <span className="muted" data-testid="run-count" data-count={count}>
-            {runsLabel(count)}
+            {runsLabel(count, page.count_capped === true)}
             {filtered ? ' match' : ''}
           </span>
         ) : null}
@@ -162,6 +162,7 @@ export function RunListPage() {
             loading={loading}
             offset={located.offset}
             count={count}
+            countCapped={page?.count_capped === true}
             onOffset={(offset) => go({ search: located.search, offset })}
           />
         )}

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { RunListItem } from '../api/types';
-import { formatDateTime, formatRelative, runDuration } from '../ui/format';
+import { formatDateTime, formatRelative, runDuration, totalLabel } from '../ui/format';
 import { StateBadge } from '../ui/StateBadge';
 import { TriggerBadge } from '../ui/TriggerBadge';
 import { PAGE_SIZE } from './search';
@@ -16,13 +16,14 @@ interface RunTableProps {
   loading: boolean;
   offset: number;
   count: number;
+  countCapped?: boolean;
   onOffset: (offset: number) => void;
 }
 
 /** A run as the list answers it, with the business key once the search has it. */
 type Row = RunListItem & { business_key?: string };
 
-export function RunTable({ rows, now, selection, onSelection, loading, offset, count, onOffset }: RunTableProps) {
+export function RunTable({ rows, now, selection, onSelection, loading, offset, count, countCapped = false, onOffset }: RunTableProps) {
   const ids = rows.map((r) => r.id);
   const state = pageState(selection, ids);
   const all = useRef<HTMLInputElement>(null);
@@ -104,7 +105,7 @@ export function RunTable({ rows, now, selection, onSelection, loading, offset, c
       </table>
       <div className="table-footnote pager" data-testid="pager">
         <span className="muted small" data-testid="pager-info">
-          {first}–{last} of {count.toLocaleString('en')}
+          {first}–{last} of {totalLabel(count, countCapped)}
         </span>
         <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - PAGE_SIZE))} data-testid="pager-previous">
           ← Previous

@@ -3,6 +3,8 @@
  * run matching the search (plain TypeScript, no React).
  */
 
+import { totalLabel } from '../ui/format';
+
 /** The most runs one bulk job takes (runs/models/bulk.py MAX_BULK_RUNS). */
 export const MAX_BULK_RUNS = 10_000;
 
@@ -56,7 +58,7 @@ export function selectionBody(selection: Selection, filter: Record<string, strin
   return { ids: [...selection.ids].sort((a, b) => a - b) };
 }
 
-/** "1 run", "1,234 runs". */
-export function runsLabel(count: number): string {
-  return `${count.toLocaleString('en')} run${count === 1 ? '' : 's'}`;
+/** "1 run", "1,234 runs", "10,000+ runs" (the server stopped counting). */
+export function runsLabel(count: number, capped = false): string {
+  return `${totalLabel(count, capped)} run${count === 1 && !capped ? '' : 's'}`;
 }

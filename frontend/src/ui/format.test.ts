@@ -1,7 +1,7 @@
 /** Tests for time and duration formatting. */
 
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRelative, runDuration, stateLabel } from './format';
+import { formatDuration, formatRelative, runDuration, stateLabel, totalLabel } from './format';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 
@@ -43,4 +43,12 @@ describe('runDuration', () => {
 
 it('labels states for people', () => {
   expect(stateLabel('compensation_failed')).toBe('compensation failed');
+});
+
+describe('totalLabel', () => {
+  it('says an exact total as is and a capped one as a lower bound', () => {
+    expect(totalLabel(1234)).toBe('1,234');
+    expect(totalLabel(10_001, true)).toBe('10,000+');
+    expect(totalLabel(0, true)).toBe('0+');
+  });
 });

@@ -69,3 +69,8 @@ export function formatClock(iso: string | null): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}.${pad(at.getMilliseconds(), 3)}`;
 }
+
+/** A list's total as people read it: "1,234", or "10,000+" when the server stopped counting. */
+export function totalLabel(count: number, capped = false): string {
+  return capped ? `${Math.max(0, count - 1).toLocaleString('en')}+` : count.toLocaleString('en');
+}
