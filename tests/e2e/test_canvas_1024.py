@@ -170,13 +170,18 @@ def test_edges_offer_only_what_their_source_allows(
     workflow = services.workflow_create(slug="bare", name="Bare")
     services.version_create(workflow=workflow, graph=graph, note="")
     open_editor(page, asgi_server, "bare")
+    settle(page)  # the opening fit animates: click where the edge ends up
     click_edge(page, "e1")
     page.get_by_test_id("edge-always").wait_for()
     for field in ("edge-when", "edge-failure", "edge-default", "edge-timeout"):
         assert page.get_by_test_id(field).count() == 0, field
 
     open_editor(page, asgi_server, "order-fulfilment")
-    click_edge(page, "e3")  # out of the choice: a condition and the default
+    settle(page)
+    # Out of the choice: a condition and the default. Its label (drawn over the
+    # line's middle) selects it.
+    page.get_by_test_id("edge-label-e3").click()
+    page.locator("[data-testid=inspector-edge][data-edge-id=e3]").wait_for()
     page.get_by_test_id("edge-when").wait_for()
     assert page.get_by_test_id("edge-default").count() == 1
     assert page.get_by_test_id("edge-failure").count() == 0
