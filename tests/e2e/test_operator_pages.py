@@ -238,7 +238,7 @@ PHONE_PAGES = [
     ("/connections/", "[data-testid=connections-page][data-loaded=true]", True),
     ("/api/docs/", ".opblock", True),
     ("/workflows/phone/edit/", ".react-flow__node", False),
-    ("/runs/{run}/", "[data-testid=run-graph]", False),
+    ("/runs/{run}/", "[data-testid=run-graph]", True),
 ]
 WIDTHS = """({
   page: document.scrollingElement.scrollWidth,
