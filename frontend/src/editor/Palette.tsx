@@ -70,7 +70,8 @@ export const Palette = memo(function Palette({ onAdd, actions = NO_ACTIONS, disa
       <input
         type="search"
         className="palette-search"
-        placeholder="Search nodes, actions"
+        placeholder="Search…"
+        title="Search node types and actions by name or description"
         aria-label="Search node types and actions"
         value={query}
         onChange={(e) => setQuery(e.target.value)}
