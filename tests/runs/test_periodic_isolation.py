@@ -233,5 +233,6 @@ def test_one_failing_sweep_job_does_not_stop_the_others(
         "calls_settled": 0,
         "map_items_republished": 0,
         "notifications": 0,
+        "bulk_jobs": 0,
     }
     assert calls == ["republish", "sla"]
