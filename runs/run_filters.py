@@ -69,7 +69,13 @@ def _time(params: Mapping[str, Any], name: str) -> datetime | None:
     if when is None:
         message = f"{name}: {raw[:40]!r} is not an ISO 8601 date or date-time"
         raise _bad(message)
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    # In UTC: PostgreSQL refuses offsets past ±15:59 that Python takes (a 500).
+    try:
+        return when.astimezone(UTC)
+    except OverflowError as exc:
+        raise _bad(f"{name}: {raw[:40]!r} is out of range") from exc
 
 
 def _input_filters(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -193,3 +193,18 @@ def test_a_broad_search_counts_only_so_far(api, workflow_factory, monkeypatch):
     assert [whole["count"], whole["count_capped"]] == [8, False]
     exact = api.get("/api/v1/runs/", {"ids": page["results"][0]["id"]}).json()
     assert [exact["count"], exact["count_capped"]] == [1, False]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0346-01-20T10:12:40-22:32",
+        "0001-01-01T00:00:00+10:00",
+        "9999-12-31T23:00:00-05:00",
+    ],
+)
+def test_a_time_the_database_cannot_hold_is_refused_or_taken_in_utc(api, value):
+    response = api.get("/api/v1/runs/", {"started_after": value})
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["errors"][0]["code"] == "bad_filter"

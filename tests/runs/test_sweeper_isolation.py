@@ -345,6 +345,7 @@ def test_sweep_task_reports_the_other_jobs_when_one_raises(
         "calls_settled": 0,
         "map_items_republished": 0,
         "notifications": 0,
+        "bulk_jobs": 0,
     }
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FAILED
