@@ -35,33 +35,32 @@ _NUMBERS: dict[int, int] = {}
 _MAX_CACHED = 10_000
 
 
+def _cached(cache: dict[int, Any], key: int, query: Any, empty: Any) -> Any:
+    """Return cache[key], reading it with `query` once (the cache stays bounded)."""
+    if key not in cache:
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+        value = query.filter(pk=key).first()
+        cache[key] = value or empty
+    return cache[key]
+
+
 def _names(workflow_id: int | None, version_id: int | None) -> dict[str, Any]:
     """Return the workflow slug and version number attributes of a run."""
     from designer.models import Workflow, WorkflowVersion
 
-    if workflow_id is not None and workflow_id not in _SLUGS:
-        if len(_SLUGS) >= _MAX_CACHED:
-            _SLUGS.clear()
-        slug = (
-            Workflow.objects.filter(pk=workflow_id)
-            .values_list("slug", flat=True)
-            .first()
-        )
-        _SLUGS[workflow_id] = slug or ""
-    if version_id is not None and version_id not in _NUMBERS:
-        if len(_NUMBERS) >= _MAX_CACHED:
-            _NUMBERS.clear()
-        number = (
-            WorkflowVersion.objects.filter(pk=version_id)
-            .values_list("number", flat=True)
-            .first()
-        )
-        _NUMBERS[version_id] = number or 0
     attributes: dict[str, Any] = {}
     if workflow_id is not None:
-        attributes["switchyard.workflow.slug"] = _SLUGS[workflow_id]
+        attributes["switchyard.workflow.slug"] = _cached(
+            _SLUGS, workflow_id, Workflow.objects.values_list("slug", flat=True), ""
+        )
     if version_id is not None:
-        attributes["switchyard.workflow.version"] = _NUMBERS[version_id]
+        attributes["switchyard.workflow.version"] = _cached(
+            _NUMBERS,
+            version_id,
+            WorkflowVersion.objects.values_list("number", flat=True),
+            0,
+        )
     return attributes
 
 
