@@ -176,7 +176,8 @@ def select_runs(
         missing = [pk for pk in run_filter.ids if pk not in found]
         if missing:
             named = ", ".join(str(pk) for pk in missing[:NAMED_IDS])
-            more = f" and {len(missing) - NAMED_IDS} more" if len(missing) > 10 else ""
+            extra = len(missing) - NAMED_IDS
+            more = f" and {extra} more" if extra > 0 else ""
             raise BulkError(
                 "unknown_runs",
                 f"no run {named}{more} (or you may not see it)",
