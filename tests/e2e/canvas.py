@@ -26,8 +26,25 @@ def connect(page: Any, source: str, target: str) -> None:
     page.mouse.up()
 
 
+def settle(page: Any) -> None:
+    """Wait until the viewport stops moving (a fit animates for 200 ms)."""
+    page.wait_for_function(
+        """() => new Promise(resolve => {
+            const el = document.querySelector(
+                '[data-testid=canvas] .react-flow__viewport');
+            const before = el.style.transform;
+            setTimeout(() => resolve(el.style.transform === before), 300);
+        })"""
+    )
+
+
 def click_edge(page: Any, edge_id: str) -> None:
-    """Click a visible point of an edge's path (its box may be flat or cross nodes)."""
+    """Click a visible point of an edge's path (its box may be flat or cross nodes).
+
+    The opening fit animates: wait until the canvas stands still, so the click
+    lands where the edge ends up.
+    """
+    settle(page)
     point = page.evaluate(
         """id => {
             const edge = document.querySelector(`[data-testid=edge-${id}]`);

@@ -12,7 +12,7 @@ from designer import services
 from designer.models import Workflow
 from runs.demo import DEMOS, demo_load
 from runs.services.starting import run_start
-from tests.e2e.canvas import click_edge, open_editor
+from tests.e2e.canvas import click_edge, open_editor, settle
 from tests.support import linear_graph
 
 pytestmark = pytest.mark.e2e
@@ -29,18 +29,6 @@ def zoom(page: Any) -> float:
     match = re.search(r"scale\(([\d.]+)\)", transform)
     assert match, transform
     return float(match.group(1))
-
-
-def settle(page: Any) -> None:
-    """Wait until the viewport stops moving (a fit animates for 200 ms)."""
-    page.wait_for_function(
-        """() => new Promise(resolve => {
-            const el = document.querySelector(
-                '[data-testid=canvas] .react-flow__viewport');
-            const before = el.style.transform;
-            setTimeout(() => resolve(el.style.transform === before), 300);
-        })"""
-    )
 
 
 def boxes(page: Any, selector: str) -> list[dict[str, float]]:

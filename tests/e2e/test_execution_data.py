@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from designer.models import WorkflowTestCase
 from runs.models import Run
@@ -174,7 +175,12 @@ def test_a_finished_runs_data_on_the_canvas_and_in_expression_help(
         "[aria-selected=true][data-label=input]"
     ).wait_for()
     page.keyboard.press("Enter")
-    page.keyboard.type(".ord")
+    # The choice is taken before typing on: keys typed while the field re-renders
+    # could land before it (a CI run lost them under load).
+    expect(page.get_by_test_id("param-message")).to_have_value("=input")
+    page.keyboard.type(".")
+    page.get_by_test_id("expr-suggestions").locator("[data-label=order_id]").wait_for()
+    page.keyboard.type("ord")
     page.get_by_test_id("expr-suggestions").locator(
         "[aria-selected=true][data-label=order_id]"
     ).wait_for()
