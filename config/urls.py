@@ -25,6 +25,7 @@ from runs import (
     release_apis,
     retention_apis,
     schedule_apis,
+    test_run_apis,
     webhook_apis,
 )
 from runs import views as runs_views
@@ -61,6 +62,10 @@ api_v1 = [
     path(
         "workflows/<slug:slug>/versions/<int:number>/test/",
         change_apis.VersionTestApi.as_view(),
+    ),
+    path(
+        "workflows/<slug:slug>/versions/<int:number>/test-runs/",
+        test_run_apis.TestRunsApi.as_view(),
     ),
     path("workflows/<slug:slug>/settings/", change_apis.WorkflowSettingsApi.as_view()),
     path("workflows/<slug:slug>/audit/", audit_apis.WorkflowAuditApi.as_view()),

@@ -168,6 +168,28 @@ class VersionStatus(models.TextChoices):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+    # A frozen copy of a draft that a test run ("run from here") runs on: immutable
+    # like a published version, never live, and hidden from `WorkflowVersion.objects`.
+    TEST = "test"
+
+
+class VersionManager(models.Manager["WorkflowVersion"]):
+    """The versions people work with: drafts, published and archived ones.
+
+    A test snapshot (status `test`) shares its draft's number, so every lookup by
+    number, list and "latest" would trip over it; it is read only through the runs
+    that ran on it (a foreign key uses the base manager) or `WorkflowVersion.snapshots`.
+    """
+
+    def get_queryset(self) -> models.QuerySet["WorkflowVersion"]:
+        return super().get_queryset().exclude(status=VersionStatus.TEST)
+
+
+class SnapshotManager(models.Manager["WorkflowVersion"]):
+    """Test snapshots only (see `VersionManager`)."""
+
+    def get_queryset(self) -> models.QuerySet["WorkflowVersion"]:
+        return super().get_queryset().filter(status=VersionStatus.TEST)
 
 
 class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
@@ -201,11 +223,17 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
+    objects = VersionManager()
+    snapshots = SnapshotManager()
+
     class Meta:
         ordering = ["workflow", "-number", "-id"]
         constraints = [
+            # A test snapshot takes its draft's number ("a test of draft v7").
             models.UniqueConstraint(
-                fields=["workflow", "number"], name="version_number_unique"
+                fields=["workflow", "number"],
+                name="version_number_unique",
+                condition=~models.Q(status="test"),
             ),
         ]
 
@@ -216,7 +244,11 @@ class WorkflowVersion(ConcurrentTransitionMixin, models.Model):
         # A published row may only change its status (archive); the database trigger
         # enforces the same rule for writes that bypass this method.
         stored = getattr(self, "_stored_status", None)
-        if stored in (VersionStatus.PUBLISHED, VersionStatus.ARCHIVED):
+        if stored in (
+            VersionStatus.PUBLISHED,
+            VersionStatus.ARCHIVED,
+            VersionStatus.TEST,
+        ):
             fields = kwargs.get("update_fields")
             allowed = {"status", "updated_at"}
             if fields is None or not set(fields) <= allowed:

@@ -46,6 +46,7 @@ from designer.models import Workflow, WorkflowVersion
 from runs.models import (
     HANDOFF_ACTIVE,
     RUN_FINISHED,
+    TEST_TRIGGER,
     Attempt,
     Event,
     Handoff,
@@ -111,7 +112,7 @@ def _runs(
         finished_at__gte=window.since,
         finished_at__lt=window.until,
         state__in=RUN_FINISHED,
-    )
+    ).exclude(trigger=TEST_TRIGGER)  # a draft's test runs are not the workflow's
     qs = _in_scope(qs, workflow, "workflow")
     if version is not None:
         qs = qs.filter(version=version)
@@ -123,7 +124,7 @@ def _attempts(
 ) -> QuerySet[Attempt]:
     qs = Attempt.objects.filter(
         started_at__gte=window.since, started_at__lt=window.until
-    )
+    ).exclude(run__trigger=TEST_TRIGGER)
     qs = _in_scope(qs, workflow, "run__workflow")
     if version is not None:
         qs = qs.filter(run__version=version)

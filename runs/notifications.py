@@ -41,6 +41,7 @@ from config.celery import app
 from designer.models import Workflow
 from runs.events import EventLog
 from runs.models import (
+    TEST_TRIGGER,
     Event,
     Notification,
     NotificationEvent,
@@ -154,6 +155,8 @@ def occurrence_of(event: Event) -> Occurrence | None:
     if kind == NotificationEvent.RUN_FAILED:
         if run_id is None:
             return None
+        if event.run is not None and event.run.trigger == TEST_TRIGGER:
+            return None  # a draft's test run: its author is watching it
         error = event.run.error if event.run is not None else None
         if isinstance(error, dict):
             facts["error"] = {

@@ -38,6 +38,9 @@ RUN_ACTIVE = (
     RunState.PAUSED,
     RunState.COMPENSATING,
 )
+# `Run.trigger` of a draft's test run ("run from here", runs.services.test_runs):
+# left out of the scorecard and of notifications.
+TEST_TRIGGER = "test"
 
 
 class Run(ConcurrentTransitionMixin, models.Model):

@@ -76,7 +76,7 @@ def _lock_sql(vendor: str) -> str:
     return sql
 
 
-def _lock(workflow: Workflow) -> Workflow | None:
+def lock_workflow(workflow: Workflow) -> Workflow | None:
     """Lock the workflow's row for the rest of the transaction.
 
     Serialises admission per workflow: the running count cannot race, nor the
@@ -91,7 +91,7 @@ def _lock(workflow: Workflow) -> Workflow | None:
     return Workflow.objects.get(pk=workflow.pk)
 
 
-def _new_run(
+def new_run(
     *,
     workflow: Workflow,
     version: WorkflowVersion,
@@ -173,7 +173,7 @@ def run_start(
     check_run_input(workflow.input_schema, input)
     try:
         with transaction.atomic():
-            canary = _lock(workflow)
+            canary = lock_workflow(workflow)
             if idempotency_key:
                 existing = _existing(workflow, [idempotency_key])
                 if existing:
@@ -181,7 +181,7 @@ def run_start(
             if not chosen and canary is not None:
                 version = releases.pick_version(canary, live=version)
             log = EventLog()
-            run = _new_run(
+            run = new_run(
                 workflow=workflow,
                 version=version,
                 input=input,
@@ -277,7 +277,7 @@ def _start_locked(
     trigger: str,
 ) -> list[tuple[Run, bool]]:
     """Create the batch's runs inside its transaction (see `runs_start_batch`)."""
-    canary = _lock(workflow)
+    canary = lock_workflow(workflow)
     keys = [r.idempotency_key for r in requests if r.idempotency_key]
     # {idempotency key: run}, the batch's own runs added as they are made.
     known = _existing(workflow, keys) if keys else {}
@@ -295,7 +295,7 @@ def _start_locked(
         if request.version is None and canary is not None:
             # Counts the runs made so far in this transaction too.
             version = releases.pick_version(canary, live=version)
-        run = _new_run(
+        run = new_run(
             workflow=workflow,
             version=version,
             input=request.input,
