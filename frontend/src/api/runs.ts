@@ -81,3 +81,11 @@ export interface StepParams {
 export function getStepParams(runId: number, stepId: number, signal?: AbortSignal): Promise<StepParams> {
   return api.get<StepParams>(`/api/v1/runs/${runId}/steps/${stepId}/params/`, signal);
 }
+
+/**
+ * "Run from here": a test run of draft `version` that starts at `node`, seeded with
+ * run `runId`'s input and the data of every step it does not run again.
+ */
+export function startTestRun(slug: string, version: number, runId: number, node: string): Promise<RunSummary> {
+  return api.post<RunSummary>(`/api/v1/workflows/${encodeURIComponent(slug)}/versions/${version}/test-runs/`, { run: runId, node });
+}

@@ -23,6 +23,9 @@ export const RUN_STATES: readonly RunState[] = [
   'compensation_failed',
 ];
 
+/** The states a run ends in. */
+export const FINISHED_RUN_STATES: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'cancelled', 'compensated', 'compensation_failed']);
+
 /** One entry of the `{"errors": [...]}` body every failing endpoint returns. */
 export interface ApiErrorItem {
   code: string;
@@ -74,7 +77,8 @@ export interface RunSummary {
   workflow_name: string;
   version: number;
   state: RunState;
-  /** Who started it: "api", "schedule:<id>", "webhook:<id>" or "call:<run id>". */
+  /** Who started it: "api", "schedule:<id>", "webhook:<id>", "call:<run id>", or
+   * "test" (a draft's test run, "run from here"). */
   trigger: string;
   /** The schedule slot it was started for, else null. */
   trigger_at: string | null;

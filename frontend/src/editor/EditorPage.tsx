@@ -241,6 +241,12 @@ export function EditorPage({ slug }: { slug: string }) {
               editDenied={editDenied}
               tests={tests}
               run={shownRun}
+              testRunTarget={{
+                slug,
+                draft: current?.status === 'draft' ? current.number : null,
+                dirty,
+                denied: editDenied ?? runDenied,
+              }}
             />
           </ExpressionHelp.Provider>
         </WorkflowTeam.Provider>

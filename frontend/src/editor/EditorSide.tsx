@@ -3,6 +3,7 @@
 import type { RunDetail } from '../api/types';
 import type { ActionDescription } from '../api/versions';
 import type { WorkflowGraph } from '../graph';
+import type { TestRunTarget } from './execution/RunFromHere';
 import { StepDataPanel } from './execution/StepDataPanel';
 import { Inspector } from './Inspector';
 import type { PinnedIssue } from './issues';
@@ -24,9 +25,11 @@ interface EditorSideProps {
   tests: TestCases;
   /** The run whose data the editor shows, or null. */
   run: RunDetail | null;
+  /** The open version, for "run from here". */
+  testRunTarget: TestRunTarget;
 }
 
-export function EditorSide({ slug, graph, selection, actions, issues, onEdit, onSelect, onDelete, editDenied, tests, run }: EditorSideProps) {
+export function EditorSide({ slug, graph, selection, actions, issues, onEdit, onSelect, onDelete, editDenied, tests, run, testRunTarget }: EditorSideProps) {
   const selectedNode = selection.nodes.size === 1 && selection.edges.size === 0 ? [...selection.nodes][0] : undefined;
   const { side, openSide, testsOpened, testRun, onTestRun, shownTest, setShownTest, onCasesChanged, testsTarget } = tests;
   return (
@@ -59,7 +62,7 @@ export function EditorSide({ slug, graph, selection, actions, issues, onEdit, on
         </button>
       </div>
       <div className="side-pane" hidden={side !== 'inspect'}>
-        {run !== null && selectedNode !== undefined ? <StepDataPanel run={run} nodeId={selectedNode} /> : null}
+        {run !== null && selectedNode !== undefined ? <StepDataPanel run={run} nodeId={selectedNode} testRun={testRunTarget} /> : null}
         <Inspector
           graph={graph}
           selection={selection}

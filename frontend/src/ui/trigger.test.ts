@@ -70,3 +70,12 @@ describe('trigger links and titles', () => {
     expect(triggerTitle(parseTrigger('cli'), null)).toBe('Started by cli');
   });
 });
+
+describe('a test run', () => {
+  it('is its own kind, with no link', () => {
+    const parsed = parseTrigger('test');
+    expect(parsed).toEqual({ kind: 'test', id: null, label: 'test' });
+    expect(triggerHref(parsed, 'orders')).toBeNull();
+    expect(triggerTitle(parsed, null)).toMatch(/test run of a draft/);
+  });
+});

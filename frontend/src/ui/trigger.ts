@@ -1,6 +1,6 @@
-/** Read a run's trigger ("api", "schedule:<id>", "webhook:<id>", "call:<run id>") for people (no React). */
+/** Read a run's trigger ("api", "schedule:<id>", "webhook:<id>", "call:<run id>", "test") for people (no React). */
 
-export type TriggerKind = 'api' | 'schedule' | 'webhook' | 'call' | 'other';
+export type TriggerKind = 'api' | 'schedule' | 'webhook' | 'call' | 'test' | 'other';
 
 export interface Trigger {
   kind: TriggerKind;
@@ -16,6 +16,7 @@ const KINDS: ReadonlySet<string> = new Set(['schedule', 'webhook', 'call']);
 export function parseTrigger(trigger: string | null | undefined): Trigger {
   const raw = (trigger ?? '').trim();
   if (raw === '' || raw === 'api') return { kind: 'api', id: null, label: 'api' };
+  if (raw === 'test') return { kind: 'test', id: null, label: 'test' };
   const colon = raw.indexOf(':');
   const kind = colon === -1 ? raw : raw.slice(0, colon);
   const rest = colon === -1 ? '' : raw.slice(colon + 1);
@@ -75,6 +76,8 @@ export function triggerTitle(trigger: Trigger, slot: string | null): string {
       return `Called by run #${trigger.id}`;
     case 'api':
       return 'Started by a person or a program through the API';
+    case 'test':
+      return 'A test run of a draft ("run from here"), left out of the scorecard';
     default:
       return `Started by ${trigger.label}`;
   }

@@ -1,12 +1,10 @@
 /** Keep the workflow list's "last run" current from live run events (plain TS, no React). */
 
 import type { LastRun, RunEvent, RunState, Workflow } from '../api/types';
-import { RUN_STATES } from '../api/types';
-
-const FINISHED: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'cancelled', 'compensated', 'compensation_failed']);
+import { FINISHED_RUN_STATES, RUN_STATES } from '../api/types';
 
 export function isFinished(state: RunState): boolean {
-  return FINISHED.has(state);
+  return FINISHED_RUN_STATES.has(state);
 }
 
 function runStateOf(event: RunEvent): RunState | null {

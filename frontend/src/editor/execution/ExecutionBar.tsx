@@ -52,6 +52,7 @@ export function ExecutionBar({ execution, graph, openVersion, slug, editDenied, 
           {runs.map((r) => (
             <option key={r.id} value={String(r.id)}>
               #{r.id} · {stateLabel(r.state)} · v{r.version}
+              {r.trigger === 'test' ? ' test' : ''}
             </option>
           ))}
         </select>
@@ -68,6 +69,7 @@ export function ExecutionBar({ execution, graph, openVersion, slug, editDenied, 
       {run ? (
         <span className="small" data-testid="execution-summary">
           <a href={`/runs/${run.id}/`}>Run #{run.id}</a> <span className={`badge badge-${run.state}`}>{stateLabel(run.state)}</span>
+          {run.trigger === 'test' ? <span className="muted" data-testid="execution-test-run"> test of draft v{run.version}</span> : null}
           {otherVersion ? (
             <span className="execution-note" data-testid="execution-version-note">
               {' '}

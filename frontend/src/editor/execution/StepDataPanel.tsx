@@ -6,13 +6,16 @@ import type { RunDetail } from '../../api/types';
 import { JsonTree } from '../../ui/JsonTree';
 import { formatClock, stateLabel } from '../../ui/format';
 import './execution.css';
+import { RunFromHere, type TestRunTarget } from './RunFromHere';
 
 interface StepDataPanelProps {
   run: RunDetail;
   nodeId: string;
+  /** The open version, for "run from here". */
+  testRun: TestRunTarget;
 }
 
-export function StepDataPanel({ run, nodeId }: StepDataPanelProps) {
+export function StepDataPanel({ run, nodeId, testRun }: StepDataPanelProps) {
   const visits = run.steps.filter((s) => s.node_id === nodeId && s.compensates === null);
   const [visitId, setVisitId] = useState<number | null>(null);
   const step = visits.find((s) => s.id === visitId) ?? visits[visits.length - 1] ?? null;
@@ -37,9 +40,11 @@ export function StepDataPanel({ run, nodeId }: StepDataPanelProps) {
     <details className="step-data" open aria-label={`Data of ${nodeId} in run ${run.id}`} data-testid="step-data">
       <summary>
         <h3>
-          In <a href={`/runs/${run.id}/`}>run #{run.id}</a> <span className="muted small">(v{run.version})</span>
+          In <a href={`/runs/${run.id}/`}>run #{run.id}</a>{' '}
+          <span className="muted small">{run.trigger === 'test' ? `(test of draft v${run.version})` : `(v${run.version})`}</span>
         </h3>
       </summary>
+      <RunFromHere target={testRun} run={run} nodeId={nodeId} />
       {step === null ? (
         <p className="muted" data-testid="step-data-none">
           {nodeId} did not run in this run.

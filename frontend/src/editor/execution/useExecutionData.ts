@@ -1,9 +1,11 @@
 /** The run whose data the editor shows: the workflow's recent runs, the chosen one (the latest by default), its detail. */
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { getRunDetail, listWorkflowRuns } from '../../api/runs';
 import { getRunSettings } from '../../api/workflows';
 import type { RunDetail, RunSummary } from '../../api/types';
+import { FINISHED_RUN_STATES } from '../../api/types';
+import { useEventStream } from '../../hooks/useEventStream';
 import { latestSteps, stepOutputs } from './executionContext';
 import { RUN_STARTED_EVENT } from './runStarted';
 
@@ -24,6 +26,8 @@ export interface ExecutionData {
 }
 
 const RECENT = 20;
+// A burst of a run's events reads its detail once, this long after the first.
+const LIVE_READ_MS = 250;
 
 export function useExecutionData(slug: string): ExecutionData {
   const [runs, setRuns] = useState<RunSummary[]>([]);
@@ -33,6 +37,8 @@ export function useExecutionData(slug: string): ExecutionData {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [revision, setRevision] = useState(0);
+  // Bumped by the live stream of a run under way: read its detail again.
+  const [live, setLive] = useState(0);
 
   const [inputSchema, setInputSchema] = useState<Record<string, unknown>>({});
   const refresh = useCallback(() => setRevision((r) => r + 1), []);
@@ -89,9 +95,32 @@ export function useExecutionData(slug: string): ExecutionData {
       },
     );
     return () => controller.abort();
-  }, [runId, revision]);
+  }, [runId, revision, live]);
 
   const shown = run !== null && run.id === runId ? run : null;
+  // A run still under way (a test run just started, say) is followed live: each burst
+  // of its events reads its detail again, and its end reads the list again too.
+  const underWay = shown !== null && !FINISHED_RUN_STATES.has(shown.state);
+  const pendingRead = useRef<number | null>(null);
+  useEffect(
+    () => () => {
+      if (pendingRead.current !== null) window.clearTimeout(pendingRead.current);
+    },
+    [],
+  );
+  const onRunEvent = useCallback(() => {
+    if (pendingRead.current !== null) return;
+    pendingRead.current = window.setTimeout(() => {
+      pendingRead.current = null;
+      setLive((n) => n + 1);
+    }, LIVE_READ_MS);
+  }, []);
+  useEventStream({ path: `/ws/runs/${runId ?? 0}/`, after: 0, enabled: underWay, onEvent: onRunEvent });
+  const wasUnderWay = useRef(false);
+  useEffect(() => {
+    if (wasUnderWay.current && !underWay) refresh();
+    wasUnderWay.current = underWay;
+  }, [underWay, refresh]);
   const states = useMemo(() => (shown ? new Map([...latestSteps(shown)].map(([id, step]) => [id, step.state])) : null), [shown]);
   const outputs = useMemo(() => (shown ? stepOutputs(shown) : undefined), [shown]);
 
