@@ -54,6 +54,11 @@ def _startable(workflow: Workflow, version: WorkflowVersion | None) -> WorkflowV
         raise RunError("bad_version", "the version belongs to another workflow")
     if version.status == VersionStatus.DRAFT:
         raise RunError("version_not_published", "only published versions can run")
+    if version.status == VersionStatus.TEST:
+        raise RunError(
+            "version_not_published",
+            "a draft's test snapshot runs only as a test run (run from here)",
+        )
     return version
 
 

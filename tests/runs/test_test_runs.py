@@ -11,6 +11,7 @@ from django.utils import timezone
 from designer import services
 from designer.models import ImmutableVersionError, VersionStatus, WorkflowVersion
 from runs import metrics
+from runs.errors import RunError
 from runs.models import Event, Run, RunState, StepState
 from runs.services.starting import run_start
 from runs.services.test_runs import MAX_ACTIVE_TEST_RUNS
@@ -243,3 +244,20 @@ def test_test_runs_are_bounded_and_left_out_of_the_scorecard(
     window = metrics.Window(since=now - timedelta(hours=1), until=now)
     finished = metrics._runs(window, workflow, None)
     assert list(finished.values_list("pk", flat=True)) == [failed.pk]
+
+
+def test_a_snapshot_starts_no_ordinary_run_and_odd_numbers_are_404(
+    api: Any, workflow_factory: Any
+) -> None:
+    workflow = workflow_factory(order_graph())
+    failed = _failed_run(workflow)
+    draft = _draft(workflow, order_graph("builtin.echo"))
+    api.post(_url(workflow, draft.number), {"run": failed.pk, "node": "charge"}, "json")
+    snapshot = WorkflowVersion.snapshots.get()
+    with pytest.raises(RunError, match="test snapshot"):
+        run_start(workflow=workflow, input={}, actor="system", version=snapshot)
+    for number in (99, 2**63, 10**30):
+        answer = api.post(
+            _url(workflow, number), {"run": failed.pk, "node": "x"}, "json"
+        )
+        assert answer.status_code == 404, (number, answer.content)
