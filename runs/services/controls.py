@@ -8,6 +8,7 @@ from django.utils import timezone
 from designer.models import VersionStatus, WorkflowVersion
 from runs.errors import RunError
 from runs.events import EventLog, transition
+from runs.input_check import check_run_input
 from runs.models import (
     Attempt,
     AttemptState,
@@ -144,6 +145,9 @@ def run_retry(
         merged = run.input
         if input:
             merged = {**(run.input if isinstance(run.input, dict) else {}), **input}
+            # Overridden input is checked as at a start; the run's own is not again
+            # (the schema may have changed since it started).
+            check_run_input(run.workflow.input_schema, merged)
         last_step = run.steps.order_by("-id").values_list("pk", flat=True).first()
         rerun = {
             "version": target.number,

@@ -170,3 +170,24 @@ def test_a_webhook_delivery_with_bad_input_answers_422_and_starts_nothing(
     assert (error["code"], error["field"]) == ("input_invalid", "input.order")
     assert not Run.objects.exists()
     assert deliver({"order_id": 7}).status_code == 202
+
+
+def test_a_retry_with_an_input_override_is_checked_like_a_start(
+    api: APIClient, workflow_factory: Any
+) -> None:
+    workflow = _workflow(workflow_factory, graph=linear_graph(1, action="builtin.fail"))
+    run, _ = run_start(workflow=workflow, input={"order_id": "A-1"}, actor="system")
+    drive(run)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    path = f"/api/v1/runs/{run.pk}/retry/"
+    bad = _post(api, path, {"input": {"amount": -5}})
+    assert bad.status_code == 422, bad.json()
+    assert [e["field"] for e in bad.json()["errors"]] == ["input.amount"]
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED, "a refused retry changes nothing"
+    assert run.input == {"order_id": "A-1"}
+    # The run's own input is not checked again; a fitting override retries.
+    assert _post(api, path, {}).status_code == 200
+    drive(run)
+    assert _post(api, path, {"input": {"amount": 5}}).status_code == 200
