@@ -251,6 +251,17 @@ class _SemanticChecker:
                     edge_id=edge["id"],
                 )
             if (
+                edge.get("default") is True
+                and not node_type(source["type"]).routes_by_condition
+            ):
+                self.error(
+                    "default_not_allowed",
+                    f"edge {edge['id']!r} is marked default, but {source['id']!r} is "
+                    f"{with_article(source['type'])}; only edges out of a choice or a "
+                    "handoff can be the default branch",
+                    edge_id=edge["id"],
+                )
+            if (
                 edge.get("on") == "timeout"
                 and not node_type(source["type"]).can_time_out
             ):

@@ -444,6 +444,11 @@ ERROR_CASES: list[tuple[str, Graph, tuple[str, str | None, str | None]]] = [
         ("when_not_allowed", None, "e1"),
     ),
     (
+        "default_not_allowed",
+        _mutate(lambda g: g["edges"][0].update(default=True)),
+        ("default_not_allowed", None, "e1"),
+    ),
+    (
         "task_edges_two_normal",
         _mutate(_add_edge(id="e9", source="work", target="stop")),
         ("task_edges", "work", None),
@@ -667,6 +672,7 @@ def test_every_error_code_is_covered() -> None:
         "choice_default",
         "choice_condition",
         "when_not_allowed",
+        "default_not_allowed",
         "task_edges",
         "failure_edge_source",
         "bad_expression",

@@ -147,6 +147,11 @@ const ERROR_CASES: [string, WorkflowGraph, Expected][] = [
     ['when_not_allowed', null, 'e1'],
   ],
   [
+    'default_not_allowed',
+    mutate((g) => (g.edges[0]!.default = true)),
+    ['default_not_allowed', null, 'e1'],
+  ],
+  [
     'failure_edge_source',
     mutate((g) => (g.edges[0]!.on = 'failure')),
     ['failure_edge_source', null, 'e1'],
@@ -242,6 +247,7 @@ describe('each rule reports its code with the node and edge it concerns', () => 
         'unreachable',
         'dead_end',
         'when_not_allowed',
+        'default_not_allowed',
         'failure_edge_source',
         'bad_expression',
         'cycle',

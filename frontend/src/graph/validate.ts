@@ -232,6 +232,14 @@ class Checker implements CheckContext {
           { edge_id: edge.id },
         );
       }
+      if (edge.default === true && !from.when) {
+        this.error(
+          'default_not_allowed',
+          `edge ${q(edge.id)} is marked default, but ${q(source.id)} is ${a(source.type)}; ` +
+            `only edges out of ${either(conditional)} can be the default branch`,
+          { edge_id: edge.id },
+        );
+      }
       if (edge.on === 'timeout' && !from.onTimeout) {
         this.error(
           'timeout_edge_source',
