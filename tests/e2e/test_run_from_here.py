@@ -69,6 +69,7 @@ def test_run_a_fixed_draft_from_the_failed_node(
         "data-state", "succeeded"
     )
     expect(data.get_by_test_id("step-data-output")).to_contain_text("amount")
+    expect(summary.locator(".badge")).to_have_text("succeeded", timeout=30_000)
     page.screenshot(path=str(SHOTS / "editor-run-from-here.png"))
 
     test_run.refresh_from_db()

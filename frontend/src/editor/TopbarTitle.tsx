@@ -17,6 +17,7 @@ interface TopbarTitleProps {
 
 export function TopbarTitle({ slug, workflow, versions, current, canary, dirty, busy, onPickVersion }: TopbarTitleProps) {
   const statusText = current === null ? 'new' : current.is_live ? 'live' : current.status;
+  const saysStatus = current !== null && (current.is_live || current.status === 'draft' || current.number === canary?.version);
   return (
     <div className="topbar-group topbar-title">
       <a href="/" className="back-link" title="All workflows" aria-label="All workflows">
@@ -41,9 +42,12 @@ export function TopbarTitle({ slug, workflow, versions, current, canary, dirty, 
           </option>
         ))}
       </select>
-      <span className={`vbadge vbadge-${statusText}`} data-testid="version-status" data-status={current?.status ?? 'new'}>
-        {current === null ? 'not saved' : current.is_live ? 'live' : current.status}
-      </span>
+      {/* The picker already says "(live)", "(canary)" or "(draft)": the badge says the rest. */}
+      {saysStatus ? null : (
+        <span className={`vbadge vbadge-${statusText}`} data-testid="version-status" data-status={current?.status ?? 'new'}>
+          {current === null ? 'not saved' : current.status}
+        </span>
+      )}
       {current !== null && current.number === canary?.version ? <span className="vbadge vbadge-canary">canary {canary.percent} %</span> : null}
       {dirty && current !== null ? (
         <span className="dirty" data-testid="dirty-indicator" title="Unsaved changes">
