@@ -1,4 +1,4 @@
-/** A labelled form field with its error, or else its hint, under it (the .ifield styles of editor.css). */
+/** A labelled form field with its error, or else its hint, under it (the .ifield styles of editor/inspector.css). */
 
 import { useId, type ReactNode } from 'react';
 
