@@ -2,7 +2,8 @@
 
 A periodic job (`engine.prune_runs`, on Celery beat) takes the workflows with
 `retention_days` set, oldest runs first, in batches of at most `BATCH_RUNS` runs, each
-batch in its own transaction, at most `TICK_BATCHES` batches per tick; a workflow
+batch in its own transaction, at most `TICK_BATCHES` batches per tick (with the
+test snapshots no run runs on any more); a workflow
 whose batch fails is logged, gets a `runs_prune_failed` event and is skipped until
 the next tick, and the others go on (runs.sweeping.each_isolated).
 
@@ -37,7 +38,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from designer.models import Workflow
+from designer.models import Workflow, WorkflowVersion
 from runs.events import EventLog
 from runs.models import (
     RUN_ACTIVE,
@@ -238,6 +239,7 @@ def prune_batch(workflow: Workflow, *, tick: Tick) -> int:
     )
     try:
         deleted = delete_runs(ids)
+        deleted += _drop_idle_snapshots(workflow)
         _record(workflow, ids, deleted, path, tick.now)
     except BaseException:
         if path is not None:
@@ -246,6 +248,16 @@ def prune_batch(workflow: Workflow, *, tick: Tick) -> int:
     if path is not None:
         transaction.on_commit(lambda: logger.info("archived %s", path))
     return len(ids)
+
+
+def _drop_idle_snapshots(workflow: Workflow) -> int:
+    """Delete the workflow's test snapshots no run runs on any more (the frozen
+    drafts of pruned test runs, runs.services.test_runs); return how many."""
+    idle = WorkflowVersion.snapshots.filter(workflow=workflow).filter(
+        ~Exists(Run.objects.filter(version_id=OuterRef("pk")))
+    )
+    deleted, _ = idle.delete()
+    return deleted
 
 
 # The rows that go with a run: its own, its steps', attempts', map items' and

@@ -379,3 +379,31 @@ def test_retention_counts_list_only_workflows_the_user_sees(
     client.force_authenticate(django_user_model.objects.get(pk=viewer.pk))
     slugs = [r["workflow"] for r in client.get("/api/v1/retention/").json()["results"]]
     assert slugs == ["shared", "team-only"]
+
+
+def test_pruning_a_test_run_drops_its_idle_snapshot(
+    api: Any, workflow_factory: Any
+) -> None:
+    from designer import services
+    from designer.models import WorkflowVersion
+    from tests.runs.test_test_runs import order_graph
+
+    workflow = workflow_factory(order_graph())
+    failed, _ = run_start(workflow=workflow, input={"order": {}}, actor="t")
+    drive(failed)
+    draft, _ = services.version_create(
+        workflow=workflow, graph=order_graph("builtin.echo")
+    )
+    answer = api.post(
+        f"/api/v1/workflows/{workflow.slug}/versions/{draft.number}/test-runs/",
+        {"run": failed.pk, "node": "charge"},
+        "json",
+    )
+    test_run = Run.objects.get(pk=answer.json()["id"])
+    drive(test_run)
+    workflow.retention_days = 1
+    workflow.save(update_fields=["retention_days"])
+    _age([failed.pk, test_run.pk], 5)
+    assert retention.prune_tick() == 2
+    assert not WorkflowVersion.snapshots.exists()
+    assert WorkflowVersion.objects.filter(workflow=workflow).count() == 2
