@@ -124,6 +124,7 @@ api_v1 = [
     path("retention/", retention_apis.RetentionApi.as_view()),
     path("runs/<int:run_id>/", runs_apis.RunDetailApi.as_view()),
     path("runs/<int:run_id>/events/", runs_apis.RunEventsApi.as_view()),
+    path("runs/<int:run_id>/graph/", runs_apis.RunGraphApi.as_view()),
     path("runs/<int:run_id>/logs/", log_apis.RunLogsApi.as_view()),
     path("runs/<int:run_id>/logs/export/", log_apis.RunLogsExportApi.as_view()),
     path(

@@ -194,6 +194,34 @@ class RunDetailApi(APIView):
         )
 
 
+class RunGraphApi(APIView):
+    """The graph the run runs on: its version's, or its test snapshot's (a draft's
+    number names the draft, which may have changed since: docs/run-data.md)."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "RunGraph",
+            {
+                "version": serializers.IntegerField(),
+                "status": serializers.CharField(),
+                "graph": serializers.JSONField(),
+            },
+        )
+    )
+    def get(self, request: Request, run_id: int) -> Response:
+        run = selectors.of_visible_workflow(
+            Run.objects.select_related("version"), pk=run_id, user=request.user
+        )
+        version = run.version
+        return Response(
+            {
+                "version": version.number,
+                "status": version.status,
+                "graph": version.graph,
+            }
+        )
+
+
 class RunEventsApi(APIView):
     @extend_schema(
         parameters=[

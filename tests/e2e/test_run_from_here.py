@@ -78,3 +78,13 @@ def test_run_a_fixed_draft_from_the_failed_node(
         run=test_run, kind="step_seeded", step__node_id="fetch"
     ).exists()
     assert test_run.steps.get(node_id="charge").output["params"] == {"amount": 42}
+
+    # The run page says what it is, and which steps were copied rather than run.
+    page.goto(f"{asgi_server}/runs/{test_run.pk}/")
+    page.wait_for_selector(f"[data-testid=run-page][data-run-id='{test_run.pk}']")
+    badge = page.get_by_test_id("run-trigger")
+    expect(badge).to_have_text("test")
+    expect(page.get_by_test_id("run-version")).to_contain_text("test of the draft")
+    assert "test run of a draft" in (badge.get_attribute("title") or "")
+    expect(page.get_by_text("step_seeded").first).to_be_visible()
+    page.screenshot(path=str(SHOTS / "run-page-test-run.png"), full_page=True)

@@ -129,6 +129,10 @@ def test_the_snapshot_is_frozen_and_hidden_and_the_draft_stays_editable(
     assert WorkflowVersion.snapshots.count() == 2
     assert Run.objects.get(pk=third["id"]).version.graph == edited
     assert WorkflowVersion.snapshots.get(pk=snapshot.pk).graph == graph
+    # The run's page draws the graph it ran on, not the draft as it is now.
+    ran_on = api.get(f"/api/v1/runs/{first['id']}/graph/").json()
+    assert ran_on == {"version": draft.number, "status": "test", "graph": graph}
+    assert api.get("/api/v1/runs/999999/graph/").status_code == 404
 
     listed = api.get(f"/api/v1/workflows/{workflow.slug}/versions/").json()
     numbers = [v["number"] for v in listed["results"]]

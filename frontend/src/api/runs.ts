@@ -89,3 +89,14 @@ export function getStepParams(runId: number, stepId: number, signal?: AbortSigna
 export function startTestRun(slug: string, version: number, runId: number, node: string): Promise<RunSummary> {
   return api.post<RunSummary>(`/api/v1/workflows/${encodeURIComponent(slug)}/versions/${version}/test-runs/`, { run: runId, node });
 }
+
+/** The graph a run runs on (its version's; a test run's frozen draft). */
+export interface RunGraph {
+  version: number;
+  status: string;
+  graph: unknown;
+}
+
+export function getRunGraph(id: number, signal?: AbortSignal): Promise<RunGraph> {
+  return api.get<RunGraph>(`/api/v1/runs/${id}/graph/`, signal);
+}

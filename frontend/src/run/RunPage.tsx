@@ -1,9 +1,9 @@
 /** One run: header and controls, calls in and out, the graph colored by step state, steps and attempts, events, live. */
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { controlRun, getRunDetail, type RunControl } from '../api/runs';
+import { controlRun, getRunDetail, getRunGraph, type RunControl } from '../api/runs';
 import type { ApiErrorItem, RunDetail, RunEvent, Workflow } from '../api/types';
-import { getVersion, getWorkflow, listVersions } from '../api/versions';
+import { getWorkflow, listVersions } from '../api/versions';
 import { autoLayout, normalizeGraph, type WorkflowGraph } from '../graph';
 import { useEventStream } from '../hooks/useEventStream';
 import { useMe } from '../hooks/useMe';
@@ -96,12 +96,13 @@ export function RunPage({ runId }: { runId: number }) {
   const status = useEventStream({ path: `/ws/runs/${runId}/`, after: 0, enabled: run !== null, onEvent });
 
   const slug = run?.workflow ?? null;
-  const versionNumber = run?.version ?? null;
+  const graphRunId = run?.id ?? null;
 
   useEffect(() => {
-    if (slug === null || versionNumber === null) return undefined;
+    if (graphRunId === null) return undefined;
     const controller = new AbortController();
-    getVersion(slug, versionNumber, controller.signal).then(
+    // The run's own graph: a test run's frozen draft may differ from the draft now.
+    getRunGraph(graphRunId, controller.signal).then(
       (detail) => {
         try {
           const parsed = normalizeGraph(detail.graph);
@@ -116,7 +117,7 @@ export function RunPage({ runId }: { runId: number }) {
       },
     );
     return () => controller.abort();
-  }, [slug, versionNumber]);
+  }, [graphRunId]);
 
   useEffect(() => {
     if (slug === null) return undefined;
@@ -212,7 +213,8 @@ export function RunPage({ runId }: { runId: number }) {
             <dt>Version</dt>
             <dd data-testid="run-version">
               v{run.version}
-              {workflow?.live_version === run.version ? <span className="muted small"> (live)</span> : null}
+              {run.trigger === 'test' ? <span className="muted small"> (test of the draft)</span> : null}
+              {workflow?.live_version === run.version && run.trigger !== 'test' ? <span className="muted small"> (live)</span> : null}
             </dd>
           </div>
           <div>
