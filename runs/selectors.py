@@ -41,12 +41,20 @@ def run_list(
     index) so the board can flag runs that have gone quiet.
     """
     last_event = Event.objects.filter(run=OuterRef("pk")).order_by("-id")
+    run_filter = run_filter or RunFilter()
+    order = RUN_SORTS.get(sort, RUN_SORTS["newest"])
+    if order == RUN_SORTS["newest"] and (
+        run_filter.started_after is not None or run_filter.started_before is not None
+    ):
+        # Newest first within a time range: walk the run_created index back from
+        # the range's end, not the whole primary key back from today.
+        order = ("-created_at", "-id")
     return (
-        runs_matching(run_filter or RunFilter(), user=user)
+        runs_matching(run_filter, user=user)
         .select_related("workflow", "version")
         .defer("input", "output", "version__graph")
         .annotate(last_event_at=Subquery(last_event.values("created_at")[:1]))
-        .order_by(*RUN_SORTS.get(sort, RUN_SORTS["newest"]))
+        .order_by(*order)
     )
 
 

@@ -125,6 +125,10 @@ class Run(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["workflow", "-created_at"], name="run_workflow_created"
             ),
+            # Time ranges, newest first (started_after/before), and retention's
+            # oldest-first walk: created_at never changes, so the index costs one
+            # append per run and no HOT update is lost.
+            models.Index(fields=["created_at", "id"], name="run_created"),
             models.Index(fields=["version", "state"], name="run_version_state"),
             models.Index(
                 fields=["workflow", "trigger", "state"], name="run_workflow_trigger"

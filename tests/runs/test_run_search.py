@@ -118,6 +118,9 @@ def test_search_parameters_select_the_runs(api, workflow_factory):
     assert _ids(api, started_after=since) == [b, c, d]
     assert _ids(api, started_before=since) == [a]
     assert _ids(api, started_before=old.date().isoformat()) == []
+    # A time range lists newest first (by creation, walking the run_created index).
+    listed = api.get("/api/v1/runs/", {"started_after": since}).json()["results"]
+    assert [r["id"] for r in listed] == [d, c, b]
     Run.objects.filter(pk=d).update(error={"type": "Timeout", "message": "slow"})
     assert _ids(api, error_type="Timeout") == [d]
     assert _ids(api, error_type="HTTPError") == []
