@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils import timezone
 from rest_framework import serializers
 
-from runs.models import Attempt, Event, MapItem, Run, StepRun
+from runs.models import TEST_TRIGGER, Attempt, Event, MapItem, Run, StepRun
 
 
 def event_dict(event: Event) -> dict[str, Any]:
@@ -159,6 +159,7 @@ class StepOutput(serializers.ModelSerializer):
 class RunDetailOutput(RunSummaryOutput):
     steps = StepOutput(many=True, read_only=True)
     children = serializers.SerializerMethodField()
+    seeded = serializers.SerializerMethodField()
 
     class Meta(RunSummaryOutput.Meta):
         fields = [
@@ -170,7 +171,24 @@ class RunDetailOutput(RunSummaryOutput):
             "parent_run",
             "call_depth",
             "children",
+            "seeded",
         ]
+
+    def get_seeded(self, obj: Run) -> dict[str, int]:
+        """A test run's steps copied from an earlier run, not run: {step id: run id}
+        (runs.services.test_runs); {} for any other run, without a query."""
+        if obj.trigger != TEST_TRIGGER:
+            return {}
+        rows = Event.objects.filter(run=obj, kind="step_seeded").values_list(
+            "step_id", "data"
+        )
+        return {
+            str(step_id): int(data["from_run"])
+            for step_id, data in rows
+            if step_id is not None
+            and isinstance(data, dict)
+            and isinstance(data.get("from_run"), int)
+        }
 
     def get_children(self, obj: Run) -> list[dict[str, Any]]:
         """The runs its call steps started (at most 200, newest last)."""

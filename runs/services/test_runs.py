@@ -47,8 +47,11 @@ MAX_ACTIVE_TEST_RUNS = 5
 _SEEDED = (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED)
 
 
-def test_snapshot(draft: WorkflowVersion) -> WorkflowVersion:
-    """Return the immutable test snapshot of a draft as it is now (one per graph)."""
+def test_snapshot(
+    draft: WorkflowVersion, log: EventLog, *, actor: str
+) -> WorkflowVersion:
+    """Return the immutable test snapshot of a draft as it is now (one per graph);
+    a new one is recorded as a `test_snapshot_created` event."""
     snapshot = WorkflowVersion.snapshots.filter(
         parent=draft, checksum=draft.checksum
     ).first()
@@ -62,6 +65,14 @@ def test_snapshot(draft: WorkflowVersion) -> WorkflowVersion:
             parent=draft,
             note=f"test of draft v{draft.number}",
             created_by=draft.created_by,
+        )
+        log.add(
+            "test_snapshot_created",
+            actor=actor,
+            workflow_id=draft.workflow_id,
+            version_id=snapshot.pk,
+            to_state=VersionStatus.TEST,
+            data={"draft": draft.number, "checksum": snapshot.checksum},
         )
     return snapshot
 
@@ -105,7 +116,8 @@ def run_test_from(
                 f"{active} test runs of {workflow.slug} are under way (at most "
                 f"{MAX_ACTIVE_TEST_RUNS}); wait for one or cancel it",
             )
-        snapshot = test_snapshot(draft)
+        log = EventLog()
+        snapshot = test_snapshot(draft, log, actor=actor)
         run = new_run(
             workflow=workflow,
             version=snapshot,
@@ -117,7 +129,6 @@ def run_test_from(
             parent_item=None,
             created_by=created_by,
         )
-        log = EventLog()
         log.add(
             "run_created",
             run=run,

@@ -72,6 +72,10 @@ def test_run_a_fixed_draft_from_the_failed_node(
     expect(summary.locator(".badge")).to_have_text("succeeded", timeout=30_000)
     page.screenshot(path=str(SHOTS / "editor-run-from-here.png"))
 
+    # fetch was copied from the failed run, not run again, and says so.
+    page.get_by_test_id("node-fetch").click()
+    expect(page.get_by_test_id("step-data-seeded")).to_contain_text(f"run #{failed.pk}")
+
     test_run.refresh_from_db()
     assert test_run.state == "succeeded", test_run.error
     assert Event.objects.filter(
@@ -87,4 +91,7 @@ def test_run_a_fixed_draft_from_the_failed_node(
     expect(page.get_by_test_id("run-version")).to_contain_text("test of the draft")
     assert "test run of a draft" in (badge.get_attribute("title") or "")
     expect(page.get_by_text("step_seeded").first).to_be_visible()
+    expect(page.get_by_test_id("step-seeded").first).to_contain_text(
+        f"copied from run #{failed.pk}"
+    )
     page.screenshot(path=str(SHOTS / "run-page-test-run.png"), full_page=True)

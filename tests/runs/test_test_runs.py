@@ -100,6 +100,12 @@ def test_a_fixed_draft_runs_from_the_failed_node_with_the_runs_data(
         "from_run": failed.pk,
         "from_step": failed.steps.get(node_id="fetch").pk,
     }
+    detail = api.get(f"/api/v1/runs/{run.pk}/").json()
+    assert detail["seeded"] == {
+        str(steps["start"].pk): failed.pk,
+        str(steps["fetch"].pk): failed.pk,
+    }
+    assert api.get(f"/api/v1/runs/{failed.pk}/").json()["seeded"] == {}
     created = Event.objects.get(run=run, kind="run_created")
     assert created.data["from_run"] == failed.pk
     assert created.data["from_node"] == "charge"
@@ -118,6 +124,8 @@ def test_the_snapshot_is_frozen_and_hidden_and_the_draft_stays_editable(
     second = api.post(_url(workflow, draft.number), body, "json").json()
     snapshot = WorkflowVersion.snapshots.get()
     assert Run.objects.get(pk=first["id"]).version_id == snapshot.pk
+    made = Event.objects.get(kind="test_snapshot_created")
+    assert (made.version_id, made.data["draft"]) == (snapshot.pk, draft.number)
     assert Run.objects.get(pk=second["id"]).version_id == snapshot.pk, (
         "an unchanged draft reuses its snapshot"
     )
@@ -127,6 +135,7 @@ def test_the_snapshot_is_frozen_and_hidden_and_the_draft_stays_editable(
     services.version_update(version=draft, graph=edited)
     third = api.post(_url(workflow, draft.number), body, "json").json()
     assert WorkflowVersion.snapshots.count() == 2
+    assert Event.objects.filter(kind="test_snapshot_created").count() == 2
     assert Run.objects.get(pk=third["id"]).version.graph == edited
     assert WorkflowVersion.snapshots.get(pk=snapshot.pk).graph == graph
     # The run's page draws the graph it ran on, not the draft as it is now.

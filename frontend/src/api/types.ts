@@ -247,6 +247,8 @@ export interface RunDetail extends RunListItem {
   call_depth: number;
   /** The runs its call steps started, oldest first (at most 200). */
   children: ChildRun[];
+  /** A test run's steps copied from an earlier run rather than run: {step id: that run's id}. */
+  seeded?: Record<string, number>;
 }
 
 /** `version` of a retry: the run's own, the workflow's live one, or a number. */

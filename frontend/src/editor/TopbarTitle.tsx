@@ -26,28 +26,27 @@ export function TopbarTitle({ slug, workflow, versions, current, canary, dirty, 
       <h1 className="editor-name" data-testid="workflow-name" title={workflow?.name}>
         {workflow?.name ?? slug}
       </h1>
-      <select
-        className="version-select"
-        aria-label="Version"
-        value={current?.number ?? ''}
-        onChange={(e) => onPickVersion(Number(e.target.value))}
-        disabled={versions.length === 0 || busy}
-        data-testid="version-select"
-      >
-        {current === null ? <option value="">new</option> : null}
-        {versions.map((v) => (
-          <option key={v.number} value={v.number}>
-            v{v.number}
-            {v.is_live ? ' (live)' : v.number === canary?.version ? ' (canary)' : v.status === 'draft' ? ' (draft)' : ''}
-          </option>
-        ))}
-      </select>
-      {/* The picker already says "(live)", "(canary)" or "(draft)": the badge says the rest. */}
-      {saysStatus ? null : (
-        <span className={`vbadge vbadge-${statusText}`} data-testid="version-status" data-status={current?.status ?? 'new'}>
-          {current === null ? 'not saved' : current.status}
-        </span>
-      )}
+      {/* The open version and its status (data-status), whether the picker or the badge says it. */}
+      <span className="version-picker" data-testid="version-status" data-status={current?.status ?? 'new'}>
+        <select
+          className="version-select"
+          aria-label="Version"
+          value={current?.number ?? ''}
+          onChange={(e) => onPickVersion(Number(e.target.value))}
+          disabled={versions.length === 0 || busy}
+          data-testid="version-select"
+        >
+          {current === null ? <option value="">new</option> : null}
+          {versions.map((v) => (
+            <option key={v.number} value={v.number}>
+              v{v.number}
+              {v.is_live ? ' (live)' : v.number === canary?.version ? ' (canary)' : v.status === 'draft' ? ' (draft)' : ''}
+            </option>
+          ))}
+        </select>
+        {/* The picker already says "(live)", "(canary)" or "(draft)": the badge says the rest. */}
+        {saysStatus ? null : <span className={`vbadge vbadge-${statusText}`}>{current === null ? 'not saved' : current.status}</span>}
+      </span>
       {current !== null && current.number === canary?.version ? <span className="vbadge vbadge-canary">canary {canary.percent} %</span> : null}
       {dirty && current !== null ? (
         <span className="dirty" data-testid="dirty-indicator" title="Unsaved changes">

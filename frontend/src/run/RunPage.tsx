@@ -347,7 +347,7 @@ export function RunPage({ runId }: { runId: number }) {
             <span className="muted small">Click a node in the graph to find its steps.</span>
           )}
         </div>
-        <StepsPanel runId={run.id} steps={run.steps} graph={graph} selected={selected} now={now} waits={waits} operateDenied={messageDenied} />
+        <StepsPanel runId={run.id} steps={run.steps} graph={graph} selected={selected} now={now} waits={waits} operateDenied={messageDenied} seeded={run.seeded} />
       </section>
 
       <RunLogs runId={run.id} />

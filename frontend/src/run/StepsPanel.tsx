@@ -22,9 +22,11 @@ interface StepsPanelProps {
   waits: ReadonlyMap<number, ReceiveWait>;
   /** Why the user may not send messages, or null. */
   operateDenied: string | null;
+  /** A test run's steps copied from an earlier run: {step id: that run's id}. */
+  seeded?: Record<string, number>;
 }
 
-export function StepsPanel({ runId, steps, graph, selected, now, waits, operateDenied }: StepsPanelProps) {
+export function StepsPanel({ runId, steps, graph, selected, now, waits, operateDenied, seeded }: StepsPanelProps) {
   if (steps.length === 0) {
     return (
       <div className="empty" data-testid="steps-empty">
@@ -91,7 +93,15 @@ export function StepsPanel({ runId, steps, graph, selected, now, waits, operateD
                   ) : null}
                 </td>
                 <td title={formatDateTime(step.started_at ?? step.created_at)}>
-                  {step.started_at ? new Date(step.started_at).toLocaleTimeString() : <span className="muted">—</span>}
+                  {step.started_at ? (
+                    new Date(step.started_at).toLocaleTimeString()
+                  ) : seeded?.[String(step.id)] !== undefined ? (
+                    <span className="muted small" data-testid="step-seeded">
+                      copied from <a href={`/runs/${seeded[String(step.id)]}/`}>run #{seeded[String(step.id)]}</a>
+                    </span>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
                 </td>
                 <td className="numeric">{stepDuration(step, now)}</td>
                 <td className="numeric">{step.attempts.length || '—'}</td>

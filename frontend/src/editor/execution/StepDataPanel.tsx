@@ -73,6 +73,12 @@ export function StepDataPanel({ run, nodeId, testRun }: StepDataPanelProps) {
               </label>
             ) : null}
           </p>
+          {run.seeded?.[String(step.id)] !== undefined ? (
+            <p className="hint" data-testid="step-data-seeded">
+              Copied from <a href={`/runs/${run.seeded[String(step.id)]}/`}>run #{run.seeded[String(step.id)]}</a>, not run again: the
+              test run started after it.
+            </p>
+          ) : null}
           <h4>Input params</h4>
           {paramsError ? <p className="field-error">{paramsError}</p> : null}
           {params === null && !paramsError ? <p className="muted small">Loading…</p> : null}
