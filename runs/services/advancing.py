@@ -35,11 +35,18 @@ from runs.services.dispatching import (
 from runs.services.graphs import compiled_graph
 
 
-def admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None:
-    now = timezone.now()
+def run_start_running(
+    run: Run, graph: CompiledGraph, log: EventLog, *, actor: str, now: datetime
+) -> None:
+    """Move a pending run to running, with the deadline its graph's `timeout_s` sets."""
     timeout = graph.graph.get("timeout_s")
     deadline = now + timedelta(seconds=bounded_seconds(timeout)) if timeout else None
     transition(log, run, "start", actor=actor, at=now, deadline_at=deadline)
+
+
+def admit(run: Run, graph: CompiledGraph, log: EventLog, *, actor: str) -> None:
+    now = timezone.now()
+    run_start_running(run, graph, log, actor=actor, now=now)
     advance = Advance(run, graph, log, now=now, actor=actor, steps=[])
     advance.activate(graph.start_id)
 

@@ -101,12 +101,12 @@ def new_run(
     workflow: Workflow,
     version: WorkflowVersion,
     input: Any,
-    idempotency_key: str | None,
     trigger: str,
-    trigger_at: datetime | None,
-    parent_attempt: Any,
-    parent_item: Any,
     created_by: Any,
+    idempotency_key: str | None = None,
+    trigger_at: datetime | None = None,
+    parent_attempt: Any = None,
+    parent_item: Any = None,
 ) -> Run:
     """Return a new run, not inserted yet (`_record` inserts it)."""
     parent = parent_attempt or parent_item

@@ -14,7 +14,6 @@ execution in n8n), outside the workflow's concurrency limit but within
 `MAX_ACTIVE_TEST_RUNS`; it is left out of the scorecard and raises no notification.
 """
 
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -24,7 +23,6 @@ from designer.models import VersionStatus, Workflow, WorkflowVersion
 from designer.services import validated
 from engine.graph.compiled import CompiledGraph
 from engine.graph.diff import graph_checksum
-from engine.retry import bounded_seconds
 from runs.errors import RunError
 from runs.events import EventLog, transition
 from runs.input_check import check_run_input
@@ -37,7 +35,7 @@ from runs.models import (
     StepRun,
     StepState,
 )
-from runs.services.advancing import Advance
+from runs.services.advancing import Advance, run_start_running
 from runs.services.dispatching import retry_budget
 from runs.services.graphs import compiled_graph
 from runs.services.starting import lock_workflow, new_run
@@ -122,11 +120,7 @@ def run_test_from(
             workflow=workflow,
             version=snapshot,
             input=source.input,
-            idempotency_key=None,
             trigger=TEST_TRIGGER,
-            trigger_at=None,
-            parent_attempt=None,
-            parent_item=None,
             created_by=created_by,
         )
         log.add(
@@ -144,11 +138,7 @@ def run_test_from(
         )
         compiled = compiled_graph(snapshot)
         now = timezone.now()
-        timeout = compiled.graph.get("timeout_s")
-        deadline = (
-            now + timedelta(seconds=bounded_seconds(timeout)) if timeout else None
-        )
-        transition(log, run, "start", actor=actor, at=now, deadline_at=deadline)
+        run_start_running(run, compiled, log, actor=actor, now=now)
         seeded = _seed(run, compiled, source, node_id, log, actor=actor, now=now)
         advance = Advance(run, compiled, log, now=now, actor=actor, steps=seeded)
         advance.activate(node_id)
